@@ -5,7 +5,8 @@
 # its own /fs (tmpfs) with pool mount points, its own /home/<user>, and /usr/local/bin overlaid with
 # host tools (docker wrapper that honours the host's "docker running" state, systemctl, mount.sh, uptime).
 # Client files: $RIG_DIR/ssh/{ssh_config,known_hosts,keys/*,hosts.json}.
-# A host = a holder process (sleep) that owns the host's mount namespace inside netns ph-<host>;
+# A host = a holder process (sleep) that owns the host's mount and UTS namespaces inside netns ph-<host>
+# (unshare first, then enter the netns, so /sys keeps the root's cgroup mounts that slurmd needs);
 # "rebooting" a host kills every process in that mount namespace and boots a fresh one.
 
 SSH_HOME="$RIG_DIR/ssh"
@@ -171,7 +172,7 @@ ssh_boot_host() {
     mkdir -p /fs   # mount point for the per-host tmpfs; empty in the root namespace
     [[ -f "$SSH_HOME/created-fs" ]] || { [[ -n $(ls -A /fs 2>/dev/null) ]] || touch "$SSH_HOME/created-fs"; }
     start_daemon "ssh-$h-holder" "$d/holder.log" \
-      ip netns exec "$ns" unshare --mount --uts --propagation private -- sleep infinity
+      unshare --mount --uts --propagation private -- nsenter --net="/run/netns/$ns" -- sleep infinity
     wait_for 10 "$h mount namespace" _ssh_ns_ready "$h" || rig_die "host $h did not start"
     pid=$(ssh_holder_pid "$h")
     nsenter -t "$pid" -u -- hostname "$h"
