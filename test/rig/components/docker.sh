@@ -1,0 +1,227 @@
+# The rig's own Docker engine (Debian docker.io 20.10) plus three compose projects built from one
+# local image. See test/rig/docs/docker.md. Sourced by rig.sh (which sources lib.sh first).
+#
+# Coexistence with a system dockerd on /var/run/docker.sock: this daemon has its own data-root,
+# exec-root, pidfile, containerd namespace and socket, its own default bridge (ph-docker0, made with
+# `ip link add`), address pool 10.213.0.0/16 for user networks, --iptables=false (published ports
+# go through docker-proxy, which is all 127.0.0.1 publishing needs) and two ACCEPT rules in FORWARD
+# for 10.213.0.0/16 so that container-to-container traffic survives a FORWARD policy of DROP set
+# by another dockerd while br_netfilter is loaded.
+
+DK_DIR=$RIG_DIR/docker
+DK_SOCK=$DK_DIR/docker.sock
+DK_DATA=$DK_DIR/data
+DK_EXEC=$DK_DIR/run
+DK_LOG=$DK_DIR/dockerd.log
+DK_BRIDGE=ph-docker0
+DK_BRIDGE_CIDR=10.213.255.1/24
+DK_POOL=10.213.0.0/16
+DK_IMAGE=pilothouse/rig-base:1
+DK_SRC=$REPO/test/rig/docker
+DK_COMPOSE_DIR=$DK_SRC/compose
+DK_T2I_NET=text_to_image_retrieval_network
+# project name -> compose file (and extra `docker-compose` arguments)
+DK_PROJECTS=(alphakraken fastapi-fullstack text-to-image)
+DK_CLIENT=/usr/bin/docker   # Debian's 20.10 client matches the daemon (a newer one may be on PATH)
+
+dk() { DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" "$@"; }
+dk_compose_file() { printf '%s/%s.yml' "$DK_COMPOSE_DIR" "$1"; }
+dc() { # dc PROJECT ARGS... : docker-compose for one rig project (alphakraken with all its profiles)
+  local p=$1; shift
+  local prof=()
+  [[ $p == alphakraken ]] && prof=(--profile local)
+  DOCKER_HOST="unix://$DK_SOCK" COMPOSE_HTTP_TIMEOUT=120 docker-compose --no-ansi -p "$p" -f "$(dk_compose_file "$p")" "${prof[@]}" "$@"
+}
+dk_alive() { [[ -S $DK_SOCK ]] && dk version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+dk_image_hash() { # content hash of everything that goes into the image
+  { sha256sum /bin/busybox "$DK_SRC/image/build-rootfs.sh"; sha256sum "$DK_SRC"/image/bin/*; } \
+    | awk '{print $1}' | sha256sum | cut -c1-16
+}
+
+dk_bridge_up() {
+  if ! ip link show "$DK_BRIDGE" >/dev/null 2>&1; then
+    ip link add name "$DK_BRIDGE" type bridge
+    ip addr add "$DK_BRIDGE_CIDR" dev "$DK_BRIDGE"
+  fi
+  ip link set "$DK_BRIDGE" up
+}
+
+dk_fw_rule() { # dk_fw_rule -I|-D|-C DIR(-s|-d)
+  iptables -w "$1" FORWARD "$2" "$DK_POOL" -m comment --comment pilothouse-rig-docker -j ACCEPT
+}
+dk_fw_up() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  local d
+  for d in -s -d; do
+    dk_fw_rule -C "$d" 2>/dev/null || dk_fw_rule -I "$d" 2>/dev/null || rig_log "could not add iptables FORWARD rule ($d $DK_POOL); fine unless FORWARD policy is DROP"
+  done
+}
+dk_fw_down() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  local d
+  for d in -s -d; do while dk_fw_rule -D "$d" 2>/dev/null; do :; done; done
+}
+
+dk_start_daemon() {
+  dk_alive && return 0
+  mkdir -p "$DK_DIR" "$DK_DATA" "$DK_EXEC"
+  dk_bridge_up
+  dk_fw_up
+  # a stale socket or pidfile from a killed daemon blocks the start
+  if ! daemon_alive rig-dockerd; then rm -f "$DK_SOCK" "$DK_DIR/dockerd.pid"; fi
+  rig_log "starting dockerd on unix://$DK_SOCK (log $DK_LOG)"
+  start_daemon rig-dockerd "$DK_LOG" /usr/sbin/dockerd \
+    --host "unix://$DK_SOCK" \
+    --data-root "$DK_DATA" \
+    --exec-root "$DK_EXEC" \
+    --pidfile "$DK_DIR/dockerd.pid" \
+    --containerd-namespace pilothouse-rig \
+    --containerd-plugins-namespace pilothouse-rig-plugins \
+    --bridge "$DK_BRIDGE" \
+    --default-address-pool "base=$DK_POOL,size=24" \
+    --iptables=false --ip-masq=false --ip-forward=false \
+    --userland-proxy=true \
+    --log-driver json-file --log-opt max-size=10m --log-opt max-file=2 \
+    --shutdown-timeout 10
+  if ! wait_for 60 "dockerd on $DK_SOCK" dk_alive; then
+    tail -n 20 "$DK_LOG" >&2
+    rig_die "dockerd did not start"
+  fi
+}
+
+dk_stop_daemon() { # graceful like `systemctl stop docker`: containers get SIGTERM, then the daemon exits
+  local p
+  p=$(cat "$RIG_DIR/pids/rig-dockerd.pid" 2>/dev/null) || p=
+  [[ -n $p ]] || p=$(cat "$DK_DIR/dockerd.pid" 2>/dev/null) || p=
+  if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
+    kill -TERM "$p"
+    local i
+    for i in $(seq 1 120); do kill -0 "$p" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$p" 2>/dev/null && { rig_log "dockerd $p did not exit in 30s, killing it"; kill -KILL "$p" 2>/dev/null; }
+  fi
+  rm -f "$RIG_DIR/pids/rig-dockerd.pid"
+  # containerd and shims started by this daemon: find them by our exec-root in their command line
+  local pid
+  for pid in $(dk_leftover_pids); do kill -TERM "$pid" 2>/dev/null; done
+  sleep 0.5
+  for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null; done
+  rm -f "$DK_SOCK"
+}
+dk_leftover_pids() {
+  local d cmd
+  for d in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+    case "$cmd" in *"$DK_EXEC"*|*"$DK_SOCK"*) echo "${d#/proc/}" ;; esac
+  done
+}
+
+dk_ensure_image() {
+  local want have tar
+  want=$(dk_image_hash)
+  have=$(dk image inspect --format '{{index .Config.Labels "org.pilothouse.rig.hash"}}' "$DK_IMAGE" 2>/dev/null || true)
+  [[ $have == "$want" ]] && return 0
+  mkdir -p "$RIG_CACHE/docker"
+  tar=$RIG_CACHE/docker/rig-base-$want.tar
+  if [[ ! -s $tar ]]; then
+    rig_log "building rootfs $tar"
+    bash "$DK_SRC/image/build-rootfs.sh" "$tar"
+  fi
+  rig_log "importing $DK_IMAGE from $tar"
+  dk import \
+    --change 'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'WORKDIR /' \
+    --change 'CMD ["rigsvc"]' \
+    --change "LABEL org.pilothouse.rig.hash=$want" \
+    --change 'LABEL org.opencontainers.image.title=pilothouse-rig-base' \
+    -m "pilothouse rig base image ($want)" \
+    "$tar" "$DK_IMAGE" >/dev/null
+}
+
+dk_ensure_networks() {
+  dk network inspect "$DK_T2I_NET" >/dev/null 2>&1 && return 0
+  dk network create --driver bridge --opt com.docker.network.bridge.name=ph-t2i0 \
+    --label org.pilothouse.rig=docker "$DK_T2I_NET" >/dev/null
+}
+
+# dk_unhealthy_list : containers of the rig projects that are not running, or not healthy
+dk_unhealthy_list() {
+  local p ids id line
+  for p in "${DK_PROJECTS[@]}"; do
+    ids=$(dk ps -aq --filter "label=com.docker.compose.project=$p") || return 1
+    [[ -n $ids ]] || { echo "$p: no containers"; continue; }
+    for id in $ids; do
+      line=$(dk inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id") || continue
+      case "$line" in *" running healthy"|*" running none") ;; *) echo "$line" ;; esac
+    done
+  done
+}
+dk_all_healthy() { local out; out=$(dk_unhealthy_list) && [[ -z $out ]]; }
+
+dk_projects_up() {
+  local p
+  dk_ensure_networks
+  for p in "${DK_PROJECTS[@]}"; do
+    rig_log "docker-compose -p $p up -d"
+    dc "$p" up -d --remove-orphans >>"$DK_DIR/compose.log" 2>&1 || { tail -n 20 "$DK_DIR/compose.log" >&2; rig_die "compose up failed for $p"; }
+  done
+  if ! wait_for 180 "healthy containers" dk_all_healthy; then
+    dk_unhealthy_list >&2
+    rig_die "containers not healthy"
+  fi
+}
+
+dk_write_client_files() {
+  write_rig_file docker/DOCKER_HOST "unix://$DK_SOCK"
+  local p lines=""
+  for p in "${DK_PROJECTS[@]}"; do lines+="$p $(dk_compose_file "$p")"$'\n'; done
+  write_rig_file docker/PROJECTS "${lines%$'\n'}"
+}
+
+docker_up() {
+  apt_need docker.io docker-compose busybox-static iproute2 iptables
+  mkdir -p "$DK_DIR"
+  dk_start_daemon
+  dk_ensure_image
+  dk_write_client_files
+  dk_projects_up
+  rig_log "$(docker_status || true)"
+}
+
+docker_down() {
+  if dk_alive; then
+    local p
+    for p in "${DK_PROJECTS[@]}"; do dc "$p" down --remove-orphans -v -t 2 >>"$DK_DIR/compose.log" 2>&1 || true; done
+    local ids; ids=$(dk ps -aq 2>/dev/null || true)
+    [[ -z $ids ]] || dk rm -f $ids >/dev/null 2>&1 || true
+    dk network rm "$DK_T2I_NET" >/dev/null 2>&1 || true
+  fi
+  dk_stop_daemon
+  # unmount anything the daemon left mounted under its directories, deepest first
+  local m
+  for m in $(awk -v a="$DK_DATA" -v b="$DK_EXEC" 'index($2,a)==1 || index($2,b)==1 {print $2}' /proc/self/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf -- "$DK_DIR"
+  # bridges of this daemon: the default one and any user-network bridge in our address pool
+  local dev
+  for dev in $(ip -o -4 addr show 2>/dev/null | awk '$4 ~ /^10\.213\./ {print $2}' | sort -u); do
+    ip link delete "$dev" 2>/dev/null || true
+  done
+  ip link delete "$DK_BRIDGE" 2>/dev/null || true
+  dk_fw_down
+}
+
+docker_status() {
+  local v
+  v=$(dk version --format '{{.Server.Version}}' 2>/dev/null) || { echo "dockerd not answering on unix://$DK_SOCK"; return 1; }
+  local p n bad summary="" rc=0
+  for p in "${DK_PROJECTS[@]}"; do
+    n=$(dk ps -aq --filter "label=com.docker.compose.project=$p" | wc -l)
+    summary+=" $p=$n"
+  done
+  bad=$(dk_unhealthy_list 2>&1) || true
+  if [[ -n $bad ]]; then rc=1; summary+="; not healthy: $(echo "$bad" | head -n 5 | tr '\n' ';')"; else summary+=" all healthy"; fi
+  echo "dockerd $v on unix://$DK_SOCK;$summary"
+  return $rc
+}
