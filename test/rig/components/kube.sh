@@ -1,0 +1,272 @@
+# Rig component: a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler built from Go modules at pinned versions) launched by kwokctl's binary runtime,
+# with kwok simulating three nodes, pod logs, exec and port-forward. See test/rig/docs/kube.md.
+# Files: $RIG_DIR/kube/{kubeconfig,kubeconfig-readonly,env,logs/,search/,state/,kwok/}.
+
+KUBE_VERSION=v1.33.13
+ETCD_VERSION=v3.5.21
+KWOK_VERSION=v0.7.0
+KUBE_CLUSTER=pilothouse
+KUBE_PORT=56443
+KUBE_SRC="$REPO/test/rig/kube"
+KUBE_HOME="$RIG_DIR/kube"
+KUBE_BIN="$RIG_CACHE/bin"
+KUBE_KC="$KUBE_HOME/kubeconfig"
+KUBE_KWOK_DIR="$KUBE_HOME/kwok"
+KUBE_CLUSTER_DIR="$KUBE_KWOK_DIR/clusters/$KUBE_CLUSTER"
+
+_kc() { kubectl --kubeconfig "$KUBE_KC" "$@"; }
+_kwokctl() { KWOK_WORKDIR="$KUBE_KWOK_DIR" "$(_kube_bin kwokctl)" --name "$KUBE_CLUSTER" "$@"; }
+
+# Binaries are cached by name and version so a pin change rebuilds and a warm start builds nothing.
+_kube_bin() {
+  case $1 in
+    kube-apiserver|kube-controller-manager|kube-scheduler) echo "$KUBE_BIN/$1-$KUBE_VERSION" ;;
+    etcd) echo "$KUBE_BIN/etcd-$ETCD_VERSION" ;;
+    kwok|kwokctl) echo "$KUBE_BIN/$1-$KWOK_VERSION" ;;
+  esac
+}
+
+_kube_go() {
+  local g
+  g=$(command -v go || true)
+  [[ -n $g ]] || g=/usr/local/go/bin/go
+  [[ -x $g ]] || rig_die "Go >= 1.24 is needed to build the control plane (not found on PATH or /usr/local/go)"
+  echo "$g"
+}
+
+# _kube_gobuild MODULE_DIR OUT PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
+_kube_gobuild() {
+  local dir=$1 out=$2; shift 2
+  (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+    "$(_kube_go)" build -trimpath -ldflags='-s -w' -o "$out" "$@")
+}
+
+_kube_build() {
+  local missing=() b
+  for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl; do
+    [[ -x $(_kube_bin "$b") ]] || missing+=("$b")
+  done
+  ((${#missing[@]})) || return 0
+  mkdir -p "$KUBE_BIN"
+  local tmp logf="$RIG_CACHE/kube-build.log" t0=$(date +%s)
+  tmp=$(mktemp -d "$KUBE_BIN/.build.XXXXXX")
+  rig_log "building ${missing[*]} from the Go module proxy (cold: ~20 min on 2 cores; log $logf)"
+  {
+    if [[ ! -x $(_kube_bin kube-apiserver) || ! -x $(_kube_bin kube-controller-manager) || ! -x $(_kube_bin kube-scheduler) ]]; then
+      _kube_gobuild k8s "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver \
+        k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler || exit 1
+    fi
+    if [[ ! -x $(_kube_bin etcd) ]]; then
+      _kube_gobuild etcd "$tmp/etcd" go.etcd.io/etcd/server/v3 || exit 1
+    fi
+    if [[ ! -x $(_kube_bin kwok) || ! -x $(_kube_bin kwokctl) ]]; then
+      _kube_gobuild kwok "$tmp/" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || exit 1
+    fi
+  } >>"$logf" 2>&1 || { rm -rf "$tmp"; rig_die "control plane build failed; see $logf"; }
+  for b in "${missing[@]}"; do mv -f "$tmp/$b" "$(_kube_bin "$b")"; done
+  rm -rf "$tmp"
+  rig_log "built ${missing[*]} in $(( $(date +%s) - t0 ))s"
+}
+
+_kube_python() { python3 -c 'import sys; print(sys.executable)'; }
+
+_kube_api_ok() { [[ $(_kc get --raw /readyz 2>/dev/null) == ok ]]; }
+
+_kube_create_cluster() {
+  # A cluster dir without a live apiserver (reboot, crash) is rebuilt from scratch: it holds only rig state.
+  if [[ -d $KUBE_CLUSTER_DIR ]]; then
+    rig_log "removing stale kwok cluster"
+    _kwokctl delete cluster >/dev/null 2>&1 || true
+    _kube_kill_cluster_pids
+    rm -rf "$KUBE_KWOK_DIR"
+  fi
+  mkdir -p "$KUBE_KWOK_DIR"
+  rig_log "creating cluster $KUBE_CLUSTER (kube $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  _kwokctl -c "$KUBE_SRC/kwokctl.yaml" create cluster \
+    --kube-apiserver-binary "$(_kube_bin kube-apiserver)" \
+    --kube-controller-manager-binary "$(_kube_bin kube-controller-manager)" \
+    --kube-scheduler-binary "$(_kube_bin kube-scheduler)" \
+    --etcd-binary "$(_kube_bin etcd)" \
+    --kwok-controller-binary "$(_kube_bin kwok)" \
+    --kubeconfig "$KUBE_HOME/kwokctl-kubeconfig" \
+    --wait 2m >>"$KUBE_HOME/kwokctl.log" 2>&1 \
+    || rig_die "kwokctl create cluster failed; see $KUBE_HOME/kwokctl.log and $KUBE_CLUSTER_DIR/logs"
+}
+
+_kube_kill_cluster_pids() {
+  local f p
+  for f in "$KUBE_CLUSTER_DIR"/pids/*.pid; do
+    [[ -f $f ]] || continue
+    p=$(cat "$f")
+    [[ -n $p ]] && kill "$p" 2>/dev/null || true
+  done
+}
+
+_kube_kubeconfigs() {
+  # Self-contained (certs embedded) so clients need nothing else from .rig/kube/kwok.
+  KUBECONFIG="$KUBE_CLUSTER_DIR/kubeconfig.yaml" kubectl config view --raw --flatten --minify > "$KUBE_KC.tmp"
+  chmod 600 "$KUBE_KC.tmp"; mv "$KUBE_KC.tmp" "$KUBE_KC"
+
+  local pki="$KUBE_CLUSTER_DIR/pki" ro="$KUBE_HOME/readonly"
+  mkdir -p "$ro"
+  if [[ ! -s $KUBE_HOME/kubeconfig-readonly ]]; then
+    openssl genrsa -out "$ro/readonly.key" 2048 2>/dev/null
+    openssl req -new -key "$ro/readonly.key" -subj "/CN=pilothouse-readonly" -out "$ro/readonly.csr" 2>/dev/null
+    openssl x509 -req -in "$ro/readonly.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      -days 30 -out "$ro/readonly.crt" 2>/dev/null || rig_die "cannot sign the read-only client cert"
+    local k="$KUBE_HOME/kubeconfig-readonly.tmp"
+    rm -f "$k"
+    kubectl config --kubeconfig "$k" set-cluster "kwok-$KUBE_CLUSTER" --server "https://127.0.0.1:$KUBE_PORT" \
+      --certificate-authority "$pki/ca.crt" --embed-certs >/dev/null
+    kubectl config --kubeconfig "$k" set-credentials pilothouse-readonly \
+      --client-certificate "$ro/readonly.crt" --client-key "$ro/readonly.key" --embed-certs >/dev/null
+    kubectl config --kubeconfig "$k" set-context "kwok-$KUBE_CLUSTER-readonly" --cluster "kwok-$KUBE_CLUSTER" \
+      --user pilothouse-readonly --namespace extralit >/dev/null
+    kubectl config --kubeconfig "$k" use-context "kwok-$KUBE_CLUSTER-readonly" >/dev/null
+    chmod 600 "$k"; mv "$k" "$KUBE_HOME/kubeconfig-readonly"
+  fi
+}
+
+# kwok resources that route kubectl logs/exec/port-forward to files, local commands and local ports.
+_kube_kwok_resources() {
+  local py=$1 pgport=55432 pyhome="$KUBE_SRC/py"
+  if [[ -f $RIG_DIR/postgres/env ]]; then
+    pgport=$(sed -n 's/^PGPORT=//p' "$RIG_DIR/postgres/env"); [[ -n $pgport ]] || pgport=55432
+  fi
+  mkdir -p "$KUBE_HOME/bin" "$KUBE_HOME/exec"
+  printf '#!/bin/sh\nexec %q "$@"\n' "$py" > "$KUBE_HOME/bin/python"
+  chmod +x "$KUBE_HOME/bin/python"
+  local path="$KUBE_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  jq -n --arg logs "$KUBE_HOME/logs" --arg path "$path" --arg pypath "$pyhome" --arg rig "$RIG_DIR" \
+     --arg work "$KUBE_HOME/exec" --arg pgpass "$KUBE_HOME/state/pgpass" --argjson pgport "$pgport" '
+    def logs($c): {containers: [$c], logsFile: "\($logs)/\($c).log",
+                   previousLogsFile: "\($logs)/\($c).previous.log", follow: true};
+    def env: [{name: "PATH", value: $path}, {name: "RIG_DIR", value: $rig}, {name: "PYTHONPATH", value: $pypath},
+              {name: "HOME", value: $work}];
+    {apiVersion: "v1", kind: "List", items: [
+      {apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterLogs", metadata: {name: "rig-logs"},
+       spec: {selector: {matchNamespaces: ["extralit", "pdf-chatbot"]},
+              logs: ([ "postgresql", "elasticsearch", "weaviate", "argilla-server", "extralit-server",
+                       "langfuse", "minio", "pdf-chatbot", "redis" ] | map(logs(.)))}},
+      {apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterExec", metadata: {name: "rig-exec"},
+       spec: {selector: {matchNamespaces: ["extralit", "pdf-chatbot"]},
+              execs: [
+                {containers: ["postgresql"], local: {workDir: $work, envs: (env + [
+                  {name: "PGHOST", value: "127.0.0.1"}, {name: "PGPORT", value: ($pgport | tostring)},
+                  {name: "PGUSER", value: "postgres"}, {name: "PGDATABASE", value: "postgres"},
+                  {name: "PGPASSFILE", value: $pgpass}])}},
+                {local: {workDir: $work, envs: env}}]}},
+      {apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterPortForward", metadata: {name: "rig-extralit"},
+       spec: {selector: {matchNamespaces: ["extralit"]},
+              forwards: [
+                {ports: [5432], target: {port: $pgport, address: "127.0.0.1"}},
+                {ports: [9200], target: {port: 59200, address: "127.0.0.1"}},
+                {ports: [6900], target: {port: 56900, address: "127.0.0.1"}}]}},
+      {apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterPortForward", metadata: {name: "rig-pdf-chatbot"},
+       spec: {selector: {matchNamespaces: ["pdf-chatbot"]},
+              forwards: [
+                {ports: [8501], target: {port: 58501, address: "127.0.0.1"}},
+                {ports: [8502], target: {port: 58502, address: "127.0.0.1"}}]}}
+    ]}' > "$KUBE_HOME/kwok-resources.json"
+  _kc apply -f "$KUBE_HOME/kwok-resources.json" >/dev/null
+}
+
+# Secret main-db holds the password the rig PostgreSQL really has, so the baseline is healthy.
+_kube_main_db_secret() {
+  local pw="rig-postgres-not-up" pwf="$RIG_DIR/postgres/main-db-password"
+  if [[ -s $pwf ]]; then pw=$(cat "$pwf")
+  else rig_log "WARNING: $pwf missing (start the postgres component first); argilla-server will not be Ready"; fi
+  mkdir -p "$KUBE_HOME/state"
+  ( umask 077; printf '*:*:*:postgres:%s\n' "$pw" > "$KUBE_HOME/state/pgpass" )
+  if ! _kc -n extralit get secret main-db >/dev/null 2>&1; then
+    _kc -n extralit create secret generic main-db --from-literal=postgres-password="$pw" >/dev/null
+    _kc -n extralit label secret main-db app.kubernetes.io/instance=main-db app.kubernetes.io/name=postgresql >/dev/null
+  fi
+}
+
+kube_up() {
+  command -v jq >/dev/null || apt_need jq
+  command -v openssl >/dev/null || apt_need openssl
+  command -v psql >/dev/null || apt_need postgresql-client
+  command -v python3 >/dev/null || apt_need python3
+  command -v kubectl >/dev/null || apt_need kubectl
+  mkdir -p "$KUBE_HOME/logs" "$KUBE_HOME/state"
+  _kube_build
+  if ! [[ -s $KUBE_KC ]] || ! _kube_api_ok; then
+    _kube_create_cluster
+    _kube_kubeconfigs
+  fi
+  wait_for 60 "kube-apiserver /readyz" _kube_api_ok || rig_die "kube-apiserver not ready"
+  _kube_kubeconfigs
+  wait_for 60 "kwok CRDs" _kc get crd clusterexecs.kwok.x-k8s.io || rig_die "kwok CRDs missing"
+
+  _kc apply -f "$KUBE_SRC/manifests/nodes.yaml" >/dev/null
+  wait_for 60 "3 nodes Ready" _kube_nodes_ready || rig_die "nodes not Ready"
+  local py; py=$(_kube_python)
+  _kube_kwok_resources "$py"
+  _kc apply -f "$KUBE_SRC/manifests/readonly.yaml" >/dev/null
+  _kc apply -f "$KUBE_SRC/manifests/storage.yaml" >/dev/null
+  _kc apply -f "$KUBE_SRC/manifests/extralit.yaml" >/dev/null
+  _kc apply -f "$KUBE_SRC/manifests/pdf-chatbot.yaml" >/dev/null
+  _kube_main_db_secret
+
+  # Baseline search index: green, built from the rig PostgreSQL like a real reindex.
+  if [[ ! -s $KUBE_HOME/search/state.json ]]; then
+    cp "$KUBE_HOME/state/pgpass" "$KUBE_HOME/state/.pw.tmp"
+    sed 's/^\*:\*:\*:postgres://' "$KUBE_HOME/state/.pw.tmp" > "$KUBE_HOME/state/main-db-secret-password"
+    rm -f "$KUBE_HOME/state/.pw.tmp"
+    RIG_DIR="$RIG_DIR" PYTHONPATH="$KUBE_SRC/py" "$py" -m argilla_server search-engine reindex >/dev/null 2>&1 \
+      || RIG_DIR="$RIG_DIR" PYTHONPATH="$KUBE_SRC/py" "$py" -c 'import rigsearch; rigsearch.save({"health": "green", "indexes": [], "reason": "postgres unavailable at up"})'
+  fi
+
+  RIG_DIR="$RIG_DIR" start_daemon kube-driver "$KUBE_HOME/driver.log" env RIG_DIR="$RIG_DIR" PATH="$PATH" \
+    "$py" -u "$KUBE_SRC/driver/driver.py"
+  wait_for 120 "extralit pods Ready" _kube_pods_ready extralit || rig_log "WARNING: not all extralit pods are Ready"
+  wait_for 60 "pdf-chatbot pods Ready" _kube_pods_ready pdf-chatbot || rig_log "WARNING: pdf-chatbot not Ready"
+
+  write_rig_file kube/env "KUBECONFIG=$KUBE_KC
+KUBECONFIG_READONLY=$KUBE_HOME/kubeconfig-readonly
+KUBE_API=https://127.0.0.1:$KUBE_PORT
+KUBE_CONTEXT=kwok-$KUBE_CLUSTER
+KUBE_VERSION=$KUBE_VERSION"
+  rig_log "kubernetes $KUBE_VERSION on https://127.0.0.1:$KUBE_PORT (KUBECONFIG=$KUBE_KC)"
+}
+
+_kube_nodes_ready() {
+  local n
+  n=$(_kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)
+  (( n >= 3 ))
+}
+
+# All pods of NAMESPACE Ready, except in namespaces where a scenario is active (they are meant not to be).
+_kube_pods_ready() {
+  local out
+  out=$(_kc -n "$1" get pods -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}') || return 1
+  [[ -n $out ]] && ! grep -qv True <<<"$out"
+}
+
+kube_down() {
+  stop_daemon kube-driver
+  if [[ -d $KUBE_CLUSTER_DIR ]]; then
+    if [[ -x $(_kube_bin kwokctl) ]]; then _kwokctl delete cluster >/dev/null 2>&1 || true; fi
+    _kube_kill_cluster_pids
+  fi
+  rm -rf "$KUBE_HOME"
+}
+
+kube_status() {
+  [[ -s $KUBE_KC ]] || { echo "not set up"; return 1; }
+  _kube_api_ok || { echo "kube-apiserver https://127.0.0.1:$KUBE_PORT not ready"; return 1; }
+  local ready missing=() o
+  ready=$(_kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)
+  (( ready >= 3 )) || { echo "only $ready nodes Ready"; return 1; }
+  for o in statefulset/main-db statefulset/elasticsearch-master statefulset/weaviate deployment/argilla-server \
+           deployment/extralit-server deployment/langfuse pod/minio secret/main-db pvc/minio-pv-claim; do
+    _kc -n extralit get "$o" >/dev/null 2>&1 || missing+=("extralit/$o")
+  done
+  _kc -n pdf-chatbot get deployment/pdf-chatbot service/pdf-chatbot-service >/dev/null 2>&1 || missing+=("pdf-chatbot")
+  ((${#missing[@]})) && { echo "missing: ${missing[*]}"; return 1; }
+  daemon_alive kube-driver || { echo "scenario driver not running"; return 1; }
+  echo "https://127.0.0.1:$KUBE_PORT $KUBE_VERSION, $ready nodes Ready, $(_kc get pods -A --no-headers | wc -l) pods"
+}
