@@ -1,0 +1,43 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export interface AuditEntry {
+  ts: string;
+  actor: string;
+  /** What was done, e.g. `docker.restart`. */
+  action: string;
+  /** What it was done to, e.g. `fastapi-fullstack/backend (container 3f2a…) on unix:///var/run/docker.sock`. */
+  target: string;
+  outcome: 'ok' | 'failed';
+  detail?: string;
+}
+
+/**
+ * The audit log: JSON lines, appended and fsynced, never rewritten. A change is not reported done
+ * before its line is on disk.
+ */
+export class AuditLog {
+  constructor(readonly file: string) {}
+
+  async append(entry: AuditEntry): Promise<string> {
+    const line = JSON.stringify(entry) + '\n';
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    const fh = await fs.open(this.file, 'a', 0o600);
+    try {
+      await fh.write(line);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return line.trimEnd();
+  }
+
+  async read(): Promise<AuditEntry[]> {
+    const text = await fs.readFile(this.file, 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
+  }
+}
+
+export function actorName(): string {
+  return process.env.USER || process.env.USERNAME || 'unknown';
+}

@@ -1,0 +1,4 @@
+export * from './envelope';
+export * from './domain';
+export * from './channels';
+export * from './wire';

@@ -1,0 +1,85 @@
+import Docker from 'dockerode';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEST_IMAGE = 'pilothouse-test/busybox:1';
+export const ITEST_PROJECT = 'pilothouse-itest';
+
+/** The engine the tests use: the rig's if it is up, else DOCKER_HOST, else the default socket. */
+export function testDockerHost(): string {
+  const rigFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.rig/docker/DOCKER_HOST');
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  if (existsSync(rigFile)) return readFileSync(rigFile, 'utf8').trim();
+  return 'unix:///var/run/docker.sock';
+}
+
+export function dockerClient(host = testDockerHost()): Docker {
+  const u = new URL(host);
+  return u.protocol === 'unix:' ? new Docker({ socketPath: u.pathname }) : new Docker({ host: u.hostname, port: Number(u.port) });
+}
+
+/** Builds a tiny image from Debian's busybox-static with `docker import`: no registry needed. */
+export async function ensureTestImage(docker: Docker): Promise<void> {
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: [TEST_IMAGE] }) });
+  if (images.length) return;
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && execFileSync(p, ['--help']).toString().length > 0);
+  if (!busybox) throw new Error('busybox-static is needed to build the test image: apt-get install busybox-static');
+  const root = mkdtempSync(path.join(tmpdir(), 'ph-rootfs-'));
+  try {
+    mkdirSync(path.join(root, 'bin'));
+    for (const d of ['tmp', 'proc', 'sys', 'dev', 'etc']) mkdirSync(path.join(root, d));
+    copyFileSync(busybox, path.join(root, 'bin', 'busybox'));
+    for (const applet of execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean)) {
+      if (applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
+    }
+    const tar = spawn('tar', ['-C', root, '-cf', '-', '.']);
+    const [repo, tag] = TEST_IMAGE.split(':');
+    const stream = await docker.importImage(tar.stdout as never, { repo, tag });
+    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined))));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export interface Spec { name: string; service?: string; cmd: string[]; health?: { test: string[] }; restart?: string; project?: string }
+
+export async function runContainer(docker: Docker, s: Spec): Promise<Docker.Container> {
+  const old = docker.getContainer(s.name);
+  await old.remove({ force: true }).catch(() => undefined);
+  const labels: Record<string, string> = {};
+  if (s.service) Object.assign(labels, {
+    'com.docker.compose.project': s.project ?? ITEST_PROJECT,
+    'com.docker.compose.service': s.service,
+    'com.docker.compose.container-number': '1',
+  });
+  const c = await docker.createContainer({
+    name: s.name,
+    Image: TEST_IMAGE,
+    Cmd: s.cmd,
+    Labels: labels,
+    Healthcheck: s.health ? { Test: s.health.test, Interval: 1e9, Timeout: 1e9, Retries: 1, StartPeriod: 0 } : undefined,
+    // No network: the tests need none, and it keeps them independent of the engine's bridge setup.
+    HostConfig: { RestartPolicy: { Name: s.restart ?? 'no' }, NetworkMode: 'none' },
+  });
+  await c.start();
+  return c;
+}
+
+/** The containers of the integration project: one healthy, one failing its health check, one exiting 3, one standalone. */
+export async function startItestProject(docker: Docker): Promise<void> {
+  await ensureTestImage(docker);
+  await Promise.all([
+    runContainer(docker, { name: 'pilothouse-itest-web-1', service: 'web', cmd: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "INFO served request $i"; [ $((i % 5)) -eq 0 ] && echo "WARN slow request $i" >&2; sleep 1; done'], health: { test: ['CMD', 'true'] } }),
+    runContainer(docker, { name: 'pilothouse-itest-search-1', service: 'search', cmd: ['sh', '-c', 'echo "starting search"; while true; do sleep 1; done'], health: { test: ['CMD-SHELL', 'echo "cluster health: yellow (timed_out: true)"; exit 1'] } }),
+    runContainer(docker, { name: 'pilothouse-itest-migrate-1', service: 'migrate', cmd: ['sh', '-c', 'echo "ERROR: config file /etc/app.yaml missing" >&2; exit 3'] }),
+    runContainer(docker, { name: 'pilothouse-itest-loner', cmd: ['sh', '-c', 'while true; do echo loner alive; sleep 2; done'] }),
+  ]);
+}
+
+export async function removeItestProject(docker: Docker): Promise<void> {
+  const cs = await docker.listContainers({ all: true, filters: JSON.stringify({ name: ['pilothouse-itest'] }) });
+  await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
