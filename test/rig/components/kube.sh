@@ -270,3 +270,84 @@ kube_status() {
   daemon_alive kube-driver || { echo "scenario driver not running"; return 1; }
   echo "https://127.0.0.1:$KUBE_PORT $KUBE_VERSION, $ready nodes Ready, $(_kc get pods -A --no-headers | wc -l) pods"
 }
+
+# ---- helpers for the kube scenarios (test/rig/scenarios/*.sh source this file) ----
+
+_kube_require() { _kube_api_ok || rig_die "the kube component is not up (rig.sh up kube)"; }
+
+# _kube_scale_sts REPLICAS NAME... : scale StatefulSets in extralit and wait until that many pods exist.
+_kube_scale_sts() {
+  local n=$1 s; shift
+  for s in "$@"; do _kc -n extralit scale statefulset "$s" --replicas="$n" >/dev/null; done
+  if (( n == 0 )); then
+    for s in "$@"; do
+      wait_for 60 "pod $s-0 gone" _kube_pod_absent extralit "$s-0" || rig_die "pod $s-0 still exists"
+    done
+  fi
+}
+_kube_pod_absent() { ! _kc -n "$1" get pod "$2" >/dev/null 2>&1; }
+_kube_pvc_phase() { [[ $(_kc -n extralit get pvc "$1" -o jsonpath='{.status.phase}' 2>/dev/null) == "$2" ]]; }
+_kube_pod_ready_is() {
+  [[ $(_kc -n "$1" get pod "$2" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == "$3" ]]
+}
+# _kube_app_ready_is APP True|False : every pod of extralit app=APP has Ready=$2.
+_kube_app_ready_is() {
+  local out
+  out=$(_kc -n extralit get pods -l "app=$1" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}') || return 1
+  [[ -n $out ]] && ! grep -qv "^$2\$" <<<"$out"
+}
+
+# _kube_search_set HEALTH REPLICAS REASON : set the search-index stand-in's health (indexes kept).
+_kube_search_set() {
+  RIG_DIR="$RIG_DIR" PYTHONPATH="$KUBE_SRC/py" "$(_kube_python)" - "$@" <<'PY'
+import sys, rigsearch
+s = rigsearch.load()
+s["health"], s["reason"] = sys.argv[1], sys.argv[3]
+for ix in s.get("indexes", []):
+    ix["replicas"], ix["health"] = int(sys.argv[2]), sys.argv[1]
+rigsearch.save(s)
+PY
+}
+
+_kube_set_main_db_password() {
+  local b64
+  b64=$(printf '%s' "$1" | base64 -w0)
+  _kc -n extralit patch secret main-db --type=merge -p "$(jq -nc --arg v "$b64" '{data: {"postgres-password": $v}}')" >/dev/null
+}
+
+_kube_apiserver_pid() { cat "$KUBE_CLUSTER_DIR/pids/kube-apiserver.pid" 2>/dev/null; }
+
+_kube_apiserver_stop() {
+  local pid; pid=$(_kube_apiserver_pid)
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || rig_die "kube-apiserver is not running"
+  # Keep the exact command line so the restart is the same apiserver kwokctl started.
+  tr '\0' '\n' < "/proc/$pid/cmdline" > "$KUBE_HOME/state/kube-apiserver.cmdline"
+  kill "$pid"
+  wait_for 30 "kube-apiserver exit" _kube_pid_gone "$pid" || kill -9 "$pid"
+  rig_log "kube-apiserver stopped"
+}
+_kube_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# Write one key and compact etcd up to it, through etcd's JSON gateway (no etcdctl needed).
+_kube_etcd_compact() {
+  local etcd=http://127.0.0.1:52379 rev
+  rev=$(curl -sf "$etcd/v3/kv/put" -X POST -d "$(jq -nc --arg k "$(printf /rig/compaction-marker | base64 -w0)" \
+        --arg v "$(date +%s | base64 -w0)" '{key: $k, value: $v}')" | jq -r '.header.revision') \
+    || rig_die "etcd put failed"
+  curl -sf "$etcd/v3/kv/compaction" -X POST -d "$(jq -nc --arg r "$rev" '{revision: $r, physical: true}')" >/dev/null \
+    || rig_die "etcd compaction failed"
+  rig_log "etcd compacted at revision $rev"
+}
+
+_kube_apiserver_start() {
+  local pid; pid=$(_kube_apiserver_pid)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then _kube_api_ok && return 0; fi
+  local f="$KUBE_HOME/state/kube-apiserver.cmdline" args=()
+  [[ -s $f ]] || rig_die "no saved kube-apiserver command line"
+  mapfile -t args < "$f"
+  (cd "$KUBE_CLUSTER_DIR" || exit 1
+   setsid "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/kube-apiserver.log" 2>&1 </dev/null &
+   echo $! > "$KUBE_CLUSTER_DIR/pids/kube-apiserver.pid")
+  wait_for 60 "kube-apiserver /readyz" _kube_api_ok || rig_die "kube-apiserver did not come back"
+  rig_log "kube-apiserver started again"
+}
