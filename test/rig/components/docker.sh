@@ -111,7 +111,7 @@ dk_stop_daemon() { # graceful like `systemctl stop docker`: containers get SIGTE
 dk_leftover_pids() {
   local d cmd
   for d in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+    { cmd=$(tr '\0' ' ' < "$d/cmdline"); } 2>/dev/null || continue
     case "$cmd" in *"$DK_EXEC"*|*"$DK_SOCK"*) echo "${d#/proc/}" ;; esac
   done
 }
