@@ -35,11 +35,22 @@ _kube_go() {
   echo "$g"
 }
 
-# _kube_gobuild MODULE_DIR OUT PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
+# _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
 _kube_gobuild() {
-  local dir=$1 out=$2; shift 2
+  local dir=$1 out=$2 ldflags=$3; shift 3
   (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
-    "$(_kube_go)" build -trimpath -ldflags='-s -w' -o "$out" "$@")
+    "$(_kube_go)" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@")
+}
+
+# What kubernetes' hack/lib/version.sh stamps; without it the binaries report v0.0.0-master.
+_kube_version_ldflags() {
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local p f=()
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f+=("-X $p.gitVersion=$KUBE_VERSION" "-X $p.gitMajor=1" "-X $p.gitMinor=$minor" "-X $p.gitTreeState=clean"
+        "-X $p.buildDate=1970-01-01T00:00:00Z")
+  done
+  echo "${f[*]}"
 }
 
 _kube_build() {
@@ -54,14 +65,14 @@ _kube_build() {
   rig_log "building ${missing[*]} from the Go module proxy (cold: ~20 min on 2 cores; log $logf)"
   {
     if [[ ! -x $(_kube_bin kube-apiserver) || ! -x $(_kube_bin kube-controller-manager) || ! -x $(_kube_bin kube-scheduler) ]]; then
-      _kube_gobuild k8s "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver \
+      _kube_gobuild k8s "$tmp/" "$(_kube_version_ldflags)" k8s.io/kubernetes/cmd/kube-apiserver \
         k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler || exit 1
     fi
     if [[ ! -x $(_kube_bin etcd) ]]; then
-      _kube_gobuild etcd "$tmp/etcd" go.etcd.io/etcd/server/v3 || exit 1
+      _kube_gobuild etcd "$tmp/etcd" "" go.etcd.io/etcd/server/v3 || exit 1
     fi
     if [[ ! -x $(_kube_bin kwok) || ! -x $(_kube_bin kwokctl) ]]; then
-      _kube_gobuild kwok "$tmp/" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || exit 1
+      _kube_gobuild kwok "$tmp/" "" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || exit 1
     fi
   } >>"$logf" 2>&1 || { rm -rf "$tmp"; rig_die "control plane build failed; see $logf"; }
   for b in "${missing[@]}"; do mv -f "$tmp/$b" "$(_kube_bin "$b")"; done
