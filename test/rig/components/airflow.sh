@@ -112,17 +112,13 @@ airflow_up() {
     bash -c 'set -a; source "$1"; set +a; exec "$2/bin/airflow" scheduler --skip-serve-logs' _ "$AIRFLOW_RIG/env" "$AIRFLOW_VENV"
   start_daemon airflow-webserver "$AIRFLOW_RIG/webserver.log" \
     bash -c 'set -a; source "$1"; set +a; exec "$2/bin/airflow" webserver' _ "$AIRFLOW_RIG/env" "$AIRFLOW_VENV"
-  # Admin user and pools (CLI, idempotent), while the webserver starts.
-  if airflow_cli users list -o plain 2>/dev/null | awk '{print $2}' | grep -qx "$user"; then
-    airflow_cli users delete -u "$user" >/dev/null 2>&1 || true
+  # Admin user: created once per database (CLI calls cost seconds each on a small machine).
+  if [[ ! -f "$AIRFLOW_RIG/.provisioned" ]]; then
+    airflow_cli users create -u "$user" -p "$pw" -r Admin -f Rig -l Admin -e admin@rig.invalid >/dev/null 2>&1 \
+      || airflow_cli users reset-password -u "$user" -p "$pw" >/dev/null 2>&1 \
+      || rig_die "could not create the airflow admin user"
+    touch "$AIRFLOW_RIG/.provisioned"
   fi
-  airflow_cli users create -u "$user" -p "$pw" -r Admin -f Rig -l Admin -e admin@rig.invalid >/dev/null 2>&1 \
-    || rig_die "could not create the airflow admin user"
-  local p name slots desc
-  for p in "${AIRFLOW_POOLS[@]}"; do
-    read -r name slots desc <<<"$p"
-    airflow_cli pools set "$name" "$slots" "$desc" >/dev/null 2>&1 || rig_die "could not create pool $name"
-  done
   write_rig_file airflow/url "http://127.0.0.1:$AIRFLOW_PORT"
   write_rig_file airflow/username "$user"
   umask 077; write_rig_file airflow/password "$pw"; umask 022
@@ -130,6 +126,17 @@ airflow_up() {
     || rig_die "airflow webserver not answering; see $AIRFLOW_RIG/webserver.log"
   wait_for 60 "airflow pools API" curl -fsS -u "$user:$pw" "http://127.0.0.1:$AIRFLOW_PORT/api/v1/pools" \
     || rig_die "airflow REST API refused basic auth"
+  # Pools over the REST API (idempotent: PATCH, or POST when missing).
+  local p name slots desc body
+  for p in "${AIRFLOW_POOLS[@]}"; do
+    read -r name slots desc <<<"$p"
+    body=$(jq -nc --arg n "$name" --argjson s "$slots" --arg d "$desc" '{name:$n, slots:$s, description:$d}')
+    curl -fsS -u "$user:$pw" -X PATCH -H 'Content-Type: application/json' -d "$body" \
+        "http://127.0.0.1:$AIRFLOW_PORT/api/v1/pools/$name" >/dev/null 2>&1 \
+      || curl -fsS -u "$user:$pw" -X POST -H 'Content-Type: application/json' -d "$body" \
+        "http://127.0.0.1:$AIRFLOW_PORT/api/v1/pools" >/dev/null \
+      || rig_die "could not create pool $name"
+  done
   rig_log "airflow on http://127.0.0.1:$AIRFLOW_PORT (user $user, password in $AIRFLOW_RIG/password)"
 }
 
