@@ -192,8 +192,9 @@ docker_down() {
   if dk_alive; then
     local p
     for p in "${DK_PROJECTS[@]}"; do dc "$p" down --remove-orphans -v -t 2 >>"$DK_DIR/compose.log" 2>&1 || true; done
-    local ids; ids=$(dk ps -aq 2>/dev/null || true)
-    [[ -z $ids ]] || dk rm -f $ids >/dev/null 2>&1 || true
+    local ids=()
+    mapfile -t ids < <(dk ps -aq 2>/dev/null)
+    ((${#ids[@]} == 0)) || dk rm -f "${ids[@]}" >/dev/null 2>&1 || true
     dk network rm "$DK_T2I_NET" >/dev/null 2>&1 || true
   fi
   dk_stop_daemon
