@@ -54,6 +54,8 @@ _ssh_users() {
       mkdir -p "$SSH_HOME"; echo "$u" >> "$SSH_HOME/created-users"
     fi
   done
+  # The rig docker engine's socket is group docker: let kraken use `docker` like on the real hosts.
+  if getent group docker >/dev/null && ! id -nG kraken | grep -qw docker; then usermod -aG docker kraken; fi
   # kraken may sudo on its hosts (mount.sh, systemctl start docker), as in the runbook.
   if [[ ! -f /etc/sudoers.d/pilothouse-rig ]]; then
     printf '%s\n' 'kraken ALL=(ALL) NOPASSWD: ALL' 'Defaults:kraken !requiretty' > /etc/sudoers.d/pilothouse-rig
@@ -204,6 +206,19 @@ _ssh_ns_ready() {
 }
 _ssh_port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/22"' _ "$1"; }
 
+# Mount / unmount a host's pool shares from outside (what `./mount.sh <entity>` does on the host).
+ssh_mount_pools() {
+  local h=$1 e
+  for e in $(ssh_host_mounts "$h"); do
+    ssh_host_exec "$h" mountpoint -q "/fs/pool/pool-$e" && continue
+    ssh_host_exec "$h" mkdir -p "/fs/pool/pool-$e"
+    ssh_host_exec "$h" mount --bind "$SSH_HOME/nas/$e" "/fs/pool/pool-$e"
+  done
+}
+ssh_mounted_pools() { # prints the mounted pool mount points of a host
+  ssh_host_exec "$1" findmnt -rn -o TARGET | grep '^/fs/pool/' || true
+}
+
 # Kill every process of a host (all processes in its mount namespace), as a power-off does.
 ssh_halt_host() {
   local h=$1 p mnt q
@@ -213,10 +228,10 @@ ssh_halt_host() {
     for q in /proc/[0-9]*; do
       q=${q#/proc/}
       [[ $q == "$$" ]] && continue
-      [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]] && kill -KILL "$q" 2>/dev/null
+      if [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]]; then kill -KILL "$q" 2>/dev/null || true; fi
     done
   fi
-  stop_daemon "ssh-$h-sshd"; stop_daemon "ssh-$h-holder"
+  stop_daemon "ssh-$h-sshd" || true; stop_daemon "ssh-$h-holder" || true
   rm -f "$(ssh_hostdir "$h")/state/docker-running" "$(ssh_hostdir "$h")/sshd.pid"
 }
 
