@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Checks the rig's ssh hosts, slurm, Airflow, Prometheus and Postgres after `rig.sh up`, and that the
+# host-reboot, host-key-changed, ssh-drop and pool-busy scenarios produce their symptom and --undo
+# removes it. Last line: "N passed, M failed"; exit status 1 when anything failed.
+#   bash test/rig/test/hosts.test.sh [--no-scenarios]
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+RIG_DIR=${RIG_DIR:-$REPO/.rig}
+RIG="$REPO/test/rig/rig.sh"
+CFG="$RIG_DIR/ssh/ssh_config"
+pass=0; fail=0
+ok()  { pass=$((pass + 1)); printf 'ok    %s\n' "$1"; }
+bad() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [[ -n ${2:-} ]] && printf '      %s\n' "$2" | head -5; }
+check() { # check NAME CMD... : passes when CMD succeeds
+  local name=$1 out; shift
+  if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
+}
+rssh() { timeout 30 ssh -F "$CFG" -o BatchMode=yes -o StrictHostKeyChecking=yes "$@"; }
+
+# --- ssh hosts -----------------------------------------------------------------------------------
+for h in kraken-dbs kraken-infra kraken-workers cluster-head; do
+  check "ssh $h with verified host key" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes -o StrictHostKeyChecking=yes "$2" hostname) == "$2" ]]' _ "$CFG" "$h"
+done
+check "cluster-head goes through ProxyJump kraken-infra" bash -c 'ssh -F "$1" -G cluster-head | grep -qx "proxyjump kraken-infra"'  _ "$CFG"
+check "cluster-head refuses direct logins (bastion only)" bash -c '! timeout 20 ssh -F "$1" -o BatchMode=yes -o ProxyJump=none cluster-head true' _ "$CFG"
+check "kraken-workers has its pool mounts" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -c "^/fs/pool/pool-") -eq 4 ]]' _ "$CFG"
+check "kraken-workers sees raw files through pool-instrument1" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers ls /fs/pool/pool-instrument1 | grep -q "\.raw$"' _ "$CFG"
+check "kraken-dbs docker service is active" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == active ]]' _ "$CFG"
+if [[ -s "$RIG_DIR/docker/DOCKER_HOST" ]]; then
+  check "kraken-dbs: docker ps reaches the rig engine" rssh kraken-dbs docker ps
+fi
+
+# --- slurm ---------------------------------------------------------------------------------------
+check "sinfo on cluster-head shows partition p.node1" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes cluster-head sinfo -h -o %P | grep -q "^p.node1"' _ "$CFG"
+check "squeue on cluster-head shows the alphakraken job" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes cluster-head squeue -h -o %j | grep -qx alphakraken' _ "$CFG"
+check "squeue --json parses" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes cluster-head squeue --json | jq -e "[.jobs[] | select(.name == \"alphakraken\")] | length > 0"' _ "$CFG"
+
+# --- postgres ------------------------------------------------------------------------------------
+check "psql connects to the main-db with the password from .rig" bash -c 'set -a; source "$1/postgres/env"; set +a; [[ $(psql -X -tAc "SELECT count(*) > 100 FROM records") == t ]]' _ "$RIG_DIR"
+
+# --- airflow -------------------------------------------------------------------------------------
+af() { curl -fsS -u "$(cat "$RIG_DIR/airflow/username"):$(cat "$RIG_DIR/airflow/password")" "$(cat "$RIG_DIR/airflow/url")/api/v1$1"; }
+check "Airflow pools API lists the three pools" bash -c "$(declare -f af)"'; af /pools | jq -e "[.pools[] | {(.name): .slots}] | add | .file_copy_pool == 3 and .cluster_slots_pool == 30 and .s3_upload_pool == 2"' _
+check "Airflow pools API refuses wrong credentials" bash -c '! curl -fsS -u admin:wrong "$(cat "$1/airflow/url")/api/v1/pools"' _ "$RIG_DIR"
+
+# --- prometheus ----------------------------------------------------------------------------------
+PROM=$(cat "$RIG_DIR/prometheus/url" 2>/dev/null)
+check "Prometheus has node-exporter series" bash -c 'curl -fsS "$1/api/v1/query?query=node_memory_MemTotal_bytes" | jq -e ".data.result | length > 0"' _ "$PROM"
+check "Prometheus loaded NodeOutOfMemory, ContainerHighMemoryUsage, SearchRequestHighLatency" bash -c \
+  'curl -fsS "$1/api/v1/rules" | jq -e "[.data.groups[].rules[].name] as \$n | [\"NodeOutOfMemory\",\"ContainerHighMemoryUsage\",\"SearchRequestHighLatency\"] | all(. as \$x | \$n | index(\$x))"' _ "$PROM"
+firing() { curl -fsS "$1/api/v1/alerts" | jq -e '[.data.alerts[] | select(.state == "firing")] | length > 0'; }
+check "Prometheus has at least one firing alert" bash -c "$(declare -f firing)"'; for i in $(seq 60); do firing "$1" && exit 0; sleep 1; done; exit 1' _ "$PROM"
+
+if [[ ${1:-} == --no-scenarios ]]; then echo "$pass passed, $fail failed"; ((fail == 0)); exit; fi
+
+# --- scenarios -----------------------------------------------------------------------------------
+scen() { bash "$RIG" scenario "$@" >/dev/null 2>&1; }
+
+if scen host-reboot; then
+  ok "scenario host-reboot applies"
+  check "host-reboot: kraken-workers lost its pool mounts" bash -c '! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -q "^/fs/pool/pool-"' _ "$CFG"
+  check "host-reboot: kraken-dbs docker is stopped" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == inactive ]] && ! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs docker ps' _ "$CFG"
+  check "host-reboot: kraken-workers uptime restarted" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers uptime | grep -q "up 0 min"' _ "$CFG"
+  if scen host-reboot --undo; then ok "scenario host-reboot --undo"; else bad "scenario host-reboot --undo"; fi
+  check "host-reboot undone: mounts back" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -c "^/fs/pool/pool-") -eq 4 ]]' _ "$CFG"
+  check "host-reboot undone: docker active" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == active ]]' _ "$CFG"
+else bad "scenario host-reboot applies"; scen host-reboot --undo; fi
+
+if scen host-key-changed; then
+  ok "scenario host-key-changed applies"
+  check "host-key-changed: ssh refuses kraken-dbs (key mismatch)" bash -c 'out=$(timeout 30 ssh -F "$1" -o BatchMode=yes -o StrictHostKeyChecking=yes kraken-dbs true 2>&1); [[ $? -ne 0 && $out == *"HOST IDENTIFICATION HAS CHANGED"* ]]' _ "$CFG"
+  if scen host-key-changed --undo; then ok "scenario host-key-changed --undo"; else bad "scenario host-key-changed --undo"; fi
+  check "host-key-changed undone: kraken-dbs verifies again" rssh kraken-dbs true
+else bad "scenario host-key-changed applies"; scen host-key-changed --undo; fi
+
+if scen ssh-drop; then
+  ok "scenario ssh-drop applies"
+  check "ssh-drop: connecting to kraken-workers times out" bash -c 'out=$(timeout 30 ssh -F "$1" -o BatchMode=yes -o ConnectTimeout=3 kraken-workers true 2>&1); [[ $? -ne 0 && $out == *"timed out"* ]]' _ "$CFG"
+  if scen ssh-drop --undo; then ok "scenario ssh-drop --undo"; else bad "scenario ssh-drop --undo"; fi
+  check "ssh-drop undone: kraken-workers answers" rssh kraken-workers true
+else bad "scenario ssh-drop applies"; scen ssh-drop --undo; fi
+
+if scen pool-busy; then
+  ok "scenario pool-busy applies"
+  check "pool-busy: file_copy_pool fully occupied with more waiting" bash -c "$(declare -f af)"'
+    for i in $(seq 90); do
+      af /pools/file_copy_pool | jq -e ".occupied_slots == 3 and .running_slots == 3 and (.queued_slots + .scheduled_slots) >= 1" >/dev/null && exit 0
+      sleep 1
+    done; af /pools/file_copy_pool; exit 1' _
+  if scen pool-busy --undo; then ok "scenario pool-busy --undo"; else bad "scenario pool-busy --undo"; fi
+  check "pool-busy undone: file_copy_pool empty" bash -c "$(declare -f af)"'; af /pools/file_copy_pool | jq -e ".occupied_slots == 0 and .running_slots == 0"' _
+else bad "scenario pool-busy applies"; scen pool-busy --undo; fi
+
+echo "$pass passed, $fail failed"
+((fail == 0))
