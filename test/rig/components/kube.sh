@@ -88,8 +88,9 @@ _kube_create_cluster() {
   # A cluster dir without a live apiserver (reboot, crash) is rebuilt from scratch: it holds only rig state.
   if [[ -d $KUBE_CLUSTER_DIR ]]; then
     rig_log "removing stale kwok cluster"
+    local pids; mapfile -t pids < <(_kube_cluster_pids)
     _kwokctl delete cluster >/dev/null 2>&1 || true
-    _kube_kill_cluster_pids
+    _kube_kill_pids "${pids[@]}"
     rm -rf "$KUBE_KWOK_DIR"
   fi
   mkdir -p "$KUBE_KWOK_DIR"
@@ -105,14 +106,21 @@ _kube_create_cluster() {
     || rig_die "kwokctl create cluster failed; see $KUBE_HOME/kwokctl.log and $KUBE_CLUSTER_DIR/logs"
 }
 
-_kube_kill_cluster_pids() {
+# Pids of the cluster's processes, checked against /proc so a recycled pid is never killed.
+_kube_cluster_pids() {
   local f p
   for f in "$KUBE_CLUSTER_DIR"/pids/*.pid; do
     [[ -f $f ]] || continue
     p=$(cat "$f")
-    [[ -n $p ]] && kill "$p" 2>/dev/null || true
+    [[ -n $p ]] && { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$KUBE_CLUSTER_DIR" && echo "$p"
   done
 }
+_kube_kill_pids() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait_for 15 "pid $p to exit" _kube_pid_gone "$p" || kill -9 "$p" 2>/dev/null || true; done
+}
+_kube_kill_cluster_pids() { local pids; mapfile -t pids < <(_kube_cluster_pids); _kube_kill_pids "${pids[@]}"; }
 
 _kube_kubeconfigs() {
   # Self-contained (certs embedded) so clients need nothing else from .rig/kube/kwok.
@@ -260,8 +268,10 @@ _kube_pods_ready() {
 kube_down() {
   stop_daemon kube-driver
   if [[ -d $KUBE_CLUSTER_DIR ]]; then
+    # Collected first: kwokctl delete removes the pid files, and a scenario may have restarted the apiserver.
+    local pids; mapfile -t pids < <(_kube_cluster_pids)
     if [[ -x $(_kube_bin kwokctl) ]]; then _kwokctl delete cluster >/dev/null 2>&1 || true; fi
-    _kube_kill_cluster_pids
+    _kube_kill_pids "${pids[@]}"
   fi
   rm -rf "$KUBE_HOME"
 }

@@ -134,7 +134,7 @@ check "wrong-pv-binding undone: es claim on elastic-pv" eq "$(jp extralit pvc/el
 check_eventually 60 "wrong-pv-binding undone: extralit pods Ready" _kube_pods_ready extralit
 
 echo "== scenario api-server-restart"
-rv=$(k -n extralit get pods -o jsonpath='{.metadata.resourceVersion}')
+rv=$(k get --raw /api/v1/namespaces/extralit/pods | jq -r .metadata.resourceVersion)
 check "api-server-restart applies" bash "$RIG" scenario api-server-restart
 check "api-server-restart: apiserver back" eq "$(k get --raw /readyz)" ok
 watch_out=$(k get --request-timeout=5s --raw "/api/v1/namespaces/extralit/pods?watch=1&resourceVersion=$rv" 2>&1)

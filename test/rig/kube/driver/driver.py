@@ -49,10 +49,13 @@ def kubectl(*args, stdin=None):
     return p.stdout
 
 
-def log(container, line, previous=False):
+def log(container, line, previous=False, stream="stdout"):
+    # kwok serves these files to `kubectl logs` and parses them in the CRI log format the kubelet uses.
     path = os.path.join(LOGS, container + (".previous.log" if previous else ".log"))
+    ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
     with open(path, "a") as f:
-        f.write(line.rstrip("\n") + "\n")
+        for part in line.rstrip("\n").split("\n"):
+            f.write("%s %s F %s\n" % (ts, stream, part))
 
 
 def pg_env():
