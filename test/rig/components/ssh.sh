@@ -133,6 +133,9 @@ SetEnv PILOTHOUSE_RIG_HOST=$h
 Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
   echo "$h" > "$d/hostname"
+  { printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$h"
+    local o; for o in "${SSH_HOSTS[@]}"; do printf '%s\t%s\n' "$(ssh_host_addr "$o")" "$o"; done
+    printf '%s\tgateway.rig\n' "$SSH_GW"; } > "$d/etc-hosts"
   # Host tools, overlaid on /usr/local/bin inside the host.
   cp "$SSH_TOOLS"/bin/* "$d/bin/"
   chmod 755 "$d/bin"/*
@@ -180,6 +183,7 @@ ssh_boot_host() {
     nsenter -t "$pid" -u -- hostname "$h"
     nsenter -t "$pid" -m -n -- mount -t tmpfs -o size=16m,mode=755 "fs-$h" /fs
     nsenter -t "$pid" -m -n -- mount --bind "$d/home" "/home/$user"
+    nsenter -t "$pid" -m -n -- mount --bind "$d/etc-hosts" /etc/hosts
     nsenter -t "$pid" -m -n -- mount -t overlay "tools-$h" -o "lowerdir=$d/bin:/usr/local/bin" /usr/local/bin
     local e
     for e in $(ssh_host_mounts "$h"); do
