@@ -146,6 +146,7 @@ EOF
   # Per-host home with the runbook's repo checkout (mount.sh next to where the runbook expects it).
   mkdir -p "$d/home/alphakraken"
   ln -sfn /usr/local/bin/mount.sh "$d/home/alphakraken/mount.sh"
+  ln -sfn /usr/local/bin/compose.sh "$d/home/alphakraken/compose.sh"
   chown -R "$user:$user" "$d/home"
 }
 

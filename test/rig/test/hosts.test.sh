@@ -61,6 +61,13 @@ if scen host-reboot; then
   check "host-reboot: kraken-workers lost its pool mounts" bash -c '! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -q "^/fs/pool/pool-"' _ "$CFG"
   check "host-reboot: kraken-dbs docker is stopped" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == inactive ]] && ! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs docker ps' _ "$CFG"
   check "host-reboot: kraken-workers uptime restarted" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers uptime | grep -q "up 0 min"' _ "$CFG"
+  # The seed's runbook, over ssh, on the worker host: mount the pools, start docker, compose up workers.
+  check "host-reboot: runbook over ssh brings kraken-workers back" bash -c 'timeout 120 ssh -F "$1" -o BatchMode=yes kraken-workers "
+      set -e; cd alphakraken; export ENV=production
+      for e in backup output logs instrument1; do ./mount.sh \$e; done
+      sudo systemctl start docker; systemctl is-active docker
+      if [ -s $2/docker/PROJECTS ]; then ./compose.sh --profile workers up -d; docker ps --format {{.Names}} | grep -q worker-file-mover; fi
+      [ \$(findmnt -rn -o TARGET | grep -c ^/fs/pool/pool-) -eq 4 ]"' _ "$CFG" "$RIG_DIR"
   if scen host-reboot --undo; then ok "scenario host-reboot --undo"; else bad "scenario host-reboot --undo"; fi
   check "host-reboot undone: mounts back" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -c "^/fs/pool/pool-") -eq 4 ]]' _ "$CFG"
   check "host-reboot undone: docker active" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == active ]]' _ "$CFG"
