@@ -2,8 +2,10 @@
 # local image. See test/rig/docs/docker.md. Sourced by rig.sh (which sources lib.sh first).
 #
 # Coexistence with a system dockerd on /var/run/docker.sock: this daemon has its own data-root,
-# exec-root, pidfile, containerd namespace and socket, its own default bridge (ph-docker0, made with
-# `ip link add`), address pool 10.213.0.0/16 for user networks, --iptables=false (published ports
+# exec-root, pidfile, cgroup parent, containerd namespace and socket, its own default bridge
+# (ph-docker0, made with `ip link add`), fixed subnets in 10.213.0.0/16 for the projects' networks
+# (NOT --default-address-pool: with it, dockerd deletes the interface named docker0, i.e. the system
+# daemon's bridge, each time it restarts with a stale default network), --iptables=false (published ports
 # go through docker-proxy, which is all 127.0.0.1 publishing needs) and two ACCEPT rules in FORWARD
 # for 10.213.0.0/16 so that container-to-container traffic survives a FORWARD policy of DROP set
 # by another dockerd while br_netfilter is loaded.
@@ -78,8 +80,8 @@ dk_start_daemon() {
     --pidfile "$DK_DIR/dockerd.pid" \
     --containerd-namespace pilothouse-rig \
     --containerd-plugins-namespace pilothouse-rig-plugins \
+    --cgroup-parent /pilothouse-rig \
     --bridge "$DK_BRIDGE" \
-    --default-address-pool "base=$DK_POOL,size=24" \
     --iptables=false --ip-masq=false --ip-forward=false \
     --userland-proxy=true \
     --log-driver json-file --log-opt max-size=10m --log-opt max-file=2 \
@@ -140,7 +142,7 @@ dk_ensure_image() {
 
 dk_ensure_networks() {
   dk network inspect "$DK_T2I_NET" >/dev/null 2>&1 && return 0
-  dk network create --driver bridge --opt com.docker.network.bridge.name=ph-t2i0 \
+  dk network create --driver bridge --opt com.docker.network.bridge.name=ph-t2i0 --subnet 10.213.0.0/24 \
     --label org.pilothouse.rig=docker "$DK_T2I_NET" >/dev/null
 }
 
@@ -159,12 +161,23 @@ dk_unhealthy_list() {
 dk_all_healthy() { local out; out=$(dk_unhealthy_list) && [[ -z $out ]]; }
 
 dk_projects_up() {
-  local p
+  local p pids=() rc=0 i t0=$SECONDS
   dk_ensure_networks
+  mkdir -p "$DK_DIR/compose"
+  # the three projects come up in parallel; each one's compose output goes to compose/<project>.log
   for p in "${DK_PROJECTS[@]}"; do
     rig_log "docker-compose -p $p up -d"
-    dc "$p" up -d --remove-orphans >>"$DK_DIR/compose.log" 2>&1 || { tail -n 20 "$DK_DIR/compose.log" >&2; rig_die "compose up failed for $p"; }
+    dc "$p" up -d --remove-orphans >>"$DK_DIR/compose/$p.log" 2>&1 &
+    pids+=($!)
   done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      p=${DK_PROJECTS[$i]}; rc=1
+      tail -n 20 "$DK_DIR/compose/$p.log" >&2; rig_log "compose up failed for $p"
+    fi
+  done
+  ((rc == 0)) || rig_die "compose up failed"
+  rig_log "containers created in $(( SECONDS - t0 ))s; waiting for healthchecks"
   if ! wait_for 180 "healthy containers" dk_all_healthy; then
     dk_unhealthy_list >&2
     rig_die "containers not healthy"
@@ -181,17 +194,21 @@ dk_write_client_files() {
 docker_up() {
   apt_need docker.io docker-compose busybox-static iproute2 iptables
   mkdir -p "$DK_DIR"
+  local t0=$SECONDS
   dk_start_daemon
+  rig_log "daemon answers after $(( SECONDS - t0 ))s"
   dk_ensure_image
   dk_write_client_files
+  rig_log "image ready after $(( SECONDS - t0 ))s"
   dk_projects_up
   rig_log "$(docker_status || true)"
 }
 
 docker_down() {
+  mkdir -p "$DK_DIR/compose"
   if dk_alive; then
     local p
-    for p in "${DK_PROJECTS[@]}"; do dc "$p" down --remove-orphans -v -t 2 >>"$DK_DIR/compose.log" 2>&1 || true; done
+    for p in "${DK_PROJECTS[@]}"; do dc "$p" down --remove-orphans -v -t 2 >>"$DK_DIR/compose/$p.log" 2>&1 || true; done
     local ids=()
     mapfile -t ids < <(dk ps -aq 2>/dev/null)
     ((${#ids[@]} == 0)) || dk rm -f "${ids[@]}" >/dev/null 2>&1 || true

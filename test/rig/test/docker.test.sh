@@ -70,6 +70,8 @@ declare -A URLS=(
   [http://127.0.0.1:22081/api/v1/health]=ok      [http://127.0.0.1:22090/ping]=ok
   [http://127.0.0.1:23091/healthz]=OK            [http://127.0.0.1:23090/-/healthy]=ok
 )
+c2c=$(dk exec "$(cname alphakraken webapp)" wget -q -O - http://airflow-webserver:8080/health 2>&1)
+[[ $c2c == *metadatabase* ]] && ok "container to container over the project network (webapp -> airflow-webserver:8080)" || fail "container to container" "$c2c"
 for u in "${!URLS[@]}"; do
   body=$(http_body "$u"); [[ $body == *"${URLS[$u]}"* ]] && ok "GET $u" || fail "GET $u" "$body"
 done
@@ -99,8 +101,10 @@ st=$(docker_status 2>&1) && ok "docker_status healthy: $st" || fail "docker_stat
 
 # --- scenario: daemon restart, symptom, undo
 if [[ ${RIG_DOCKER_TEST_SCENARIO:-1} == 1 ]]; then
+  had_docker0=0; ip link show docker0 >/dev/null 2>&1 && had_docker0=1
   out=$(bash "$REPO/test/rig/rig.sh" scenario docker-daemon-restart 2>&1) && ok "scenario docker-daemon-restart applied" || fail "scenario apply" "$(tail -3 <<< "$out")"
   check "daemon answers after restart" dk version
+  if ((had_docker0)); then check "a system dockerd's docker0 survives the rig daemon restart" ip link show docker0; fi
   st=$(dk inspect --format '{{.State.Status}}' "$(cname alphakraken airflow-webserver)" 2>&1)
   [[ $st == exited ]] && ok "symptom: airflow-webserver exited (no restart policy)" || fail "webserver exited after restart" "$st"
   st=$(dk inspect --format '{{.State.Status}}' "$(cname alphakraken postgres-service)" 2>&1)
