@@ -198,9 +198,13 @@ _kube_main_db_secret() {
   else rig_log "WARNING: $pwf missing (start the postgres component first); argilla-server will not be Ready"; fi
   mkdir -p "$KUBE_HOME/state"
   ( umask 077; printf '*:*:*:postgres:%s\n' "$pw" > "$KUBE_HOME/state/pgpass" )
-  if ! _kc -n extralit get secret main-db >/dev/null 2>&1; then
+  local cur
+  if ! cur=$(_kc -n extralit get secret main-db -o jsonpath='{.data.postgres-password}' 2>/dev/null); then
     _kc -n extralit create secret generic main-db --from-literal=postgres-password="$pw" >/dev/null
     _kc -n extralit label secret main-db app.kubernetes.io/instance=main-db app.kubernetes.io/name=postgresql >/dev/null
+  elif [[ $(base64 -d <<<"$cur") == rig-postgres-not-up ]]; then
+    # kube came up before postgres; now that the real password exists, make the baseline healthy.
+    _kube_set_main_db_password "$pw"
   fi
 }
 

@@ -14,6 +14,7 @@ scenario_undo() {
   _kc -n extralit patch deployment langfuse --type=strategic -p '{"spec":{"template":{"metadata":{"labels":{"rig.pilothouse.dev/crashloop":null}},"spec":{"containers":[{"name":"langfuse","env":[{"name":"DATABASE_HOST","value":"main-db"}]}]}}}}' >/dev/null
   _kc -n extralit rollout status deployment/langfuse --timeout=60s >/dev/null || rig_die "langfuse did not roll back"
   wait_for 60 "crashlooping pods gone" _kube_no_crashloop_pods || rig_die "crashlooping pods remain"
+  : > "$KUBE_HOME/logs/langfuse.previous.log"
 }
 
 _kube_crashlooping() {

@@ -11,9 +11,9 @@ scenario_apply() {
   _kube_delete_claims_and_pvs
   _kube_manifest_objects storage.yaml \
     '.kind == "PersistentVolume" and (.metadata.name == "elastic-pv" or .metadata.name == "postgres-pv")' \
-    'del(.spec.claimRef)' | _kc create -f - >/dev/null
+    'del(.spec.claimRef)' | _kc create --save-config -f - >/dev/null
   _kube_manifest_objects extralit.yaml '.kind == "PersistentVolumeClaim" and .metadata.name == "data-main-db-0"' \
-    '.spec.resources.requests.storage = "8Gi"' | _kc create -f - >/dev/null
+    '.spec.resources.requests.storage = "8Gi"' | _kc create --save-config -f - >/dev/null
   wait_for 60 "data-main-db-0 bound" _kube_pvc_phase data-main-db-0 Bound || rig_die "data-main-db-0 did not bind"
   _kube_scale_sts 1 main-db elasticsearch-master
   rig_log "data-main-db-0 -> $(_kc -n extralit get pvc data-main-db-0 -o jsonpath='{.spec.volumeName}'); elasticsearch claim Pending"
@@ -25,7 +25,7 @@ scenario_undo() {
   _kube_delete_claims_and_pvs
   _kc apply -f "$KUBE_SRC/manifests/storage.yaml" >/dev/null
   _kube_manifest_objects extralit.yaml '.kind == "PersistentVolumeClaim" and .metadata.name == "data-main-db-0"' . \
-    | _kc create -f - >/dev/null
+    | _kc create --save-config -f - >/dev/null
   wait_for 60 "data-main-db-0 bound" _kube_pvc_phase data-main-db-0 Bound || rig_die "data-main-db-0 did not bind"
   _kube_scale_sts 1 elasticsearch-master
   wait_for 90 "elasticsearch claim bound" _kube_pvc_phase elasticsearch-master-elasticsearch-master-0 Bound \
