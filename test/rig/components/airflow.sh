@@ -91,6 +91,10 @@ EOF
   umask 077; printf '%s\n' "$pw" > "$AIRFLOW_RIG/db-password"; umask 022
 }
 
+_airflow_sql() { # one query on the airflow database as role airflow
+  PGPASSWORD=$(cat "$AIRFLOW_RIG/db-password") psql -X -tA -h 127.0.0.1 -p 55432 -U airflow -d airflow -c "$1" 2>/dev/null
+}
+
 airflow_up() {
   apt_need python3 python3-venv postgresql-client-15 curl jq
   _airflow_install
@@ -103,6 +107,12 @@ airflow_up() {
   local user=admin pw
   if [[ -s "$AIRFLOW_RIG/password" ]]; then pw=$(cat "$AIRFLOW_RIG/password")
   else pw="rig-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"; fi
+  # Markers in .rig/airflow say what was done to the database; with Postgres ask the database itself
+  # (the postgres component may have been recreated underneath).
+  if [[ -s "$AIRFLOW_RIG/db-password" ]]; then
+    _airflow_sql "SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version'" | grep -q 1 \
+      || rm -f "$AIRFLOW_RIG/.migrated" "$AIRFLOW_RIG/.provisioned"
+  fi
   if [[ ! -f "$AIRFLOW_RIG/.migrated" ]]; then
     rig_log "airflow db migrate"
     airflow_cli db migrate >"$AIRFLOW_RIG/migrate.log" 2>&1 || rig_die "airflow db migrate failed; see $AIRFLOW_RIG/migrate.log"
