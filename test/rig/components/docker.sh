@@ -148,15 +148,18 @@ dk_ensure_networks() {
 
 # dk_unhealthy_list : containers of the rig projects that are not running, or not healthy
 dk_unhealthy_list() {
-  local p ids id line
+  local ids=() lines p line
+  dk version >/dev/null 2>&1 || { echo "dockerd not answering"; return 1; }
+  mapfile -t ids < <(dk ps -aq --filter label=com.docker.compose.project)
+  lines=
+  ((${#ids[@]} == 0)) || lines=$(dk inspect --format '{{index .Config.Labels "com.docker.compose.project"}} {{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "${ids[@]}" 2>/dev/null)
   for p in "${DK_PROJECTS[@]}"; do
-    ids=$(dk ps -aq --filter "label=com.docker.compose.project=$p") || return 1
-    [[ -n $ids ]] || { echo "$p: no containers"; continue; }
-    for id in $ids; do
-      line=$(dk inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id") || continue
-      case "$line" in *" running healthy"|*" running none") ;; *) echo "$line" ;; esac
-    done
+    grep -q "^$p " <<< "$lines" || echo "$p: no containers"
   done
+  while read -r p line; do
+    [[ -n $p && " ${DK_PROJECTS[*]} " == *" $p "* ]] || continue
+    case "$line" in *" running healthy"|*" running none") ;; *) echo "$line" ;; esac
+  done <<< "$lines"
 }
 dk_all_healthy() { local out; out=$(dk_unhealthy_list) && [[ -z $out ]]; }
 
