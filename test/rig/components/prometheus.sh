@@ -1,5 +1,6 @@
 # Rig component: Debian Prometheus 2.42 on 127.0.0.1:59090 with node-exporter (127.0.0.1:59100),
-# the search-service stub (127.0.0.1:59101, slow /search-image) and a deliberately absent target
+# the search-service stub (127.0.0.1:59101, slow /search-image), container memory metrics of the rig
+# Docker engine (127.0.0.1:59102) and a deliberately absent target
 # (127.0.0.1:59199), rules from test/rig/prometheus/rules.yml evaluated every 5 s.
 # Other components may drop file_sd target files into $RIG_DIR/prometheus/targets/*.json.
 # Files: $RIG_DIR/prometheus/{url,prometheus.yml,rules.yml,data/}.
@@ -8,6 +9,7 @@ PROM_HOME="$RIG_DIR/prometheus"
 PROM_PORT=59090
 PROM_NODE_PORT=59100
 PROM_SEARCH_PORT=59101
+PROM_CONTAINER_PORT=59102
 PROM_ABSENT_PORT=59199
 PROM_SRC="$REPO/test/rig/prometheus"
 
@@ -30,6 +32,9 @@ scrape_configs:
     static_configs: [{targets: ['127.0.0.1:$PROM_NODE_PORT'], labels: {host: rig}}]
   - job_name: search-service
     static_configs: [{targets: ['127.0.0.1:$PROM_SEARCH_PORT']}]
+  - job_name: containers
+    # cAdvisor-style memory series of the rig Docker engine (container_exporter.py)
+    static_configs: [{targets: ['127.0.0.1:$PROM_CONTAINER_PORT']}]
   - job_name: absent-exporter
     # Nothing listens here on purpose: RigTargetDown fires for it.
     static_configs: [{targets: ['127.0.0.1:$PROM_ABSENT_PORT']}]
@@ -42,6 +47,8 @@ EOF
       --collector.textfile.directory="$PROM_HOME/textfile"
   start_daemon prometheus-search-service "$PROM_HOME/search-service.log" \
     python3 "$PROM_SRC/search_service.py" "$PROM_SEARCH_PORT" 0.7
+  start_daemon prometheus-container-exporter "$PROM_HOME/container-exporter.log" \
+    python3 "$PROM_SRC/container_exporter.py" "$PROM_CONTAINER_PORT" "$RIG_DIR/docker/DOCKER_HOST"
   if daemon_alive prometheus; then
     curl -fsS -X POST "http://127.0.0.1:$PROM_PORT/-/reload" >/dev/null || true
   else
@@ -58,7 +65,8 @@ EOF
 }
 
 prometheus_down() {
-  stop_daemon prometheus; stop_daemon prometheus-search-service; stop_daemon prometheus-node-exporter
+  stop_daemon prometheus; stop_daemon prometheus-search-service; stop_daemon prometheus-container-exporter
+  stop_daemon prometheus-node-exporter
   rm -rf "$PROM_HOME"
 }
 
