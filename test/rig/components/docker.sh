@@ -70,8 +70,16 @@ dk_start_daemon() {
   mkdir -p "$DK_DIR" "$DK_DATA" "$DK_EXEC"
   dk_bridge_up
   dk_fw_up
-  # a stale socket or pidfile from a killed daemon blocks the start
-  if ! daemon_alive rig-dockerd; then rm -f "$DK_SOCK" "$DK_DIR/dockerd.pid"; fi
+  # a daemon that is still starting: give it a moment; a dead or zombie one: forget its files
+  if dk_pid_running && wait_for 20 "running dockerd to answer" dk_alive; then return 0; fi
+  if dk_pid_running; then
+    rig_log "dockerd $(cat "$RIG_DIR/pids/rig-dockerd.pid") does not answer, stopping it"
+    dk_stop_daemon
+  fi
+  rm -f "$DK_SOCK" "$DK_DIR/dockerd.pid" "$RIG_DIR/pids/rig-dockerd.pid"
+  # containerd/shims left by a killed daemon would hold the exec-root: end them (our exec-root only)
+  local pid
+  for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null || true; done
   rig_log "starting dockerd on unix://$DK_SOCK (log $DK_LOG)"
   start_daemon rig-dockerd "$DK_LOG" /usr/sbin/dockerd \
     --host "unix://$DK_SOCK" \
@@ -92,29 +100,44 @@ dk_start_daemon() {
   fi
 }
 
+dk_pid_running() { # the recorded dockerd pid is alive and not a zombie
+  local p st
+  p=$(cat "$RIG_DIR/pids/rig-dockerd.pid" 2>/dev/null) && [[ -n $p ]] || return 1
+  st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z && $st != X ]]
+}
+
 dk_stop_daemon() { # graceful like `systemctl stop docker`: containers get SIGTERM, then the daemon exits
   local p
   p=$(cat "$RIG_DIR/pids/rig-dockerd.pid" 2>/dev/null) || p=
   [[ -n $p ]] || p=$(cat "$DK_DIR/dockerd.pid" 2>/dev/null) || p=
   if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
-    kill -TERM "$p"
+    kill -TERM "$p" 2>/dev/null || true
     local i
-    for i in $(seq 1 120); do kill -0 "$p" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$p" 2>/dev/null && { rig_log "dockerd $p did not exit in 30s, killing it"; kill -KILL "$p" 2>/dev/null; }
+    for i in $(seq 1 120); do dk_pid_is_live "$p" || break; sleep 0.25; done
+    dk_pid_is_live "$p" && { rig_log "dockerd $p did not exit in 30s, killing it"; kill -KILL "$p" 2>/dev/null; }
   fi
   rm -f "$RIG_DIR/pids/rig-dockerd.pid"
   # containerd and shims started by this daemon: find them by our exec-root in their command line
   local pid
-  for pid in $(dk_leftover_pids); do kill -TERM "$pid" 2>/dev/null; done
+  for pid in $(dk_leftover_pids); do kill -TERM "$pid" 2>/dev/null || true; done
   sleep 0.5
-  for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null; done
+  for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$DK_SOCK"
 }
-dk_leftover_pids() {
-  local d cmd
+dk_pid_is_live() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z && $st != X ]]; }
+dk_leftover_pids() { # processes a killed rig dockerd leaves behind; only ours, never by name alone
+  local d cmd f
   for d in /proc/[0-9]*; do
     { cmd=$(tr '\0' ' ' < "$d/cmdline"); } 2>/dev/null || continue
-    case "$cmd" in *"$DK_EXEC"*|*"$DK_SOCK"*) echo "${d#/proc/}" ;; esac
+    case "$cmd" in
+      *"$DK_EXEC"*|*"$DK_SOCK"*) echo "${d#/proc/}" ;;                       # containerd, shims
+      *docker-proxy*"-container-ip 10.213."*) echo "${d#/proc/}" ;;          # our published ports
+    esac
+  done
+  # container processes orphaned by a killed shim live in our cgroup parent
+  for f in /sys/fs/cgroup/pids/pilothouse-rig/*/cgroup.procs /sys/fs/cgroup/pilothouse-rig/*/cgroup.procs; do
+    [[ -f $f ]] && cat "$f" 2>/dev/null
   done
 }
 
