@@ -14,7 +14,7 @@ PROM_ABSENT_PORT=59199
 PROM_SRC="$REPO/test/rig/prometheus"
 
 prometheus_up() {
-  apt_need prometheus prometheus-node-exporter curl
+  apt_need prometheus prometheus-node-exporter curl jq
   mkdir -p "$PROM_HOME/data" "$PROM_HOME/targets" "$PROM_HOME/textfile"
   cp "$PROM_SRC/rules.yml" "$PROM_HOME/rules.yml"
   cat > "$PROM_HOME/prometheus.yml" <<EOF
@@ -35,12 +35,16 @@ scrape_configs:
   - job_name: containers
     # cAdvisor-style memory series of the rig Docker engine (container_exporter.py)
     static_configs: [{targets: ['127.0.0.1:$PROM_CONTAINER_PORT']}]
+  - job_name: kraken-hosts
+    # node-exporter inside each rig ssh host (started at the host's boot), when the ssh component is up
+    file_sd_configs: [{files: ['$PROM_HOME/hosts/*.json'], refresh_interval: 5s}]
   - job_name: absent-exporter
     # Nothing listens here on purpose: RigTargetDown fires for it.
     static_configs: [{targets: ['127.0.0.1:$PROM_ABSENT_PORT']}]
   - job_name: rig-file-sd
     file_sd_configs: [{files: ['$PROM_HOME/targets/*.json'], refresh_interval: 10s}]
 EOF
+  _prom_host_exporters
   promtool check config "$PROM_HOME/prometheus.yml" >/dev/null || rig_die "promtool rejected the config"
   start_daemon prometheus-node-exporter "$PROM_HOME/node-exporter.log" \
     prometheus-node-exporter --web.listen-address="127.0.0.1:$PROM_NODE_PORT" \
@@ -64,7 +68,40 @@ EOF
   rig_log "prometheus on http://127.0.0.1:$PROM_PORT (alerts fire within ~30 s)"
 }
 
+# A node-exporter on <host address>:9100 in each kraken host (a boot service of the host).
+_prom_host_exporters() {
+  mkdir -p "$PROM_HOME/hosts"
+  [[ -f "$RIG_DIR/ssh/hosts.json" ]] || return 0
+  # shellcheck disable=SC1091
+  source "$REPO/test/rig/components/ssh.sh"
+  # node-exporter reads mounts from <procfs>/1/mounts (pid 1 = the root namespace); a /proc view whose
+  # "1" is /proc/self makes it report the host's own mount namespace (its /fs/pool mounts).
+  local pv="$PROM_HOME/procview" e b
+  mkdir -p "$pv"
+  for e in /proc/*; do
+    b=${e#/proc/}; [[ $b =~ ^[0-9]+$ ]] && continue
+    ln -sfn "/proc/$b" "$pv/$b"
+  done
+  ln -sfn /proc/self "$pv/1"
+  local h d addr
+  for h in kraken-dbs kraken-infra kraken-workers; do
+    daemon_alive "ssh-$h-holder" || continue
+    d=$(ssh_hostdir "$h"); addr=$(ssh_host_addr "$h")
+    mkdir -p "$d/services"
+    printf '%s\n' /usr/bin/prometheus-node-exporter "--web.listen-address=$addr:9100" \
+      "--collector.textfile.directory=$PROM_HOME/textfile" "--path.procfs=$pv" > "$d/services/node-exporter.args"
+    ssh_start_services "$h"
+    jq -nc --arg t "$addr:9100" --arg h "$h" '[{targets: [$t], labels: {host: $h}}]' > "$PROM_HOME/hosts/$h.json"
+  done
+}
+
 prometheus_down() {
+  if [[ -f "$REPO/test/rig/components/ssh.sh" ]]; then
+    # shellcheck disable=SC1091
+    source "$REPO/test/rig/components/ssh.sh"
+    local h
+    for h in kraken-dbs kraken-infra kraken-workers; do ssh_stop_service "$h" node-exporter; done
+  fi
   stop_daemon prometheus; stop_daemon prometheus-search-service; stop_daemon prometheus-container-exporter
   stop_daemon prometheus-node-exporter
   rm -rf "$PROM_HOME"

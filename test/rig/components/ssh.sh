@@ -203,6 +203,25 @@ ssh_boot_host() {
   mkdir -p /run/sshd
   start_daemon "ssh-$h-sshd" "$d/sshd.log" nsenter -t "$pid" -m -n -u -- /usr/sbin/sshd -D -e -f "$d/sshd_config"
   wait_for 15 "sshd on $h" _ssh_port_open "$(ssh_host_addr "$h")" || rig_die "sshd on $h did not listen; see $d/sshd.log"
+  ssh_start_services "$h"
+}
+
+# Services that start at a host's boot (like enabled systemd units), registered by other components:
+# .rig/ssh/hosts/<host>/services/<name>.args holds the command, one argument per line.
+ssh_start_services() {
+  local h=$1 d f name pid args=()
+  d=$(ssh_hostdir "$h"); pid=$(ssh_holder_pid "$h")
+  for f in "$d"/services/*.args; do
+    [[ -f $f ]] || continue
+    name=$(basename "$f" .args)
+    mapfile -t args < "$f"
+    ((${#args[@]})) || continue
+    start_daemon "ssh-$h-svc-$name" "$d/svc-$name.log" nsenter -t "$pid" -m -n -u -- "${args[@]}"
+  done
+}
+ssh_stop_service() { # ssh_stop_service HOST NAME : stop it and unregister it
+  stop_daemon "ssh-$1-svc-$2" || true
+  rm -f "$(ssh_hostdir "$1")/services/$2.args"
 }
 _ssh_ns_ready() {
   local p; p=$(ssh_holder_pid "$1") || return 1
@@ -237,6 +256,8 @@ ssh_halt_host() {
     done
   fi
   stop_daemon "ssh-$h-sshd" || true; stop_daemon "ssh-$h-holder" || true
+  local f
+  for f in "$RIG_DIR"/pids/ssh-"$h"-svc-*.pid; do [[ -f $f ]] && rm -f "$f"; done
   rm -f "$(ssh_hostdir "$h")/state/docker-running" "$(ssh_hostdir "$h")/sshd.pid"
 }
 
