@@ -80,6 +80,9 @@ dk_start_daemon() {
   # containerd/shims left by a killed daemon would hold the exec-root: end them (our exec-root only)
   local pid
   for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null || true; done
+  # its containerd.pid may name a zombie (pid 1 here reaps late) or a reused pid: dockerd would wait
+  # for that "still running" containerd forever
+  rm -f "$DK_EXEC/containerd/containerd.pid" "$DK_EXEC/containerd/containerd.sock" "$DK_EXEC/containerd/containerd.sock.ttrpc"
   rig_log "starting dockerd on unix://$DK_SOCK (log $DK_LOG)"
   start_daemon rig-dockerd "$DK_LOG" /usr/sbin/dockerd \
     --host "unix://$DK_SOCK" \
