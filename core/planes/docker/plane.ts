@@ -158,7 +158,13 @@ export class DockerPlane {
     this.flushTimer = undefined;
     const ids = [...this.dirty];
     this.dirty.clear();
-    const views = await mapLimit(ids, INSPECT_CONCURRENCY, async (id) => [id, await this.inspect(id)] as const);
+    let views: Array<readonly [string, ContainerView | undefined]>;
+    try {
+      views = await mapLimit(ids, INSPECT_CONCURRENCY, async (id) => [id, await this.inspect(id)] as const);
+    } catch {
+      // The engine went away mid-inspect; the lost event stream reconnects and the full list repairs this.
+      return;
+    }
     if (gen !== this.generation) return;
     const upsert: ContainerView[] = [];
     const removed: string[] = [];

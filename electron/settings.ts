@@ -1,0 +1,69 @@
+// Pure rules for the desktop shell, apart from main.ts so they read (and test) as data.
+
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'pilothouse';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+
+/** The page is untrusted: no Node, isolated and sandboxed, web security on. */
+export function windowOptions(preload: string) {
+  return {
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 560,
+    show: false,
+    backgroundColor: '#15171c',
+    title: 'Pilothouse',
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  } as const;
+}
+
+/** The page talks to the engine over a MessagePort, so it needs no network at all. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Only the app's own pages may load in the window; everything else (links in logs too) is refused. */
+export function isAllowedNavigation(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
+  } catch {
+    return false;
+  }
+}
+
+/** Where an app:// request maps inside the built renderer; undefined when it tries to leave it. */
+export function rendererFile(url: string, root: string, join: (...p: string[]) => string, normalize: (p: string) => string): string | undefined {
+  const u = new URL(url);
+  if (u.host !== APP_HOST) return undefined;
+  let rel = decodeURIComponent(u.pathname);
+  if (rel === '/' || rel === '') rel = '/index.html';
+  const file = normalize(join(root, rel));
+  return file.startsWith(normalize(root)) ? file : undefined;
+}
+
+/** The engine is restarted when it dies, sooner at first, never more often than every 30 s after repeated crashes. */
+export function engineRestartDelay(crashesInARow: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.max(0, crashesInARow - 1));
+}
