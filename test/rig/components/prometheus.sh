@@ -50,9 +50,9 @@ EOF
     prometheus-node-exporter --web.listen-address="127.0.0.1:$PROM_NODE_PORT" \
       --collector.textfile.directory="$PROM_HOME/textfile"
   start_daemon prometheus-search-service "$PROM_HOME/search-service.log" \
-    python3 "$PROM_SRC/search_service.py" "$PROM_SEARCH_PORT" 0.7
+    python3 -B "$PROM_SRC/search_service.py" "$PROM_SEARCH_PORT" 0.7
   start_daemon prometheus-container-exporter "$PROM_HOME/container-exporter.log" \
-    python3 "$PROM_SRC/container_exporter.py" "$PROM_CONTAINER_PORT" "$RIG_DIR/docker/DOCKER_HOST"
+    python3 -B "$PROM_SRC/container_exporter.py" "$PROM_CONTAINER_PORT" "$RIG_DIR/docker/DOCKER_HOST"
   if daemon_alive prometheus; then
     curl -fsS -X POST "http://127.0.0.1:$PROM_PORT/-/reload" >/dev/null || true
   else
