@@ -26,6 +26,18 @@ DK_T2I_NET=text_to_image_retrieval_network
 DK_PROJECTS=(alphakraken fastapi-fullstack text-to-image)
 DK_CLIENT=/usr/bin/docker   # Debian's 20.10 client matches the daemon (a newer one may be on PATH)
 
+# up, down and the restart scenario take this lock (fd 197, held until the rig.sh process exits) so
+# that two engineers' runs do not tear down and start the daemon at the same time.
+dk_lock() {
+  [[ -n ${DK_LOCKED:-} ]] && return 0
+  exec 197>>"$RIG_DIR/.docker.lock"
+  if ! flock -n 197; then
+    rig_log "waiting for another rig docker up/down/scenario to finish (lock $RIG_DIR/.docker.lock)"
+    flock -w 600 197 || rig_die "timed out waiting for $RIG_DIR/.docker.lock"
+  fi
+  DK_LOCKED=1
+}
+
 dk() { DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" "$@"; }
 dk_compose_file() { printf '%s/%s.yml' "$DK_COMPOSE_DIR" "$1"; }
 dc() { # dc PROJECT ARGS... : docker-compose for one rig project (alphakraken with all its profiles)
@@ -84,7 +96,8 @@ dk_start_daemon() {
   # for that "still running" containerd forever
   rm -f "$DK_EXEC/containerd/containerd.pid" "$DK_EXEC/containerd/containerd.sock" "$DK_EXEC/containerd/containerd.sock.ttrpc"
   rig_log "starting dockerd on unix://$DK_SOCK (log $DK_LOG)"
-  start_daemon rig-dockerd "$DK_LOG" /usr/sbin/dockerd \
+  # bash closes the lock fd before becoming dockerd, so the daemon does not hold the lock
+  start_daemon rig-dockerd "$DK_LOG" bash -c 'exec 197>&-; exec "$@"' rig-dockerd /usr/sbin/dockerd \
     --host "unix://$DK_SOCK" \
     --data-root "$DK_DATA" \
     --exec-root "$DK_EXEC" \
@@ -221,6 +234,7 @@ dk_write_client_files() {
 }
 
 docker_up() {
+  dk_lock
   apt_need docker.io docker-compose busybox-static iproute2 iptables
   mkdir -p "$DK_DIR"
   local t0=$SECONDS
@@ -234,6 +248,7 @@ docker_up() {
 }
 
 docker_down() {
+  dk_lock
   mkdir -p "$DK_DIR/compose"
   if dk_alive; then
     local p

@@ -14,6 +14,7 @@ source "$REPO/test/rig/components/docker.sh"
 DK_SCEN_MARK=$DK_DIR/scenario-daemon-restart
 
 scenario_apply() {
+  dk_lock
   dk_alive || rig_die "the rig dockerd is not running: run 'rig.sh up docker' first"
   dk ps --format '{{.Names}}' | sort > "$DK_SCEN_MARK.before"
   rig_log "stopping the rig dockerd ($(wc -l < "$DK_SCEN_MARK.before") containers running)"
@@ -42,6 +43,7 @@ dk_policy_containers_running() {
 }
 
 scenario_undo() {
+  dk_lock
   dk_start_daemon
   dk_projects_up
   rm -f "$DK_SCEN_MARK" "$DK_SCEN_MARK.before"
