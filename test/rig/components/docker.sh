@@ -44,7 +44,7 @@ dc() { # dc PROJECT ARGS... : docker-compose for one rig project (alphakraken wi
   local p=$1; shift
   local prof=()
   [[ $p == alphakraken ]] && prof=(--profile local)
-  DOCKER_HOST="unix://$DK_SOCK" COMPOSE_HTTP_TIMEOUT=120 docker-compose --no-ansi -p "$p" -f "$(dk_compose_file "$p")" "${prof[@]}" "$@"
+  DOCKER_HOST="unix://$DK_SOCK" COMPOSE_HTTP_TIMEOUT=120 docker-compose --ansi never -p "$p" -f "$(dk_compose_file "$p")" "${prof[@]}" "$@"
 }
 dk_alive() { [[ -S $DK_SOCK ]] && dk version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
