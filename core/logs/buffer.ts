@@ -15,7 +15,9 @@ export class LogBuffer {
   constructor(readonly maxBytes: number) {}
 
   push(raw: RawLine): LogLine {
-    const line: LogLine = { ...raw, seq: this.nextSeq++ };
+    // Numbered in place: a copy per line would double the allocations at 100,000 lines/s.
+    const line = raw as LogLine;
+    line.seq = this.nextSeq++;
     this.items.push(line);
     this.size += cost(line);
     while (this.size > this.maxBytes && this.head < this.items.length - 1) {

@@ -6,13 +6,14 @@ export type RawLine = Omit<LogLine, 'seq'>;
 /** Lines longer than this are delivered in pieces, so one 2 MB line never becomes one 2 MB row. */
 export const MAX_PIECE = 16 * 1024;
 
-// RFC 3339 timestamp that docker puts before each line when asked for timestamps.
-const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
+// RFC 3339 timestamp that docker puts before each line when asked for timestamps (sticky: matched in place).
+const TS_RE = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /y;
 // C0 controls other than TAB and ESC (ESC starts ANSI colour codes, which the view renders), plus DEL.
 const CONTROL_RE = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g;
+const HAS_CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/;
 
 export function sanitize(text: string): string {
-  return text.replace(CONTROL_RE, '\uFFFD');
+  return HAS_CONTROL.test(text) ? text.replace(CONTROL_RE, '\uFFFD') : text;
 }
 
 /**
@@ -22,10 +23,12 @@ export function sanitize(text: string): string {
  */
 export class LineAssembler {
   private decoder = new StringDecoder('utf8');
+  /** The part of the current line not emitted yet (with its timestamp prefix while that is unparsed). */
   private pending = '';
   private pendingTs: string | undefined;
+  /** True once the current line's timestamp has been taken off (or there is none to take). */
+  private lineStarted = false;
   private continuing = false;
-  private atLineStart = true;
 
   constructor(
     private readonly stream: LogLine['stream'],
@@ -35,41 +38,45 @@ export class LineAssembler {
 
   write(chunk: Buffer | string): void {
     let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    if (this.pending) { text = this.pending + text; this.pending = ''; }
     const max = this.opts.maxPiece ?? MAX_PIECE;
-    while (text.length) {
-      if (this.atLineStart && this.opts.timestamps) {
-        // A timestamp may itself arrive split across chunks: wait for the space that ends it.
-        const probe = this.pending + text;
-        if (probe.length < 40 && !probe.includes(' ') && !probe.includes('\n')) { this.pending = probe; return; }
-        const m = TS_RE.exec(probe);
-        if (m) { this.pendingTs = m[1]; text = probe.slice(m[0].length); this.pending = ''; }
-        else { text = probe; this.pending = ''; }
-        this.atLineStart = false;
+    let pos = 0;
+    // Walk by index: slicing the rest of a 20 KB chunk once per line would copy it over and over.
+    while (pos < text.length) {
+      const nl = text.indexOf('\n', pos);
+      if (!this.lineStarted) {
+        if (this.opts.timestamps) {
+          // A timestamp may itself arrive split across chunks: wait for the space that ends it.
+          if (nl === -1 && text.length - pos < 40 && text.indexOf(' ', pos) === -1) { this.pending = text.slice(pos); return; }
+          TS_RE.lastIndex = pos;
+          const m = TS_RE.exec(text);
+          if (m) { this.pendingTs = m[1]; pos += m[0].length; }
+        }
+        this.lineStarted = true;
       }
-      this.atLineStart = false;
-      const nl = text.indexOf('\n');
       if (nl === -1) {
-        this.pending += text;
-        text = '';
-        while (this.pending.length > max) this.piece(this.pending.slice(0, max), true);
-        break;
+        let rest = text.slice(pos);
+        while (rest.length > max) { this.piece(rest.slice(0, max), true); rest = rest.slice(max); }
+        this.pending = rest;
+        return;
       }
-      this.pending += text.slice(0, nl);
-      text = text.slice(nl + 1);
-      while (this.pending.length > max) this.piece(this.pending.slice(0, max), true);
-      this.piece(this.pending.replace(/\r$/, ''), false);
-      this.atLineStart = true;
+      let end = nl;
+      while (end - pos > max) { this.piece(text.slice(pos, pos + max), true); pos += max; }
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--; // CRLF
+      this.piece(text.slice(pos, end), false);
+      this.lineStarted = false;
+      pos = nl + 1;
     }
   }
 
   /** Emits what is left (the stream ended without a final newline). */
   end(): void {
-    this.pending += this.decoder.end();
-    if (this.pending.length || this.continuing) this.piece(this.pending, false);
+    const rest = this.pending + this.decoder.end();
+    this.pending = '';
+    if (rest.length || this.continuing) this.piece(rest, false);
   }
 
   private piece(text: string, more: boolean): void {
-    this.pending = more ? this.pending.slice(text.length) : '';
     const line: RawLine = { stream: this.stream, text: sanitize(text) };
     if (this.pendingTs) line.ts = this.pendingTs;
     if (this.continuing) line.cont = true;
