@@ -52,7 +52,8 @@ check_projects_healthy() {
   done
 }
 check_projects_healthy
-n=$(dk inspect --format '{{if .State.Health}}x{{end}}' $(dk ps -q) 2>/dev/null | grep -c x)
+mapfile -t running < <(dk ps -q)
+n=$(dk inspect --format '{{if .State.Health}}x{{end}}' "${running[@]}" 2>/dev/null | grep -c x)
 (( n >= 25 )) && ok "$n containers have a docker healthcheck" || fail "containers with healthchecks" "$n"
 ph=$(dk inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$(cname alphakraken postgres-service)" 2>&1)
 [[ $ph == *"accepting connections"* ]] && ok "postgres-service healthcheck is pg_isready" || fail "pg_isready healthcheck output" "$ph"
