@@ -351,7 +351,12 @@ _kube_apiserver_stop() {
   wait_for 30 "kube-apiserver exit" _kube_pid_gone "$pid" || kill -9 "$pid"
   rig_log "kube-apiserver stopped"
 }
-_kube_pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# A zombie counts as gone: nothing may reap kwokctl's orphans in a container without an init.
+_kube_pid_gone() {
+  kill -0 "$1" 2>/dev/null || return 0
+  local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+  [[ -z $st || $st == Z ]]
+}
 
 # Write one key and compact etcd up to it, through etcd's JSON gateway (no etcdctl needed).
 _kube_etcd_compact() {
