@@ -292,6 +292,11 @@ kube_status() {
   done
   _kc -n pdf-chatbot get deployment/pdf-chatbot service/pdf-chatbot-service >/dev/null 2>&1 || missing+=("pdf-chatbot")
   ((${#missing[@]})) && { echo "missing: ${missing[*]}"; return 1; }
+  local c dead=()
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller; do
+    _kube_pid_gone "$(cat "$KUBE_CLUSTER_DIR/pids/$c.pid" 2>/dev/null || echo 0)" && dead+=("$c")
+  done
+  ((${#dead[@]})) && { echo "not running: ${dead[*]}"; return 1; }
   daemon_alive kube-driver || { echo "scenario driver not running"; return 1; }
   echo "https://127.0.0.1:$KUBE_PORT $KUBE_VERSION, $ready nodes Ready, $(_kc get pods -A --no-headers | wc -l) pods"
 }
