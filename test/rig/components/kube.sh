@@ -118,7 +118,7 @@ _kube_cluster_pids() {
 _kube_kill_pids() {
   local p
   for p in "$@"; do kill "$p" 2>/dev/null || true; done
-  for p in "$@"; do wait_for 15 "pid $p to exit" _kube_pid_gone "$p" || kill -9 "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait_for 5 "pid $p to exit" _kube_pid_gone "$p" 2>/dev/null || kill -9 "$p" 2>/dev/null || true; done
 }
 _kube_kill_cluster_pids() { local pids; mapfile -t pids < <(_kube_cluster_pids); _kube_kill_pids "${pids[@]}"; }
 
@@ -353,7 +353,9 @@ _kube_apiserver_stop() {
   # Keep the exact command line so the restart is the same apiserver kwokctl started.
   tr '\0' '\n' < "/proc/$pid/cmdline" > "$KUBE_HOME/state/kube-apiserver.cmdline"
   kill "$pid"
-  wait_for 30 "kube-apiserver exit" _kube_pid_gone "$pid" || kill -9 "$pid"
+  # It lingers for up to a minute after a graceful shutdown (in-flight requests); the outage is what matters.
+  wait_for 5 "kube-apiserver exit" _kube_pid_gone "$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null
+  wait_for 10 "kube-apiserver killed" _kube_pid_gone "$pid" || true
   rig_log "kube-apiserver stopped"
 }
 # A zombie counts as gone: nothing may reap kwokctl's orphans in a container without an init.
