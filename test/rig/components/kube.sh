@@ -38,7 +38,7 @@ _kube_go() {
 # _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
 _kube_gobuild() {
   local dir=$1 out=$2 ldflags=$3; shift 3
-  (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+  (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
     "$(_kube_go)" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@")
 }
 
@@ -245,7 +245,9 @@ kube_up() {
 
   RIG_DIR="$RIG_DIR" start_daemon kube-driver "$KUBE_HOME/driver.log" env RIG_DIR="$RIG_DIR" PATH="$PATH" \
     "$py" -u "$KUBE_SRC/driver/driver.py"
-  wait_for 120 "extralit pods Ready" _kube_pods_ready extralit || rig_log "WARNING: not all extralit pods are Ready"
+  local secs=120
+  [[ -s $RIG_DIR/postgres/main-db-password ]] || secs=15  # argilla-server cannot get Ready without it
+  wait_for "$secs" "extralit pods Ready" _kube_pods_ready extralit || rig_log "WARNING: not all extralit pods are Ready"
   wait_for 60 "pdf-chatbot pods Ready" _kube_pods_ready pdf-chatbot || rig_log "WARNING: pdf-chatbot not Ready"
 
   write_rig_file kube/env "KUBECONFIG=$KUBE_KC
