@@ -68,6 +68,14 @@ export function connect(onState: (s: ConnState, client?: Client) => void): () =>
   // Electron's preload posts the engine port into the page; a port may also arrive again after the
   // engine restarts.
   window.addEventListener('message', (e) => {
+    if (e.source !== window) return;
+    if (e.data?.type === 'pilothouse:engine-status' && e.data.state === 'restarting') {
+      // The engine died; the shell restarts it and sends a new port. Until then, say so.
+      current?.close();
+      current = undefined;
+      onState('lost');
+      return;
+    }
     if (e.data === 'pilothouse:engine-port' && e.ports[0]) {
       (window as unknown as { __pilothousePort?: MessagePort }).__pilothousePort = e.ports[0];
       e.ports[0].start();
