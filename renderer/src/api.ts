@@ -12,6 +12,8 @@ export function connect(onState: (s: ConnState, client?: Client) => void): () =>
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let current: Client | undefined;
+  // Electron serves the page from app://; its engine port arrives by message, never over a socket.
+  let electron = location.protocol === 'app:';
 
   const viaPort = (port: MessagePort): Duplex<EngineMessage, ClientMessage> => {
     const closeFns: Array<() => void> = [];
@@ -45,6 +47,8 @@ export function connect(onState: (s: ConnState, client?: Client) => void): () =>
     onState('connecting');
     try {
       const port = (window as unknown as { __pilothousePort?: MessagePort }).__pilothousePort;
+      // Inside Electron the port comes from the shell; there is no socket to fall back to.
+      if (!port && electron) return;
       const link = port ? viaPort(port) : await viaSocket();
       const client = createClient(link);
       current = client;
@@ -71,15 +75,21 @@ export function connect(onState: (s: ConnState, client?: Client) => void): () =>
     if (e.source !== window) return;
     if (e.data?.type === 'pilothouse:engine-status' && e.data.state === 'restarting') {
       // The engine died; the shell restarts it and sends a new port. Until then, say so.
-      current?.close();
+      const old = current;
       current = undefined;
+      (window as unknown as { __pilothousePort?: MessagePort }).__pilothousePort = undefined;
+      old?.close();
       onState('lost');
       return;
     }
     if (e.data === 'pilothouse:engine-port' && e.ports[0]) {
+      electron = true;
+      if (timer) clearTimeout(timer);
       (window as unknown as { __pilothousePort?: MessagePort }).__pilothousePort = e.ports[0];
       e.ports[0].start();
-      current?.close();
+      const old = current;
+      current = undefined;
+      old?.close();
       void open();
     }
   });
