@@ -94,6 +94,8 @@ _kube_create_cluster() {
     rm -rf "$KUBE_KWOK_DIR"
   fi
   mkdir -p "$KUBE_KWOK_DIR"
+  # A new cluster has a new CA: the read-only client cert must be issued again.
+  rm -rf "$KUBE_HOME/kubeconfig-readonly" "$KUBE_HOME/readonly"
   rig_log "creating cluster $KUBE_CLUSTER (kube $KUBE_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
   _kwokctl -c "$KUBE_SRC/kwokctl.yaml" create cluster \
     --kube-apiserver-binary "$(_kube_bin kube-apiserver)" \
@@ -154,7 +156,7 @@ _kube_kwok_resources() {
     pgport=$(sed -n 's/^PGPORT=//p' "$RIG_DIR/postgres/env"); [[ -n $pgport ]] || pgport=55432
   fi
   mkdir -p "$KUBE_HOME/bin" "$KUBE_HOME/exec"
-  printf '#!/bin/sh\nexec %q "$@"\n' "$py" > "$KUBE_HOME/bin/python"
+  printf '#!/bin/bash\nexec %q "$@"\n' "$py" > "$KUBE_HOME/bin/python"
   chmod +x "$KUBE_HOME/bin/python"
   local path="$KUBE_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   jq -n --arg logs "$KUBE_HOME/logs" --arg path "$path" --arg pypath "$pyhome" --arg rig "$RIG_DIR" \
