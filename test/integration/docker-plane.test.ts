@@ -137,5 +137,5 @@ describe('recovery', () => {
     const mark = got.length;
     await until('keeper log lines after the restart', () => got.slice(mark).some((l) => l.text.startsWith('keeper tick')), 30_000);
     sub.close();
-  });
+  }, 420_000); // the undo brings 33 rig containers back to healthy: minutes on a loaded 2-core runner
 });
