@@ -37,6 +37,14 @@ dk_lock() {
   fi
   DK_LOCKED=1
 }
+# Release the lock as soon as the docker work is done: `rig.sh up` goes on to start other components'
+# daemons, which would inherit fd 197 and hold the lock for as long as they run.
+dk_unlock() {
+  [[ -n ${DK_LOCKED:-} ]] || return 0
+  flock -u 197 2>/dev/null || true
+  exec 197>&-
+  unset DK_LOCKED
+}
 
 dk() { DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" "$@"; }
 dk_compose_file() { printf '%s/%s.yml' "$DK_COMPOSE_DIR" "$1"; }
@@ -244,6 +252,7 @@ docker_up() {
   dk_write_client_files
   rig_log "image ready after $(( SECONDS - t0 ))s"
   dk_projects_up
+  dk_unlock
   rig_log "$(docker_status || true)"
 }
 
@@ -272,6 +281,7 @@ docker_down() {
   done
   ip link delete "$DK_BRIDGE" 2>/dev/null || true
   dk_fw_down
+  dk_unlock
 }
 
 docker_status() {

@@ -22,6 +22,7 @@ scenario_apply() {
   date -u +%FT%TZ > "$DK_SCEN_MARK"
   if [[ ${RIG_DOCKER_KEEP_DOWN:-0} == 1 ]]; then
     rig_log "daemon left stopped (RIG_DOCKER_KEEP_DOWN=1); undo starts it and brings the projects back"
+    dk_unlock
     return 0
   fi
   sleep "${RIG_DOCKER_RESTART_PAUSE:-3}"
@@ -31,6 +32,7 @@ scenario_apply() {
   local running exited
   running=$(dk ps -q | wc -l)
   exited=$(dk ps -aq --filter status=exited | wc -l)
+  dk_unlock
   rig_log "daemon back: $running containers running (restart policy), $exited exited; undo: rig.sh scenario docker-daemon-restart --undo"
 }
 
@@ -47,5 +49,6 @@ scenario_undo() {
   dk_start_daemon
   dk_projects_up
   rm -f "$DK_SCEN_MARK" "$DK_SCEN_MARK.before"
+  dk_unlock
   rig_log "$(docker_status)"
 }
