@@ -31,12 +31,23 @@ scenario_apply() {
   rig_log "file_copy_pool: $(_pool_api GET /pools/file_copy_pool | jq -c '{slots, occupied_slots, running_slots, queued_slots, scheduled_slots}')"
 }
 
-scenario_undo() {
+# Marks every running or queued run of the DAG failed (which kills its running tasks). A run can slip
+# past one pass (its PATCH times out on a loaded scheduler, or it was between states), so undo repeats
+# this until the pool is empty.
+_pool_fail_runs() {
   local id
   for id in $(_pool_api GET "/dags/$POOL_DAG/dagRuns?limit=100&state=running&state=queued" | jq -r '.dag_runs[].dag_run_id'); do
-    _pool_api PATCH "/dags/$POOL_DAG/dagRuns/$id" '{"state": "failed"}' >/dev/null || rig_log "could not fail run $id"
+    _pool_api PATCH "/dags/$POOL_DAG/dagRuns/$id" '{"state": "failed"}' >/dev/null || rig_log "could not fail run $id (retrying)"
   done
-  _pool_api PATCH "/dags/$POOL_DAG?update_mask=is_paused" '{"is_paused": true}' >/dev/null
-  wait_for 90 "file_copy_pool to empty" _pool_empty || rig_die "file_copy_pool still occupied"
+}
+_pool_released() { _pool_empty && return 0; _pool_fail_runs; sleep 3; _pool_empty; }
+
+scenario_undo() {
+  _pool_api PATCH "/dags/$POOL_DAG?update_mask=is_paused" '{"is_paused": true}' >/dev/null \
+    || { sleep 2; _pool_api PATCH "/dags/$POOL_DAG?update_mask=is_paused" '{"is_paused": true}' >/dev/null; }
+  _pool_fail_runs
+  # The scheduler frees the slots on its next loops; on a loaded 2-core runner that can take minutes.
+  wait_for 240 "file_copy_pool to empty" _pool_released \
+    || rig_die "file_copy_pool still occupied: $(_pool_api GET /pools/file_copy_pool | jq -c '{occupied_slots, running_slots, queued_slots}')"
   rig_log "file_copy_pool: $(_pool_api GET /pools/file_copy_pool | jq -c '{slots, occupied_slots, running_slots, queued_slots}')"
 }

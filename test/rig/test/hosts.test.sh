@@ -59,7 +59,13 @@ check "Prometheus has at least one firing alert" bash -c "$(declare -f firing)"'
 if [[ ${1:-} == --no-scenarios ]]; then echo "$pass passed, $fail failed"; ((fail == 0)); exit; fi
 
 # --- scenarios -----------------------------------------------------------------------------------
-scen() { bash "$RIG" scenario "$@" >/dev/null 2>&1; }
+# A scenario's own log is shown only when it fails, so a red line in CI says why.
+scen() {
+  local out rc=0
+  out=$(bash "$RIG" scenario "$@" 2>&1) || rc=$?
+  ((rc == 0)) || printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /' >&2
+  return $rc
+}
 
 if scen host-reboot; then
   ok "scenario host-reboot applies"
