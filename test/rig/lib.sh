@@ -26,8 +26,7 @@ start_daemon() {
   local name=$1 logf=$2; shift 2
   mkdir -p "$RIG_DIR/pids" "$(dirname "$logf")"
   if daemon_alive "$name"; then return 0; fi
-  # fd 197 is the docker component's lock: a daemon must never inherit (and so hold) it.
-  setsid "$@" >>"$logf" 2>&1 < /dev/null 197>&- &
+  setsid "$@" >>"$logf" 2>&1 < /dev/null &
   echo $! > "$RIG_DIR/pids/$name.pid"
 }
 daemon_alive() { local p; p=$(cat "$RIG_DIR/pids/$1.pid" 2>/dev/null) && [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }

@@ -67,16 +67,23 @@ scen() {
   return $rc
 }
 
+# alerts_within SECONDS JQ : true once Prometheus' active alerts satisfy the jq condition.
+alerts_within() {
+  local i
+  for (( i = 0; i < $1; i++ )); do
+    curl -fsS "$PROM/api/v1/alerts" | jq -e "$2" >/dev/null && return 0
+    sleep 1
+  done
+  return 1
+}
+
 if scen host-reboot; then
   ok "scenario host-reboot applies"
   check "host-reboot: kraken-workers lost its pool mounts" bash -c '! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -q "^/fs/pool/pool-"' _ "$CFG"
   check "host-reboot: kraken-dbs docker is stopped" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == inactive ]] && ! timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs docker ps' _ "$CFG"
   check "host-reboot: kraken-workers uptime restarted" bash -c 'timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers uptime | grep -q "up 0 min"' _ "$CFG"
-  check "host-reboot: Prometheus fires PoolMountMissing for kraken-workers" bash -c '
-    for i in $(seq 60); do
-      curl -fsS "$1/api/v1/alerts" | jq -e "[.data.alerts[] | select(.labels.alertname == \"PoolMountMissing\" and .labels.host == \"kraken-workers\" and .state == \"firing\")] | length > 0" >/dev/null && exit 0
-      sleep 1
-    done; exit 1' _ "$PROM"
+  check "host-reboot: Prometheus fires PoolMountMissing for kraken-workers" \
+    alerts_within 60 '[.data.alerts[] | select(.labels.alertname == "PoolMountMissing" and .labels.host == "kraken-workers" and .state == "firing")] | length > 0'
   # The seed's runbook, over ssh, on the worker host: mount the pools, start docker, compose up workers.
   check "host-reboot: runbook over ssh brings kraken-workers back" bash -c 'timeout 120 ssh -F "$1" -o BatchMode=yes kraken-workers "
       set -e; cd alphakraken; export ENV=production
@@ -86,11 +93,8 @@ if scen host-reboot; then
       [ \$(findmnt -rn -o TARGET | grep -c ^/fs/pool/pool-) -eq 4 ]"' _ "$CFG" "$RIG_DIR" "$DOCKER_UP"
   if scen host-reboot --undo; then ok "scenario host-reboot --undo"; else bad "scenario host-reboot --undo"; fi
   check "host-reboot undone: mounts back" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-workers findmnt -rn -o TARGET | grep -c "^/fs/pool/pool-") -eq 4 ]]' _ "$CFG"
-  check "host-reboot undone: PoolMountMissing resolves" bash -c '
-    for i in $(seq 40); do
-      curl -fsS "$1/api/v1/alerts" | jq -e "[.data.alerts[] | select(.labels.alertname == \"PoolMountMissing\")] | length == 0" >/dev/null && exit 0
-      sleep 1
-    done; exit 1' _ "$PROM"
+  check "host-reboot undone: PoolMountMissing resolves" \
+    alerts_within 40 '[.data.alerts[] | select(.labels.alertname == "PoolMountMissing")] | length == 0'
   check "host-reboot undone: docker active" bash -c '[[ $(timeout 30 ssh -F "$1" -o BatchMode=yes kraken-dbs systemctl is-active docker) == active ]]' _ "$CFG"
 else bad "scenario host-reboot applies"; scen host-reboot --undo; fi
 

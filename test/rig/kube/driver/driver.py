@@ -23,6 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "py"))
+import rigpg  # noqa: E402
 import rigsearch  # noqa: E402
 
 RIG_DIR = os.environ["RIG_DIR"]
@@ -58,26 +59,14 @@ def log(container, line, previous=False, stream="stdout"):
             f.write("%s %s F %s\n" % (ts, stream, part))
 
 
-def pg_env():
-    env = {}
-    try:
-        with open(os.path.join(RIG_DIR, "postgres", "env")) as f:
-            for line in f:
-                k, sep, v = line.strip().partition("=")
-                if sep:
-                    env[k] = v
-    except OSError:
-        pass
-    return env
-
-
 def check_db(password):
-    e = pg_env()
+    e = rigpg.env()
     if not e:
         return False, "rig postgres is not up ($RIG_DIR/postgres/env missing)"
     env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="3")
     env.pop("PGPASSFILE", None)
-    p = subprocess.run(["psql", "-X", "-tA", "-h", e.get("PGHOST", "127.0.0.1"), "-p", e.get("PGPORT", "55432"),
+    host, port = rigpg.target(e)
+    p = subprocess.run(["psql", "-X", "-tA", "-h", host, "-p", port,
                         "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"],
                        env=env, capture_output=True, text=True)
     err = p.stderr.strip().splitlines()

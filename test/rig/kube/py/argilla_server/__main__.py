@@ -12,22 +12,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import rigpg  # noqa: E402
 import rigsearch  # noqa: E402
 
 RIG_DIR = os.environ.get("RIG_DIR", "")
-
-
-def pg_target():
-    env = {}
-    try:
-        with open(os.path.join(RIG_DIR, "postgres", "env")) as f:
-            for line in f:
-                k, sep, v = line.strip().partition("=")
-                if sep:
-                    env[k] = v
-    except OSError:
-        pass
-    return env.get("PGHOST", "127.0.0.1"), env.get("PGPORT", "55432")
 
 
 def container_password():
@@ -39,7 +27,7 @@ def container_password():
 
 
 def psql(sql):
-    host, port = pg_target()
+    host, port = rigpg.target()
     env = dict(os.environ, PGPASSWORD=container_password(), PGCONNECT_TIMEOUT="5")
     env.pop("PGPASSFILE", None)
     p = subprocess.run(
