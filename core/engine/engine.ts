@@ -151,8 +151,9 @@ export class Engine {
       throw e;
     }
     const line = await this.audit.append({ ts: new Date().toISOString(), actor: actorName(), action: `docker.${action}`, target, outcome: 'ok' });
-    const v = await this.docker!.refresh(cid);
-    return { resource: v ? containerResource(v, this.now()) : r, audit: line };
+    // refresh() feeds the model, so the store holds the container's state after the action.
+    await this.docker!.refresh(cid);
+    return { resource: this.resources.get(r.id) ?? r, audit: line };
   }
 
   private setUpdate(rid: string, cid: string, u: UpdateState): void {

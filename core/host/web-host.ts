@@ -116,7 +116,7 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, root: string, po
     'cache-control': rel === '/index.html' ? 'no-store' : 'max-age=3600',
   };
   // The page's assets and socket carry the token in a cookie, so only the first URL needs it.
-  if (new URL(req.url ?? '/', 'http://x').searchParams.has('token')) {
+  if (url.searchParams.has('token')) {
     headers['set-cookie'] = `pilothouse_token=${encodeURIComponent(tokenFrom(req) ?? token)}; HttpOnly; SameSite=Strict; Path=/`;
   }
   res.writeHead(200, headers);
