@@ -1,30 +1,40 @@
 import { z } from 'zod';
-import { EngineEndpoint, LogLine, Resource, StackPatch } from './domain';
+import { ActionPreview, ActionResult, LogLine, PlaneEndpoint, Resource, ViewItem, ViewLevel, ViewScope } from './domain';
 
 // The single map of everything the page (or CLI, or a test) can ask the engine. Request channels answer
 // once; stream channels deliver batches until the subscriber leaves.
 
+const ref = z.string().min(1).max(1000);
+const actionRef = z.object({ resource: ref, action: z.string().min(1).max(100) });
+
 export const requests = {
   'engine:info': {
     input: z.object({}),
-    output: z.object({ version: z.string(), dataDir: z.string(), endpoints: z.array(EngineEndpoint) }),
+    output: z.object({ version: z.string(), dataDir: z.string(), endpoints: z.array(PlaneEndpoint) }),
   },
+  /** Every resource in scope at the full level, at once: for the CLI and scripts, not for a page. */
   'stack:overview': {
-    input: z.object({}),
-    output: z.object({ resources: z.array(Resource), endpoints: z.array(EngineEndpoint) }),
+    input: z.object({ scope: ViewScope.default({}) }),
+    output: z.object({ resources: z.array(Resource), endpoints: z.array(PlaneEndpoint) }),
   },
   'logs:tail': {
-    input: z.object({ resource: z.string().min(1), tail: z.number().int().min(0).max(100_000).default(200) }),
+    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(200) }),
     output: z.object({ lines: z.array(LogLine) }),
   },
-  'resource:action': {
-    input: z.object({
-      resource: z.string().min(1),
-      action: z.enum(['start', 'stop', 'restart']),
+  /** What an action would do, against which endpoint, and how it will be checked. Changes nothing. */
+  'action:preview': {
+    input: actionRef,
+    output: ActionPreview,
+  },
+  /** Runs an action the operator confirmed: run → verify → audit, one at a time per resource. */
+  'action:run': {
+    input: actionRef.extend({
       // The engine refuses a change the operator did not confirm; the UI asks first.
       confirmed: z.literal(true, { message: 'the operator must confirm this action' }),
+      /** The resource's name as the operator typed it, for actions that delete data. */
+      typed: z.string().max(1000).optional(),
     }),
-    output: z.object({ resource: Resource, audit: z.string() }),
+    output: ActionResult,
   },
   'engine:power': {
     input: z.object({ state: z.enum(['suspend', 'resume']) }),
@@ -32,11 +42,23 @@ export const requests = {
   },
 } as const;
 
+/**
+ * `batchMs`: how long items wait to travel together. Lists coalesce in their own view (latest value per
+ * id wins), so their stream sends at once; a log batches 50 ms; a terminal needs 0.
+ * `message`: what the client may send into the open stream (a view's new scope, a terminal's keys).
+ */
 export const streams = {
-  'stack:watch': { input: z.object({}), item: StackPatch },
+  'stack:watch': {
+    input: z.object({ scope: ViewScope.default({}), level: ViewLevel.default('rows') }),
+    item: ViewItem,
+    batchMs: 0,
+    message: z.object({ scope: ViewScope.optional(), level: ViewLevel.optional() }),
+  },
   'logs:follow': {
-    input: z.object({ resource: z.string().min(1), tail: z.number().int().min(0).max(100_000).default(500) }),
+    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(500) }),
     item: LogLine,
+    batchMs: 50,
+    message: undefined,
   },
 } as const;
 
@@ -46,3 +68,8 @@ export type RequestInput<C extends RequestChannel> = z.input<(typeof requests)[C
 export type RequestOutput<C extends RequestChannel> = z.output<(typeof requests)[C]['output']>;
 export type StreamInput<C extends StreamChannel> = z.input<(typeof streams)[C]['input']>;
 export type StreamItem<C extends StreamChannel> = z.output<(typeof streams)[C]['item']>;
+export type StreamMessage<C extends StreamChannel> = (typeof streams)[C]['message'] extends z.ZodType ? z.input<NonNullable<(typeof streams)[C]['message']>> : never;
+
+/** Own properties only: `__proto__` or `toString` is not a channel. */
+export function requestSpec(ch: string) { return Object.hasOwn(requests, ch) ? requests[ch as RequestChannel] : undefined; }
+export function streamSpec(ch: string) { return Object.hasOwn(streams, ch) ? streams[ch as StreamChannel] : undefined; }

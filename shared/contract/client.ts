@@ -1,9 +1,13 @@
 import type { ZodType } from 'zod';
 import { PilothouseError, unwrap, type Envelope } from './envelope';
 import type { ClientMessage, Duplex, EngineMessage } from './wire';
-import type { RequestChannel, RequestInput, RequestOutput, StreamChannel, StreamInput, StreamItem } from './channels';
+import type { RequestChannel, RequestInput, RequestOutput, StreamChannel, StreamInput, StreamItem, StreamMessage } from './channels';
 
-export interface Subscription { close(): void }
+export interface Subscription<M = unknown> {
+  close(): void;
+  /** A message into the open stream (a view's new scope, a terminal's input). */
+  send(data: M): void;
+}
 export interface StreamHandlers<T> {
   onBatch(items: T[]): void;
   onEnd?(error?: PilothouseError): void;
@@ -12,7 +16,7 @@ export interface StreamHandlers<T> {
 /** The typed side of the contract that the page, the CLI and the tests use, whatever the transport. */
 export interface Client {
   request<C extends RequestChannel>(ch: C, input: RequestInput<C>): Promise<RequestOutput<C>>;
-  subscribe<C extends StreamChannel>(ch: C, input: StreamInput<C>, h: StreamHandlers<StreamItem<C>>): Subscription;
+  subscribe<C extends StreamChannel>(ch: C, input: StreamInput<C>, h: StreamHandlers<StreamItem<C>>): Subscription<StreamMessage<C>>;
   onNotice(fn: (n: { level: string; message: string }) => void): void;
   close(): void;
 }
@@ -37,7 +41,7 @@ export function createClient(link: Duplex<EngineMessage, ClientMessage>): Client
       case 'end': {
         const s = subs.get(msg.id);
         subs.delete(msg.id);
-        s?.onEnd?.(msg.error ? new PilothouseError(msg.error.code as never, msg.error.message) : undefined);
+        s?.onEnd?.(msg.error ? new PilothouseError(msg.error.code as never, msg.error.message, msg.error.detail) : undefined);
         return;
       }
       case 'notice': noticeFns.forEach((f) => f(msg)); return;
@@ -69,6 +73,9 @@ export function createClient(link: Duplex<EngineMessage, ClientMessage>): Client
         close() {
           if (!subs.delete(id)) return;
           if (!closed) link.send({ t: 'unsub', id });
+        },
+        send(data) {
+          if (subs.has(id) && !closed) link.send({ t: 'msg', id, data });
         },
       };
     },

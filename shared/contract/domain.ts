@@ -1,42 +1,97 @@
 import { z } from 'zod';
 
 // Health follows Tilt: an update status (deploys and remediations) and a runtime status, each with
-// human reasons. A non-healthy update status wins over runtime when the two are summarized.
-export const RuntimeStatus = z.enum(['unknown', 'pending', 'ok', 'warning', 'error']);
+// human reasons. A non-healthy update status wins over runtime when the two are summarized
+// (shared/health/summary.ts). `not_applicable` is for things that have no runtime (secrets, claims, pools).
+export const RuntimeStatus = z.enum(['unknown', 'pending', 'ok', 'warning', 'error', 'not_applicable']);
 export type RuntimeStatus = z.infer<typeof RuntimeStatus>;
 export const UpdateStatus = z.enum(['idle', 'in_progress', 'pending', 'error', 'ok']);
 export type UpdateStatus = z.infer<typeof UpdateStatus>;
-export const Plane = z.enum(['docker', 'kube', 'ssh', 'http', 'airflow', 'prometheus']);
-export type Plane = z.infer<typeof Plane>;
+export const PlaneName = z.enum(['docker', 'kube', 'ssh', 'http', 'airflow', 'prometheus', 'synthetic']);
+export type PlaneName = z.infer<typeof PlaneName>;
 
-export const Resource = z.object({
-  /** Stable key, e.g. `docker/<engine>/<project>/<service>`. */
+/** Warnings are kept apart from errors (Tilt): a warning never turns a resource red by itself. */
+export const Severity = z.enum(['error', 'warning', 'info']);
+export type Severity = z.infer<typeof Severity>;
+
+export const Reason = z.object({
+  text: z.string(),
+  severity: Severity,
+  /** The object the reason comes from (a store key, e.g. `docker/default/container//<id>`), when there is one. */
+  ref: z.string().optional(),
+});
+export type Reason = z.infer<typeof Reason>;
+
+/**
+ * How sure the operator must be: `none` runs at once, `confirm` asks, `type-name` makes them type the
+ * resource's name (anything that deletes data).
+ */
+export const ConfirmLevel = z.enum(['none', 'confirm', 'type-name']);
+export type ConfirmLevel = z.infer<typeof ConfirmLevel>;
+
+/** An action a plane offers on a resource right now. The plane declares it; the engine runs it. */
+export const ActionSpec = z.object({
   id: z.string(),
-  /** What an operator calls it: the compose service, or the container name. */
+  label: z.string(),
+  destructive: z.boolean(),
+  confirm: ConfirmLevel,
+});
+export type ActionSpec = z.infer<typeof ActionSpec>;
+
+/** What a resource belongs to in the operator's head: a compose project, a namespace, a host. */
+export const ResourceGroup = z.object({ kind: z.string(), name: z.string() });
+export type ResourceGroup = z.infer<typeof ResourceGroup>;
+
+/** The fields of a resource that a list needs: small, so 50,000 of them cross the wire cheaply. */
+export const ResourceRow = z.object({
+  /** Stable key with plane and endpoint: `docker/<engine>/<project>/<service>`, `kube/<context>/<ns>/<kind>/<name>`. */
+  id: z.string(),
   name: z.string(),
-  /** The compose project, or `standalone`. */
-  group: z.string(),
-  plane: Plane,
+  /** What it is in its plane: `compose-service`, `container`, `deployment`, `pvc`, `pool`, `host` ... */
+  kind: z.string(),
+  plane: PlaneName,
+  /** The PlaneEndpoint id it was found through. */
+  endpoint: z.string(),
+  group: ResourceGroup,
   runtime: RuntimeStatus,
   update: UpdateStatus,
-  reasons: z.array(z.string()),
+  /** The most severe reason, for the list; the full list is on the full level. */
+  reason: Reason.optional(),
+  /** When the summarized status last changed (ms since epoch), as far as this engine has seen. */
+  since: z.number().optional(),
+  parent: z.string().optional(),
+});
+export type ResourceRow = z.infer<typeof ResourceRow>;
+
+export const Resource = ResourceRow.extend({
+  reasons: z.array(Reason),
   /** Plane-specific facts for the detail pane (image, state, ports, container id ...). */
   facts: z.record(z.string(), z.string()),
   /** Actions the plane offers for this resource right now. */
-  actions: z.array(z.enum(['start', 'stop', 'restart'])),
+  actions: z.array(ActionSpec),
+  children: z.array(z.string()).optional(),
 });
 export type Resource = z.infer<typeof Resource>;
 
-export const EngineEndpoint = z.object({
-  plane: Plane,
+/** One place a plane reaches: a Docker engine, a kube context, an SSH host. */
+export const PlaneEndpoint = z.object({
+  /** `<plane>/<name>`: the prefix of every resource id found through it. */
+  id: z.string(),
+  plane: PlaneName,
+  /** Short name the operator knows it by: the docker context, the kube context, the host alias. */
+  name: z.string(),
   /** What was tried, in words an operator can act on: "unix:///var/run/docker.sock (default socket)". */
   target: z.string(),
   source: z.string(),
-  state: z.enum(['connecting', 'connected', 'unavailable']),
+  state: z.enum(['connecting', 'connected', 'unavailable', 'suspended']),
   message: z.string().optional(),
   hint: z.string().optional(),
+  /** When the next attempt is due (ms since epoch), while unavailable. */
+  retryAt: z.number().optional(),
+  /** A configuration file is wrong (not merely a server being away): the CLI exits 2 for it. */
+  configError: z.boolean().optional(),
 });
-export type EngineEndpoint = z.infer<typeof EngineEndpoint>;
+export type PlaneEndpoint = z.infer<typeof PlaneEndpoint>;
 
 export const LogLine = z.object({
   seq: z.number(),
@@ -49,8 +104,68 @@ export const LogLine = z.object({
 });
 export type LogLine = z.infer<typeof LogLine>;
 
-export const StackPatch = z.union([
-  z.object({ kind: z.literal('snapshot'), resources: z.array(Resource), endpoints: z.array(EngineEndpoint) }),
-  z.object({ kind: z.literal('patch'), upsert: z.array(Resource), remove: z.array(z.string()), endpoints: z.array(EngineEndpoint).optional() }),
+/** What a `stack:watch` view shows: which resources (scope) and how much of each (level). */
+export const ViewScope = z.object({
+  planes: z.array(PlaneName).optional(),
+  endpoints: z.array(z.string()).optional(),
+  /** Group names (namespaces, compose projects, hosts). */
+  groups: z.array(z.string()).optional(),
+  /** Exactly these resource ids (the detail pane's full view of the selection). */
+  ids: z.array(z.string()).max(1000).optional(),
+  /** Case-insensitive substring of the name or group. */
+  text: z.string().max(500).optional(),
+});
+export type ViewScope = z.infer<typeof ViewScope>;
+export const ViewLevel = z.enum(['rows', 'full']);
+export type ViewLevel = z.infer<typeof ViewLevel>;
+
+/**
+ * A view's stream: a snapshot in chunks (the first has `first`, the last `done`), then patches. Rows at
+ * the `rows` level, whole resources at `full`. Endpoints come with the first chunk and whenever one changes.
+ */
+export const ViewItem = z.union([
+  z.object({
+    kind: z.literal('snapshot'),
+    first: z.boolean(),
+    done: z.boolean(),
+    /** Resources in scope in the whole snapshot, so a page can show progress. */
+    total: z.number(),
+    upsert: z.array(z.union([Resource, ResourceRow])),
+    endpoints: z.array(PlaneEndpoint).optional(),
+  }),
+  z.object({
+    kind: z.literal('patch'),
+    upsert: z.array(z.union([Resource, ResourceRow])),
+    remove: z.array(z.string()),
+    endpoints: z.array(PlaneEndpoint).optional(),
+  }),
 ]);
-export type StackPatch = z.infer<typeof StackPatch>;
+export type ViewItem = z.infer<typeof ViewItem>;
+
+/** What an action will do, shown before the operator confirms it. */
+export const ActionPreview = z.object({
+  resource: z.string(),
+  action: ActionSpec,
+  /** "Restart container web-1 (3f2a…) on docker/default". */
+  summary: z.string(),
+  /** The exact calls or commands, each against its endpoint. */
+  steps: z.array(z.object({ endpoint: z.string(), call: z.string() })),
+  /** The condition that says it worked. */
+  verify: z.string(),
+  /** What the operator types when the level is `type-name`. */
+  typeToConfirm: z.string().optional(),
+});
+export type ActionPreview = z.infer<typeof ActionPreview>;
+
+export const ActionOutcome = z.enum(['ok', 'failed', 'unverified']);
+export type ActionOutcome = z.infer<typeof ActionOutcome>;
+
+export const ActionResult = z.object({
+  outcome: ActionOutcome,
+  /** In words: what happened, and for `unverified`, which condition did not hold in time. */
+  message: z.string(),
+  resource: Resource.optional(),
+  /** The audit record's JSON line, as written. */
+  audit: z.string(),
+});
+export type ActionResult = z.infer<typeof ActionResult>;

@@ -7,14 +7,18 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('req'), id: z.number().int(), ch: z.string(), input: z.unknown() }),
   z.object({ t: z.literal('sub'), id: z.number().int(), ch: z.string(), input: z.unknown() }),
   z.object({ t: z.literal('unsub'), id: z.number().int() }),
+  /** Into an open stream: a view's new scope, a terminal's input or size. */
+  z.object({ t: z.literal('msg'), id: z.number().int(), data: z.unknown() }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
+export interface WireError { code: string; message: string; detail?: unknown }
+
 export type EngineMessage =
   | { t: 'res'; id: number; reply: Envelope<unknown> }
-  /** A batch of stream items: streams never send one message per item. */
+  /** A batch of stream items: streams never send one message per item unless they ask for immediacy. */
   | { t: 'batch'; id: number; items: unknown[] }
-  | { t: 'end'; id: number; error?: { code: string; message: string } }
+  | { t: 'end'; id: number; error?: WireError }
   /** Pushed without a request: the engine restarted, the socket is going away ... */
   | { t: 'notice'; level: 'info' | 'warning' | 'error'; message: string };
 
@@ -24,4 +28,9 @@ export interface Duplex<In, Out> {
   onMessage(fn: (msg: In) => void): void;
   onClose(fn: () => void): void;
   close(): void;
+  /**
+   * Bytes sent but not yet taken by the other side (a WebSocket's bufferedAmount), where the transport
+   * can tell. A view holds its patches while this is high, so a slow page never builds a backlog.
+   */
+  backlog?(): number;
 }

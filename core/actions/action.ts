@@ -1,0 +1,23 @@
+import type { ActionSpec } from '../../shared/contract/domain';
+import type { ModelObject } from '../model/object';
+
+/**
+ * One change a plane can make, bound to a resource's objects at the moment it is asked for. The engine
+ * runs every action the same way (core/actions/runner.ts): preview → confirm → run → verify → audit.
+ */
+export interface ActionDef {
+  spec: ActionSpec;
+  /** "Restart container web-1 (3f2a9c…) on docker/default". */
+  summary: string;
+  /** The exact calls or commands, each against its endpoint: what the preview shows and the audit keeps. */
+  steps: Array<{ endpoint: string; call: string }>;
+  /** The condition that says it worked, in words. */
+  verifyText: string;
+  run(log: (line: string) => void): Promise<void>;
+  /** True once the goal holds, judged on the resource's objects in the model (re-checked on every change). */
+  verify(objects: readonly ModelObject[]): boolean;
+  /** How long the goal may take to hold before the outcome is `unverified`. */
+  verifyTimeoutMs: number;
+  /** Dotted name for the audit log: `docker.restart`, `kube.delete-pod`, `airflow.set-slots`. */
+  auditName: string;
+}

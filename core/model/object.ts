@@ -1,0 +1,41 @@
+import type { PlaneName, Resource } from '../../shared/contract/domain';
+
+/**
+ * A normalized object as a plane publishes it: only the fields its rules need (never a whole inspect or
+ * managedFields). `endpoint` is the PlaneEndpoint id (`docker/default`), which already names the plane.
+ */
+export interface ModelObject<T = unknown> {
+  plane: PlaneName;
+  endpoint: string;
+  kind: string;
+  /** Namespace, compose project, host: whatever scopes the name within the endpoint ('' when nothing does). */
+  ns: string;
+  name: string;
+  data: T;
+}
+
+export function objectKey(o: Pick<ModelObject, 'endpoint' | 'kind' | 'ns' | 'name'>): string {
+  return `${o.endpoint}/${o.kind}/${o.ns}/${o.name}`;
+}
+
+/** An update under way or failed (a remediation, a deploy): the action runner sets it, the model shows it. */
+export interface UpdateState { status: Resource['update']; reason?: string }
+
+export interface DeriveContext { now: number }
+
+/** A resource as a plane's rules derive it; the model adds the update state, endpoint state and `since`. */
+export type DerivedResource = Omit<Resource, 'update' | 'since'>;
+
+export interface Derived {
+  resource: DerivedResource;
+  /** The time at which a time-based reason's wording changes ("last start 30s ago"): derive again then. */
+  recheckAt?: number;
+}
+
+/** The pure rules of one plane: which resources an object belongs to, and what a resource is. */
+export interface PlaneRules {
+  /** Resource ids the object is part of (a claim may belong to its StatefulSet and be one of its own). */
+  bind(obj: ModelObject): readonly string[];
+  /** The resource from its objects now; undefined when these objects make no resource. */
+  derive(id: string, objects: readonly ModelObject[], ctx: DeriveContext): Derived | undefined;
+}

@@ -1,0 +1,54 @@
+import type { PlaneEndpoint, PlaneName, Resource } from '../../shared/contract/domain';
+import type { ActionDef } from '../actions/action';
+import type { LogSource } from '../logs/source';
+import type { ModelObject, PlaneRules } from '../model/object';
+
+/** Where a plane writes what it sees. The model behind it derives resources and tells the views. */
+export interface PlaneSink {
+  upsert(obj: ModelObject): void;
+  remove(key: string): void;
+  /** A full list from one endpoint (limited to `kinds`): anything of it not in the list is gone. */
+  reconcile(endpoint: string, objs: Iterable<ModelObject>, kinds?: readonly string[]): void;
+  endpoint(ep: PlaneEndpoint): void;
+  /** The endpoint no longer exists (its context or host was removed from the config). */
+  dropEndpoint(id: string): void;
+  /** Objects the model holds for a resource now (a plane's actions and logs look up their targets here). */
+  objectsOf(resourceId: string): ModelObject[];
+}
+
+/**
+ * One outside system (Docker engines, kube contexts, SSH hosts ...): it owns its connections and
+ * reconnects them, publishes normalized objects, and declares its rules, actions and log sources. The
+ * engine composes planes and holds nothing plane-specific.
+ */
+export interface Plane {
+  readonly name: PlaneName;
+  readonly rules: PlaneRules;
+  /** Connects every endpoint; resolves once each has made its first attempt (listed, or said why not). */
+  start(sink: PlaneSink): Promise<void>;
+  stop(): void;
+  /** The laptop sleeps: close connections, no retries. */
+  suspend(): void;
+  /** The laptop woke: reconnect at once and list again, fresh. */
+  resume(): void;
+  endpoints(): PlaneEndpoint[];
+  /** The action `actionId` on a resource of this plane, bound to its objects now; undefined if not offered. */
+  action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined;
+  /**
+   * Where a resource's log comes from. Every plane's logs go through the one follow engine
+   * (core/logs/follow.ts) by way of a LogSource; a plane never streams logs to a page by itself.
+   */
+  logSource?(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined;
+}
+
+/** How a plane is made from the user's environment; the registry lists them. */
+export interface PlaneFactory {
+  name: PlaneName;
+  create(env: PlaneEnv): Plane;
+}
+
+export interface PlaneEnv {
+  env: Record<string, string | undefined>;
+  home: string;
+  now: () => number;
+}
