@@ -6,10 +6,16 @@ export interface AuditEntry {
   actor: string;
   /** What was done, e.g. `docker.restart`. */
   action: string;
-  /** What it was done to, e.g. `fastapi-fullstack/backend (container 3f2a…) on unix:///var/run/docker.sock`. */
+  /** What it was done to, in words: `Restart container backend-1 (3f2a…) on docker/default`. */
   target: string;
-  outcome: 'ok' | 'failed';
+  /** The resource id, when the action was on one. */
+  resource?: string;
+  /** The exact calls or commands, each against its endpoint, as the preview showed them. */
+  steps?: Array<{ endpoint: string; call: string }>;
+  /** `unverified`: it ran, but the condition that says it worked did not hold in time. */
+  outcome: 'ok' | 'failed' | 'unverified';
   detail?: string;
+  durationMs?: number;
 }
 
 /**

@@ -90,6 +90,7 @@ function attach(ws: WebSocket, handlers: Handlers): void {
     onMessage: (fn) => msgFns.push(fn),
     onClose: (fn) => closeFns.push(fn),
     close: () => ws.close(),
+    backlog: () => ws.bufferedAmount,
   });
 }
 
