@@ -1,27 +1,27 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EngineEndpoint, LogLine, Resource, StackPatch } from '../../shared/contract/domain';
+import type { LogLine, PlaneEndpoint, Resource } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
-import { AuditLog, actorName } from '../audit/audit-log';
-import { LogBuffer } from '../logs/buffer';
-import type { RawLine } from '../logs/lines';
-import type { ContainerView } from '../planes/docker/container';
-import { discoverDocker, DockerConfigError, type DockerCandidate } from '../planes/docker/discover';
-import { DockerPlane } from '../planes/docker/plane';
-import { containerResource, resourceId, type UpdateState } from '../planes/docker/resources';
+import { ActionRunner } from '../actions/runner';
+import { AuditLog } from '../audit/audit-log';
+import { followLog, tailLog } from '../logs/follow';
+import type { LogSource } from '../logs/source';
+import type { ModelObject } from '../model/object';
+import { Model } from '../model/store';
+import { inScope, View } from '../model/view';
+import type { Plane, PlaneSink } from '../planes/plane';
+import { PLANE_FACTORIES } from '../planes/registry';
 import type { Handlers, StreamSink } from './dispatch';
-import { nextBackoff } from './backoff';
 
 export const VERSION = '0.1.0';
-/** Per followed stream: enough for a long incident, bounded so a chatty container cannot eat the laptop. */
-export const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface EngineOptions {
   dataDir: string;
   env?: Record<string, string | undefined>;
   home?: string;
   now?: () => number;
+  /** The planes to run; by default every plane of the registry, made from `env` and `home`. */
+  planes?: Plane[];
 }
 
 export function defaultDataDir(env = process.env): string {
@@ -30,231 +30,142 @@ export function defaultDataDir(env = process.env): string {
   return path.join(base, 'pilothouse');
 }
 
+const planeOf = (id: string) => id.slice(0, id.indexOf('/'));
+
 /**
- * The engine: owns the planes, keeps the model (resources and their health), and answers the contract.
+ * The engine composes planes: each writes objects into the one model, the model derives resources, views
+ * carry them to pages, the action runner changes things. Nothing here knows Docker from Kubernetes.
  * It runs in Electron's utility process, behind the web host, and in the CLI alike.
  */
 export class Engine {
   readonly audit: AuditLog;
-  private docker?: DockerPlane;
-  private configError?: EngineEndpoint;
-  private resources = new Map<string, Resource>();
-  private containerOf = new Map<string, string>();     // resource id → container id
-  private updates = new Map<string, UpdateState>();    // resource id → action under way / failed
-  private watchers = new Set<(p: StackPatch) => void>();
-  private containerListeners = new Set<(c: ContainerView) => void>();
-  private endpointListeners = new Set<(e: EngineEndpoint) => void>();
+  readonly model: Model;
+  readonly actions: ActionRunner;
+  readonly planes: Plane[];
   private readonly now: () => number;
 
   constructor(readonly opts: EngineOptions) {
     this.now = opts.now ?? Date.now;
     this.audit = new AuditLog(path.join(opts.dataDir, 'audit.jsonl'));
-  }
-
-  /** Starts every plane; resolves once each has made its first attempt (listed, or said why not). */
-  async start(): Promise<void> {
-    const env = this.opts.env ?? process.env;
-    let cand: DockerCandidate;
-    try {
-      cand = discoverDocker({
-        env,
-        home: this.opts.home ?? os.homedir(),
-        readFile: (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } },
-        exists: (p) => fs.existsSync(p),
-      }).chosen;
-    } catch (e) {
-      if (!(e instanceof DockerConfigError)) throw e;
-      this.configError = { plane: 'docker', target: '(none)', source: e.file, state: 'unavailable', message: e.message, hint: 'Fix or remove that file, or set DOCKER_HOST.' };
-      this.broadcast({ kind: 'patch', upsert: [], remove: [], endpoints: this.endpoints() });
-      return;
-    }
-    this.docker = new DockerPlane(cand, {
-      change: (upsert, removed) => this.applyContainers(upsert, removed),
-      endpoint: () => this.onEndpoint(),
+    this.model = new Model({ now: this.now });
+    const env = opts.env ?? process.env;
+    this.planes = opts.planes ?? PLANE_FACTORIES.map((f) => f.create({ env, home: opts.home ?? os.homedir(), now: this.now }));
+    for (const p of this.planes) this.model.registerRules(p.name, p.rules);
+    this.actions = new ActionRunner({
+      model: this.model,
+      audit: this.audit,
+      now: this.now,
+      resolve: (r, id) => this.planeFor(r.id)?.action(r, id, this.model.objectsOf(r.id)),
     });
-    await this.docker.start();
   }
 
-  stop(): void { this.docker?.stop(); }
-  suspend(): void { this.docker?.suspend(); }
-  resume(): void { this.docker?.resume(); }
-
-  endpoints(): EngineEndpoint[] {
-    return [...(this.configError ? [this.configError] : []), ...(this.docker ? [this.docker.endpoint] : [])];
-  }
-  /** True when a configuration file is wrong (not merely a server being away). */
-  hasConfigError(): boolean { return !!this.configError; }
-  list(): Resource[] { return [...this.resources.values()].sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name)); }
-
-  /** Finds a resource by id, `group/name`, or a unique name; the error lists close matches. */
-  find(ref: string): Resource {
-    const byId = this.resources.get(ref) ?? this.resources.get(`docker/${ref}`);
-    if (byId) return byId;
-    const all = this.list();
-    const named = all.filter((r) => r.name === ref);
-    if (named.length === 1) return named[0];
-    if (named.length > 1) throw new PilothouseError('conflict', `'${ref}' names ${named.length} resources: ${named.map((r) => `${r.group}/${r.name}`).join(', ')}; say which as group/name`);
-    const near = all.filter((r) => r.name.includes(ref) || ref.includes(r.name)).slice(0, 5).map((r) => `${r.group}/${r.name}`);
-    throw new PilothouseError('not-found', `no resource named '${ref}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
-  }
-
-  private onEndpoint(): void {
-    // While the engine is unreachable, keep resources but mark them unknown rather than letting them look fine.
-    const reachable = this.docker?.endpoint.state === 'connected';
-    const upsert: Resource[] = [];
-    if (this.docker) for (const c of this.docker.list()) {
-      const r = containerResource(c, this.now(), this.updates.get(resourceId(c)), reachable);
-      this.resources.set(r.id, r);
-      upsert.push(r);
-    }
-    this.broadcast({ kind: 'patch', upsert, remove: [], endpoints: this.endpoints() });
-    this.endpointListeners.forEach((f) => f(this.docker!.endpoint));
-  }
-
-  private applyContainers(upsert: ContainerView[], removedIds: string[]): void {
-    const reachable = this.docker?.endpoint.state === 'connected';
-    const changed: Resource[] = [];
-    const removed: string[] = [];
-    for (const id of removedIds) {
-      for (const [rid, cid] of this.containerOf) if (cid === id) { this.containerOf.delete(rid); this.resources.delete(rid); removed.push(rid); }
-    }
-    for (const c of upsert) {
-      const r = containerResource(c, this.now(), this.updates.get(resourceId(c)), reachable);
-      this.containerOf.set(r.id, c.id);
-      this.resources.set(r.id, r);
-      changed.push(r);
-      this.containerListeners.forEach((f) => f(c));
-    }
-    this.broadcast({ kind: 'patch', upsert: changed, remove: removed });
-  }
-
-  private broadcast(p: StackPatch): void { this.watchers.forEach((w) => w(p)); }
-
-  private containerFor(r: Resource): string {
-    const id = this.containerOf.get(r.id);
-    if (!id || !this.docker) throw new PilothouseError('not-found', `${r.group}/${r.name} has no container any more`);
-    return id;
-  }
-
-  async action(ref: string, action: 'start' | 'stop' | 'restart'): Promise<{ resource: Resource; audit: string }> {
-    const r = this.find(ref);
-    const cid = this.containerFor(r);
-    const target = `${r.group}/${r.name} (container ${cid.slice(0, 12)}) on ${this.docker!.endpoint.target}`;
-    this.setUpdate(r.id, cid, { status: 'in_progress', reason: `${action} in progress` });
-    try {
-      await this.docker!.act(cid, action);
-      this.updates.delete(r.id);
-    } catch (e) {
-      const msg = (e as Error).message;
-      this.setUpdate(r.id, cid, { status: 'error', reason: `${action} failed: ${msg}` });
-      await this.audit.append({ ts: new Date().toISOString(), actor: actorName(), action: `docker.${action}`, target, outcome: 'failed', detail: msg });
-      throw e;
-    }
-    const line = await this.audit.append({ ts: new Date().toISOString(), actor: actorName(), action: `docker.${action}`, target, outcome: 'ok' });
-    // refresh() feeds the model, so the store holds the container's state after the action.
-    await this.docker!.refresh(cid);
-    return { resource: this.resources.get(r.id) ?? r, audit: line };
-  }
-
-  private setUpdate(rid: string, cid: string, u: UpdateState): void {
-    this.updates.set(rid, u);
-    const c = this.docker?.get(cid);
-    if (c) this.applyContainers([c], []);
+  private sink(): PlaneSink {
+    const m = this.model;
+    return {
+      upsert: (o) => m.upsert(o),
+      remove: (k) => m.remove(k),
+      reconcile: (ep, objs, kinds) => m.reconcile(ep, objs, kinds),
+      endpoint: (ep) => m.setEndpoint(ep),
+      dropEndpoint: (id) => m.dropEndpoint(id),
+      objectsOf: (rid) => m.objectsOf(rid),
+    };
   }
 
   /**
-   * Follows a resource's log through container stops and engine restarts: when the stream ends it says
-   * why in the log itself, waits for the container to run again, and resumes from the last timestamp.
+   * Starts every plane; resolves once each has made its first attempt (listed, or said why not) and the
+   * model has derived what they found. A plane that throws is reported, never takes the others down.
    */
+  async start(): Promise<void> {
+    const results = await Promise.allSettled(this.planes.map((p) => p.start(this.sink())));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        const p = this.planes[i];
+        this.model.setEndpoint({ id: `${p.name}/(start)`, plane: p.name, name: p.name, target: '(none)', source: 'engine', state: 'unavailable', message: `the ${p.name} plane failed to start: ${(r.reason as Error)?.message ?? r.reason}` });
+      }
+    });
+    this.model.flush();
+  }
+
+  stop(): void { this.planes.forEach((p) => p.stop()); this.model.dispose(); }
+  suspend(): void { this.planes.forEach((p) => p.suspend()); }
+  resume(): void { this.planes.forEach((p) => p.resume()); }
+
+  endpoints(): PlaneEndpoint[] { this.model.flush(); return this.model.endpoints(); }
+  /** True when a configuration file is wrong (not merely a server being away). */
+  hasConfigError(): boolean { return this.endpoints().some((e) => e.configError); }
+
+  /** Every resource, sorted by group then name, at the full level. */
+  list(scope: Parameters<typeof inScope>[1] = {}): Resource[] {
+    this.model.flush();
+    const out: Resource[] = [];
+    for (const r of this.model.all()) if (inScope(r, scope)) out.push(r);
+    return out.sort((a, b) => cmp(a.group.name, b.group.name) || cmp(a.name, b.name) || cmp(a.id, b.id));
+  }
+
+  /** Finds a resource by id, `group/name`, or a unique name; the error lists close matches. */
+  find(ref: string): Resource {
+    this.model.flush();
+    const byId = this.model.get(ref);
+    if (byId) return byId;
+    const all = this.list();
+    const matches = (pred: (r: Resource) => boolean) => all.filter(pred);
+    const label = (r: Resource) => `${r.group.name}/${r.name}${all.filter((o) => o.group.name === r.group.name && o.name === r.name).length > 1 ? ` (${r.id})` : ''}`;
+    for (const found of [matches((r) => `${r.group.name}/${r.name}` === ref), matches((r) => r.name === ref), matches((r) => r.id.endsWith(`/${ref}`))]) {
+      if (found.length === 1) return found[0];
+      if (found.length > 1) throw new PilothouseError('conflict', `'${ref}' names ${found.length} resources: ${found.map((r) => r.id).join(', ')}; say which by id`);
+    }
+    const near = all.filter((r) => r.name.includes(ref) || ref.includes(r.name)).slice(0, 5).map(label);
+    throw new PilothouseError('not-found', `no resource named '${ref}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
+  }
+
+  private planeFor(rid: string): Plane | undefined { return this.planes.find((p) => p.name === planeOf(rid)); }
+
+  private logSource(rid: string): LogSource | undefined {
+    const r = this.model.get(rid);
+    if (!r) return undefined;
+    return this.planeFor(rid)?.logSource?.(r, this.model.objectsOf(rid));
+  }
+
   followLogs(ref: string, tail: number, sink: StreamSink<LogLine>): () => void {
     const r = this.find(ref);
-    let cid = this.containerFor(r);
-    const buf = new LogBuffer(LOG_BUFFER_BYTES);
-    let lastTs: string | undefined;
-    let lastText: string | undefined;
-    let dispose: (() => void) | undefined;
-    let closed = false;
-    let opening = false;
-    let attempt = 0;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const emit = (raw: RawLine) => {
-      // After a resume, `since` repeats the boundary second; drop what was already delivered.
-      if (lastTs && raw.ts && !raw.cont && (raw.ts < lastTs || (raw.ts === lastTs && raw.text === lastText))) return;
-      if (raw.ts) { lastTs = raw.ts; lastText = raw.text; }
-      sink.push(buf.push(raw));
-    };
-    const system = (text: string) => sink.push(buf.push({ stream: 'system', text, ts: new Date(this.now()).toISOString() }));
-    const open = async (first: boolean) => {
-      if (closed || opening) return;
-      opening = true;
-      try {
-        const since = lastTs ? String(Date.parse(lastTs) / 1000) : undefined;
-        dispose = await this.docker!.logs(cid, { follow: true, tail: first ? tail : undefined, since }, emit, (err) => {
-          dispose = undefined;
-          if (closed) return;
-          const c = this.docker?.get(cid);
-          const why = err ? `log stream broke: ${err.message}` : this.docker?.endpoint.state !== 'connected' ? 'Docker engine went away' : c && c.state.status !== 'running' ? `container ${c.state.status}${c.state.status === 'exited' ? ` with code ${c.state.exitCode}` : ''}` : 'log stream ended';
-          system(`— ${why}; waiting to resume —`);
-          schedule();
-        });
-        if (!first) system('— log stream resumed —');
-        attempt = 0;
-      } catch (e) {
-        if (first && !lastTs) throw e;
-        schedule();
-      } finally {
-        opening = false;
-      }
-    };
-    const schedule = () => {
-      if (closed || retry) return;
-      retry = setTimeout(() => { retry = undefined; if (canOpen()) void open(false); else schedule(); }, nextBackoff(attempt++, { baseMs: 250, maxMs: 5_000 }));
-    };
-    const canOpen = () => {
-      if (this.docker?.endpoint.state !== 'connected') return false;
-      const again = this.containerOf.get(r.id);
-      if (again) cid = again;       // the service may come back as a new container (compose up)
-      return this.docker.get(cid)?.state.status === 'running';
-    };
-    const onContainer = (c: ContainerView) => { if (!dispose && !opening && resourceId(c) === r.id && c.state.status === 'running') { cid = c.id; void open(false); } };
-    this.containerListeners.add(onContainer);
-    open(true).catch((e) => sink.end(e instanceof PilothouseError ? e : new PilothouseError('unavailable', (e as Error).message)));
-    return () => {
-      closed = true;
-      this.containerListeners.delete(onContainer);
-      if (retry) clearTimeout(retry);
-      dispose?.();
-    };
+    if (!this.logSource(r.id)) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
+    return followLog({
+      resolve: () => this.logSource(r.id),
+      watch: (fn) => this.model.subscribe((c) => { if (c.upsert.some((u) => u.id === r.id) || c.endpoints) fn(); }),
+      now: this.now,
+    }, tail, sink);
   }
 
   async tailLogs(ref: string, tail: number): Promise<LogLine[]> {
     const r = this.find(ref);
-    const cid = this.containerFor(r);
-    const buf = new LogBuffer(LOG_BUFFER_BYTES);
-    await new Promise<void>((resolve, reject) => {
-      this.docker!.logs(cid, { follow: false, tail }, (l) => buf.push(l), (e) => (e ? reject(e) : resolve())).catch(reject);
-    });
-    return buf.tail(tail);
+    const src = this.logSource(r.id);
+    if (!src) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
+    return tailLog(src, tail);
   }
+
+  /** Objects behind a resource, for tests and the detail pane's raw view. */
+  objectsOf(rid: string): ModelObject[] { return this.model.objectsOf(rid); }
 
   handlers(): Handlers {
     return {
       requests: {
         'engine:info': async () => ({ version: VERSION, dataDir: this.opts.dataDir, endpoints: this.endpoints() }),
-        'stack:overview': async () => ({ resources: this.list(), endpoints: this.endpoints() }),
+        'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
         'logs:tail': async ({ resource, tail }) => ({ lines: await this.tailLogs(resource, tail) }),
-        'resource:action': async ({ resource, action }) => this.action(resource, action),
+        'action:preview': async ({ resource, action }) => this.actions.preview(this.find(resource), action),
+        'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
         'engine:power': async ({ state }) => { if (state === 'suspend') this.suspend(); else this.resume(); return {}; },
       },
       streams: {
-        'stack:watch': (_input, sink) => {
-          sink.push({ kind: 'snapshot', resources: this.list(), endpoints: this.endpoints() });
-          const w = (p: StackPatch) => sink.push(p);
-          this.watchers.add(w);
-          return () => this.watchers.delete(w);
+        'stack:watch': ({ scope, level }, sink) => {
+          const view = new View(this.model, scope, level, sink);
+          return { close: () => view.close(), message: (m) => view.update(m.scope, m.level) };
         },
         'logs:follow': ({ resource, tail }, sink) => this.followLogs(resource, tail, sink),
       },
     };
   }
 }
+
+/** Plain code-point order: locale-aware comparison costs ten times as much and an operator's names are ASCII. */
+function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }

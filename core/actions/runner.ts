@@ -1,0 +1,105 @@
+import type { ActionPreview, ActionResult, Resource } from '../../shared/contract/domain';
+import { PilothouseError } from '../../shared/contract/envelope';
+import type { AuditLog } from '../audit/audit-log';
+import { actorName } from '../audit/audit-log';
+import type { Model } from '../model/store';
+import type { ActionDef } from './action';
+
+export interface ActionRunnerDeps {
+  model: Model;
+  audit: AuditLog;
+  /** The action a resource's plane offers, bound to its objects now. */
+  resolve(resource: Resource, actionId: string): ActionDef | undefined;
+  now?: () => number;
+}
+
+/**
+ * The one way anything changes a system: preview → confirm → run → verify → audit, one action at a time
+ * per resource. Every plane's actions and every runbook step go through here.
+ */
+export class ActionRunner {
+  private readonly busy = new Map<string, string>();   // resource id → label of the action under way
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ActionRunnerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  private bind(r: Resource, actionId: string): ActionDef {
+    if (!r.actions.some((a) => a.id === actionId)) {
+      const offered = r.actions.map((a) => a.id).join(', ') || 'none';
+      throw new PilothouseError('invalid-input', `${r.group.name}/${r.name} does not offer '${actionId}' now (offered: ${offered})`);
+    }
+    const def = this.deps.resolve(r, actionId);
+    if (!def) throw new PilothouseError('not-found', `${r.group.name}/${r.name}: '${actionId}' has nothing to act on any more`);
+    return def;
+  }
+
+  preview(r: Resource, actionId: string): ActionPreview {
+    const def = this.bind(r, actionId);
+    const p: ActionPreview = { resource: r.id, action: def.spec, summary: def.summary, steps: def.steps, verify: def.verifyText };
+    if (def.spec.confirm === 'type-name') p.typeToConfirm = r.name;
+    return p;
+  }
+
+  isBusy(rid: string): boolean { return this.busy.has(rid); }
+
+  async run(r: Resource, actionId: string, confirmation: { confirmed: boolean; typed?: string }): Promise<ActionResult> {
+    const def = this.bind(r, actionId);
+    if (def.spec.confirm !== 'none' && !confirmation.confirmed) throw new PilothouseError('not-confirmed', `${def.spec.label} ${r.name}: the operator must confirm this action`);
+    if (def.spec.confirm === 'type-name' && confirmation.typed !== r.name) {
+      throw new PilothouseError('not-confirmed', `${def.spec.label} ${r.name}: type the resource's name '${r.name}' to confirm (got '${confirmation.typed ?? ''}')`);
+    }
+    const other = this.busy.get(r.id);
+    if (other) throw new PilothouseError('conflict', `${r.group.name}/${r.name}: ${other} is still running; wait for it to finish`);
+    this.busy.set(r.id, def.spec.label.toLowerCase());
+    const { model, audit } = this.deps;
+    const started = this.now();
+    const record = (outcome: ActionResult['outcome'], detail?: string) => audit.append({
+      ts: new Date(this.now()).toISOString(), actor: actorName(), action: def.auditName, target: def.summary,
+      resource: r.id, steps: def.steps, outcome, detail, durationMs: this.now() - started,
+    });
+    try {
+      model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label} in progress` });
+      try {
+        await def.run(() => {});
+      } catch (e) {
+        const msg = (e as Error).message;
+        model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} failed: ${msg}` });
+        const line = await record('failed', msg);
+        return { outcome: 'failed', message: `${def.spec.label} failed: ${msg}`, resource: this.current(r.id), audit: line };
+      }
+      // The run succeeded; whether the goal holds is a separate question with its own answer.
+      const verified = await this.waitFor(r.id, def);
+      if (verified) {
+        model.setUpdate(r.id, undefined);
+        const line = await record('ok');
+        return { outcome: 'ok', message: `${def.spec.label} done: ${def.verifyText}`, resource: this.current(r.id), audit: line };
+      }
+      const why = `${def.verifyText} did not hold within ${Math.round(def.verifyTimeoutMs / 1000)} s`;
+      model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} not verified: ${why}` });
+      const line = await record('unverified', why);
+      return { outcome: 'unverified', message: `${def.spec.label} ran, but ${why}`, resource: this.current(r.id), audit: line };
+    } finally {
+      this.busy.delete(r.id);
+    }
+  }
+
+  private current(rid: string): Resource | undefined {
+    this.deps.model.flush();
+    return this.deps.model.get(rid);
+  }
+
+  /** Re-checks the goal on every model change until it holds or time runs out; never polls a server. */
+  private waitFor(rid: string, def: ActionDef): Promise<boolean> {
+    const { model } = this.deps;
+    const holds = () => def.verify(model.objectsOf(rid));
+    if (holds()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: boolean) => { if (done) return; done = true; clearTimeout(timer); off(); resolve(v); };
+      const off = model.subscribe(() => { if (holds()) finish(true); });
+      const timer = setTimeout(() => finish(holds()), def.verifyTimeoutMs);
+    });
+  }
+}
