@@ -31,7 +31,7 @@ export function bootstrap(): Shell {
 
   void app.whenReady().then(() => {
     protocol.handle(APP_SCHEME, (req) => {
-      const file = rendererFile(req.url, RENDERER, path.join, path.normalize);
+      const file = rendererFile(req.url, RENDERER, path);
       if (!file) return new Response('not found', { status: 404 });
       return net.fetch(pathToFileURL(file).toString()).then((res) => {
         const headers = new Headers(res.headers);

@@ -1,4 +1,5 @@
 // Pure rules for the desktop shell, apart from main.ts so they read (and test) as data.
+import { backoffDelay } from '../shared/time/backoff';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'pilothouse';
@@ -53,17 +54,24 @@ export function isAllowedNavigation(url: string): boolean {
   }
 }
 
+/** Path operations of the platform the shell runs on (node:path), passed in so both flavours can be tested. */
+export interface PathOps { join(...p: string[]): string; normalize(p: string): string; sep: string }
+
 /** Where an app:// request maps inside the built renderer; undefined when it tries to leave it. */
-export function rendererFile(url: string, root: string, join: (...p: string[]) => string, normalize: (p: string) => string): string | undefined {
+export function rendererFile(url: string, root: string, p: PathOps): string | undefined {
   const u = new URL(url);
   if (u.host !== APP_HOST) return undefined;
   let rel = decodeURIComponent(u.pathname);
   if (rel === '/' || rel === '') rel = '/index.html';
-  const file = normalize(join(root, rel));
-  return file.startsWith(normalize(root)) ? file : undefined;
+  const file = p.normalize(p.join(root, rel));
+  // Compare with the separator: '/dist/renderer-old/x' starts with '/dist/renderer' but is outside it.
+  const base = p.normalize(root);
+  const inside = base.endsWith(p.sep) ? base : base + p.sep;
+  return file.startsWith(inside) ? file : undefined;
 }
 
 /** The engine is restarted when it dies, sooner at first, never more often than every 30 s after repeated crashes. */
 export function engineRestartDelay(crashesInARow: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, crashesInARow - 1));
+  // No jitter: there is one engine per window, nothing to spread out.
+  return backoffDelay(crashesInARow - 1, { baseMs: 500, maxMs: 30_000 });
 }

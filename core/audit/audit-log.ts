@@ -37,11 +37,6 @@ export class AuditLog {
     }
     return line.trimEnd();
   }
-
-  async read(): Promise<AuditEntry[]> {
-    const text = await fs.readFile(this.file, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
-  }
 }
 
 export function actorName(): string {

@@ -36,26 +36,9 @@ export class LogBuffer {
   tail(n: number): LogLine[] {
     return this.items.slice(Math.max(this.head, this.items.length - n));
   }
-
-  /** Lines whose text matches; `/re/` is a regular expression, anything else a case-insensitive substring. */
-  search(query: string, limit = 10_000): LogLine[] {
-    const match = lineMatcher(query);
-    const out: LogLine[] = [];
-    for (let i = this.head; i < this.items.length && out.length < limit; i++) if (match(this.items[i].text)) out.push(this.items[i]);
-    return out;
-  }
 }
 
 function cost(l: LogLine): number {
   // UTF-16 length is a cheap upper bound for the UTF-8 bytes of mostly-ASCII logs; 48 covers the object.
   return l.text.length + 48;
-}
-
-export function lineMatcher(query: string): (text: string) => boolean {
-  const m = /^\/(.*)\/([imsu]*)$/.exec(query);
-  if (m) {
-    try { const re = new RegExp(m[1], m[2] || 'i'); return (t) => re.test(t); } catch { /* fall through: treat as text */ }
-  }
-  const q = query.toLowerCase();
-  return (t) => t.toLowerCase().includes(q);
 }

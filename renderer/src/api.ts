@@ -1,5 +1,6 @@
 import { createClient, type Client } from '../../shared/contract/client';
 import type { ClientMessage, Duplex, EngineMessage } from '../../shared/contract/wire';
+import { nextBackoff } from '../../shared/time/backoff';
 
 export type ConnState = 'connecting' | 'open' | 'lost';
 
@@ -65,7 +66,7 @@ export function connect(onState: (s: ConnState, client?: Client) => void): () =>
     }
   };
   const retry = () => {
-    const delay = Math.min(10_000, 250 * 2 ** attempt++) * (0.5 + Math.random() / 2);
+    const delay = nextBackoff(attempt++, { baseMs: 250, maxMs: 10_000 });
     timer = setTimeout(() => void open(), delay);
   };
 

@@ -1,4 +1,5 @@
 import type { LogLine } from '../../shared/contract/domain';
+import { parseFilter, type TextFilter } from '../../shared/text/filter';
 
 /** The page keeps at most this many characters of one log; the engine keeps its own bounded buffer. */
 export const PAGE_LOG_CHARS = 4 * 1024 * 1024;
@@ -30,15 +31,9 @@ export function lineLevel(text: string): Level {
   return undefined;
 }
 
-/** `/re/flags` is a regular expression; anything else a case-insensitive substring. Bad regexes say so. */
-export function makeFilter(query: string): { test: (t: string) => boolean; error?: string } {
-  const q = query.trim();
-  if (!q) return { test: () => true };
-  const m = /^\/(.+)\/([imsu]*)$/.exec(q);
-  if (m) {
-    try { const re = new RegExp(m[1], m[2] || 'i'); return { test: (t) => re.test(t.replace(ANSI_RE, '')) }; }
-    catch (e) { return { test: () => true, error: `invalid regular expression: ${(e as Error).message}` }; }
-  }
-  const low = q.toLowerCase();
-  return { test: (t) => t.replace(ANSI_RE, '').toLowerCase().includes(low) };
+/** The shared filter (shared/text/filter.ts), applied to what the operator sees: ANSI codes stripped. */
+export function makeFilter(query: string): TextFilter {
+  const f = parseFilter(query);
+  if (f.error) return f;
+  return { test: (t) => f.test(t.includes('\x1b') ? t.replace(ANSI_RE, '') : t) };
 }

@@ -87,10 +87,24 @@ describe('Electron window settings', () => {
     expect(isAllowedNavigation('not a url')).toBe(false);
   });
   it('app:// maps into the built renderer and never outside it', () => {
-    const f = (u: string) => rendererFile(u, '/dist/renderer', path.join, path.normalize);
+    const f = (u: string) => rendererFile(u, '/dist/renderer', path.posix);
     expect(f('app://pilothouse/')).toBe('/dist/renderer/index.html');
     expect(f('app://pilothouse/assets/index.js')).toBe('/dist/renderer/assets/index.js');
     expect(f('app://pilothouse/..%2f..%2fetc%2fpasswd')).toBeUndefined();
+    expect(f('app://elsewhere/index.html')).toBeUndefined();
+  });
+  it('a sibling folder whose name begins with the renderer folder\'s is outside it', () => {
+    const f = (u: string, root = '/dist/renderer') => rendererFile(u, root, path.posix);
+    expect(f('app://pilothouse/..%2frenderer-old%2findex.html')).toBeUndefined();
+    expect(f('app://pilothouse/..%2frenderer')).toBeUndefined();
+    // A root given with a trailing separator still admits its own files.
+    expect(f('app://pilothouse/index.html', '/dist/renderer/')).toBe('/dist/renderer/index.html');
+  });
+  it('the same holds with Windows paths', () => {
+    const f = (u: string) => rendererFile(u, 'C:\\app\\renderer', path.win32);
+    expect(f('app://pilothouse/assets/a.js')).toBe('C:\\app\\renderer\\assets\\a.js');
+    expect(f('app://pilothouse/..%5crenderer-old%5cindex.html')).toBeUndefined();
+    expect(f('app://pilothouse/..%2frenderer2%2findex.html')).toBeUndefined();
   });
   it('engine restarts back off and cap at 30 s', () => {
     expect([1, 2, 3, 4].map(engineRestartDelay)).toEqual([500, 1000, 2000, 4000]);

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import Modem from 'docker-modem';
 import { describe, expect, it } from 'vitest';
-import { LogBuffer, lineMatcher } from '../../core/logs/buffer';
+import { LogBuffer } from '../../core/logs/buffer';
 import { LineAssembler, type RawLine } from '../../core/logs/lines';
 
 function frame(stream: 1 | 2, text: string | Buffer): Buffer {
@@ -85,14 +85,5 @@ describe('bounded log buffer', () => {
     const tail = b.tail(3);
     expect(tail.map((l) => l.seq)).toEqual([998, 999, 1000]);
     expect(tail[2].text.startsWith('line 999 ')).toBe(true);
-  });
-
-  it('searches by text or /regex/', () => {
-    const b = new LogBuffer(1e6);
-    ['INFO ok', 'WARN disk 91%', 'ERROR timeout after 30s', 'info again'].forEach((text) => b.push({ stream: 'stdout', text }));
-    expect(b.search('info').map((l) => l.text)).toEqual(['INFO ok', 'info again']);
-    expect(b.search('/timeout after \\d+s/').map((l) => l.text)).toEqual(['ERROR timeout after 30s']);
-    // An invalid regex is searched for as plain text instead of failing.
-    expect(lineMatcher('/[unclosed/')('a /[unclosed/ b')).toBe(true);
   });
 });
