@@ -7,7 +7,7 @@ import { nextBackoff } from '../../core/engine/backoff';
 function handlers(over: Partial<Handlers['requests']> = {}, streams: Partial<Handlers['streams']> = {}): Handlers {
   const notUsed = async () => { throw new Error('not used'); };
   return {
-    requests: { 'engine:info': async () => ({ version: 't', dataDir: '/d', endpoints: [] }), 'stack:overview': notUsed, 'logs:tail': notUsed, 'resource:action': notUsed, 'engine:power': notUsed, ...over } as Handlers['requests'],
+    requests: { 'engine:info': async () => ({ version: 't', dataDir: '/d', endpoints: [] }), 'stack:overview': notUsed, 'logs:tail': notUsed, 'action:preview': notUsed, 'action:run': notUsed, 'engine:power': notUsed, ...over } as Handlers['requests'],
     streams: { 'stack:watch': () => () => {}, 'logs:follow': () => () => {}, ...streams } as Handlers['streams'],
   };
 }
@@ -33,11 +33,11 @@ describe('the dispatcher', () => {
 
   it('validates input before any work, naming the channel and the field', async () => {
     let called = false;
-    const c = connectInProcess(handlers({ 'resource:action': async () => { called = true; return {} as never; } }));
-    const err = await c.request('resource:action', { resource: 'web', action: 'restart', confirmed: false as never }).catch((e) => e);
+    const c = connectInProcess(handlers({ 'action:run': async () => { called = true; return {} as never; } }));
+    const err = await c.request('action:run', { resource: 'web', action: 'restart', confirmed: false as never }).catch((e) => e);
     expect(err).toBeInstanceOf(PilothouseError);
     expect(err.code).toBe('invalid-input');
-    expect(err.message).toMatch(/^resource:action: confirmed: the operator must confirm this action/);
+    expect(err.message).toMatch(/^action:run: confirmed: the operator must confirm this action/);
     const bad = await c.request('logs:tail', { resource: '', tail: -1 }).catch((e) => e);
     expect(bad.message).toMatch(/resource: .*; tail: /);
     expect(called).toBe(false);
@@ -47,6 +47,43 @@ describe('the dispatcher', () => {
     const c = connectInProcess(handlers());
     const err = await c.request('nope:nope' as never, {} as never).catch((e) => e);
     expect(err.code).toBe('unknown-channel');
+  });
+
+  it('does not take names inherited from Object.prototype for channels', async () => {
+    const c = connectInProcess(handlers());
+    for (const ch of ['__proto__', 'toString', 'constructor', 'hasOwnProperty']) {
+      await expect(c.request(ch as never, {} as never)).rejects.toMatchObject({ code: 'unknown-channel', message: `no request channel named '${ch}'` });
+      const ended = await new Promise<PilothouseError | undefined>((resolve) => c.subscribe(ch as never, {} as never, { onBatch: () => {}, onEnd: (e) => resolve(e) }));
+      expect(ended).toMatchObject({ code: 'unknown-channel' });
+    }
+  });
+
+  it('a stream that fails ends with its error code and detail', async () => {
+    const c = connectInProcess(handlers({}, {
+      'logs:follow': (_i, sink) => { sink.end(new PilothouseError('not-found', 'no resource named web', { near: ['web-2'] })); return () => {}; },
+    }));
+    const ended = await new Promise<PilothouseError | undefined>((resolve) => c.subscribe('logs:follow', { resource: 'web' }, { onBatch: () => {}, onEnd: (e) => resolve(e) }));
+    expect(ended).toMatchObject({ code: 'not-found', message: 'no resource named web', detail: { near: ['web-2'] } });
+  });
+
+  it('carries messages from the client into an open stream, validated by the channel', async () => {
+    const got: unknown[] = [];
+    const notices: string[] = [];
+    const c = connectInProcess(handlers({}, {
+      'stack:watch': (input, sink) => {
+        sink.push({ kind: 'patch', upsert: [], remove: [JSON.stringify(input.scope)] });
+        return { close: () => {}, message: (m) => { got.push(m); sink.push({ kind: 'patch', upsert: [], remove: [JSON.stringify(m.scope)] }); } };
+      },
+    }));
+    c.onNotice((n) => notices.push(n.message));
+    const removes: string[] = [];
+    const sub = c.subscribe('stack:watch', { scope: { text: 'web' } }, { onBatch: (items) => items.forEach((i) => i.kind === 'patch' && removes.push(...i.remove)) });
+    sub.send({ scope: { groups: ['shop'] } });
+    sub.send({ scope: { planes: ['nonsense'] } } as never);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(removes).toEqual(['{"text":"web"}', '{"groups":["shop"]}']);
+    expect(got).toEqual([{ scope: { groups: ['shop'] } }]);
+    expect(notices[0]).toMatch(/^stack:watch message: scope.planes.0: /);
   });
 
   it('handler errors come back as typed errors', async () => {
