@@ -1,29 +1,36 @@
 import Docker from 'dockerode';
 import { Readable, Writable } from 'node:stream';
-import type { EngineEndpoint } from '../../../shared/contract/domain';
+import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
+import { nextBackoff } from '../../engine/backoff';
 import { LineAssembler, type RawLine } from '../../logs/lines';
+import { objectKey } from '../../model/object';
+import type { PlaneSink } from '../plane';
 import { containerFromInspect, type ContainerView } from './container';
 import { dockerHint, type DockerCandidate } from './discover';
-import { nextBackoff } from '../../engine/backoff';
-
-export interface DockerPlaneListener {
-  /** Containers that appeared or changed, and ids of those that are gone. */
-  change(upsert: ContainerView[], removed: string[]): void;
-  endpoint(ep: EngineEndpoint): void;
-}
+import { CONTAINER, containerObject } from './rules';
 
 /** Events for one container arriving within this window cost one inspect. */
 const COALESCE_MS = 50;
-const INSPECT_CONCURRENCY = 8;
+/**
+ * Inspects in flight at once. On a local socket an inspect costs the daemon about a millisecond, so the
+ * first list is bound by round trips: 32 in flight lists 1,000 containers in well under a second. A
+ * remote engine gets fewer, so one list does not crowd out everything else on a thin link.
+ */
+export const INSPECT_CONCURRENCY_LOCAL = 32;
+export const INSPECT_CONCURRENCY_REMOTE = 8;
+
+export type DockerAction = 'start' | 'stop' | 'restart';
 
 /**
  * One Docker engine: a full list on connect, then the engine's event stream (never polling). When the
- * engine goes away the plane says so, retries with capped backoff, and lists again when it is back, so
- * the view is never left stale after a daemon restart or a laptop's sleep.
+ * engine goes away it says so, retries with capped backoff, and lists again when it is back, so the view
+ * is never left stale after a daemon restart or a laptop's sleep. The plane holds one per endpoint.
  */
-export class DockerPlane {
+export class EngineConnection {
   readonly docker: Docker;
+  readonly id: string;
+  readonly target: string;
   private containers = new Map<string, ContainerView>();
   private events?: NodeJS.ReadableStream & { destroy?: () => void };
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -35,38 +42,49 @@ export class DockerPlane {
   private generation = 0;
   private firstAttempt: Promise<void>;
   private resolveFirst!: () => void;
-  endpoint: EngineEndpoint;
+  private readonly concurrency: number;
+  endpoint: PlaneEndpoint;
 
-  constructor(readonly candidate: DockerCandidate, private readonly listener: DockerPlaneListener) {
+  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now) {
     const c = candidate;
+    this.id = `docker/${c.name}`;
+    this.target = c.target;
     this.docker = new Docker(
       c.socketPath ? { socketPath: c.socketPath } : { host: c.host, port: c.port, protocol: c.protocol, username: c.username } as Docker.DockerOptions,
     );
-    this.endpoint = { plane: 'docker', target: c.target, source: c.source, state: 'connecting' };
+    this.concurrency = c.socketPath ? INSPECT_CONCURRENCY_LOCAL : INSPECT_CONCURRENCY_REMOTE;
+    this.endpoint = this.describe('connecting');
     this.firstAttempt = new Promise((r) => { this.resolveFirst = r; });
   }
 
-  start(): Promise<void> { void this.connect(); return this.firstAttempt; }
-  /** Resolves once the first connection attempt has either listed the containers or failed. */
-  ready(): Promise<void> { return this.firstAttempt; }
-  list(): ContainerView[] { return [...this.containers.values()]; }
+  /** Connects; resolves once the first attempt has either listed the containers or failed. */
+  start(): Promise<void> {
+    this.sink.endpoint(this.endpoint);
+    void this.connect();
+    return this.firstAttempt;
+  }
+  get connected(): boolean { return this.endpoint.state === 'connected'; }
   get(id: string): ContainerView | undefined { return this.containers.get(id); }
 
   suspend(): void {
+    if (this.stopped) return;
     this.suspended = true;
     this.teardown();
+    this.setEndpoint('suspended', 'the computer went to sleep: reconnects on wake');
   }
 
   resume(): void {
-    if (!this.suspended) return;
+    if (!this.suspended || this.stopped) return;
     this.suspended = false;
     this.attempt = 0;
+    this.setEndpoint('connecting');
     void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     this.teardown();
+    this.resolveFirst();
   }
 
   private teardown(): void {
@@ -74,6 +92,7 @@ export class DockerPlane {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.retryTimer = this.flushTimer = undefined;
+    this.dirty.clear();
     const ev = this.events;
     this.events = undefined;
     ev?.removeAllListeners();
@@ -81,9 +100,18 @@ export class DockerPlane {
     ev?.destroy?.();
   }
 
-  private setEndpoint(state: EngineEndpoint['state'], message?: string, hint?: string): void {
-    this.endpoint = { plane: 'docker', target: this.candidate.target, source: this.candidate.source, state, message, hint };
-    this.listener.endpoint(this.endpoint);
+  private describe(state: PlaneEndpoint['state'], message?: string, hint?: string, retryAt?: number): PlaneEndpoint {
+    const c = this.candidate;
+    const ep: PlaneEndpoint = { id: this.id, plane: 'docker', name: c.name, target: c.target, source: c.source, state };
+    if (message) ep.message = message;
+    if (hint) ep.hint = hint;
+    if (retryAt !== undefined) ep.retryAt = retryAt;
+    return ep;
+  }
+
+  private setEndpoint(state: PlaneEndpoint['state'], message?: string, hint?: string, retryAt?: number): void {
+    this.endpoint = this.describe(state, message, hint, retryAt);
+    this.sink.endpoint(this.endpoint);
   }
 
   private async connect(): Promise<void> {
@@ -96,14 +124,13 @@ export class DockerPlane {
       this.events = stream;
       this.followEvents(stream, gen);
       const summaries = await this.docker.listContainers({ all: true });
-      const views = await mapLimit(summaries, INSPECT_CONCURRENCY, (s) => this.inspect(s.Id));
+      const views = await mapLimit(summaries, this.concurrency, (s) => this.inspect(s.Id));
       if (gen !== this.generation) return;
-      const fresh = new Map(views.filter((v): v is ContainerView => !!v).map((v) => [v.id, v]));
-      const removed = [...this.containers.keys()].filter((id) => !fresh.has(id));
-      this.containers = fresh;
+      this.containers = new Map(views.filter((v): v is ContainerView => !!v).map((v) => [v.id, v]));
       this.attempt = 0;
+      // Objects before the state: the model then derives every resource once, already reachable.
+      this.sink.reconcile(this.id, [...this.containers.values()].map((v) => containerObject(this.id, v)), [CONTAINER]);
       this.setEndpoint('connected');
-      this.listener.change([...fresh.values()], removed);
     } catch (e) {
       if (gen !== this.generation) return;
       this.fail(e as NodeJS.ErrnoException);
@@ -116,15 +143,10 @@ export class DockerPlane {
     this.teardown();
     const code = e.code ?? (e.message?.includes('ENOENT') ? 'ENOENT' : undefined);
     const why = code === 'ENOENT' ? 'socket not found' : code === 'EACCES' ? 'permission denied' : e.message || String(e);
-    this.setEndpoint('unavailable', `Docker engine at ${this.candidate.target} (${this.candidate.source}): ${why}`, dockerHint(this.candidate, code));
-    // Containers stay listed (marked unknown by the engine) rather than vanishing while the engine is away.
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    if (this.stopped || this.suspended) return;
-    const delay = nextBackoff(this.attempt++, { baseMs: 500, maxMs: 15_000 });
-    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    const delay = this.stopped || this.suspended ? undefined : nextBackoff(this.attempt++, { baseMs: 500, maxMs: 15_000 });
+    // Containers stay in the model (shown unknown) rather than vanishing while the engine is away.
+    this.setEndpoint('unavailable', `Docker engine ${this.id} at ${this.candidate.target} (${this.candidate.source}): ${why}`, dockerHint(this.candidate, code), delay === undefined ? undefined : this.now() + delay);
+    if (delay !== undefined) this.retryTimer = setTimeout(() => void this.connect(), delay);
   }
 
   private followEvents(stream: NodeJS.ReadableStream, gen: number): void {
@@ -137,7 +159,7 @@ export class DockerPlane {
         partial = partial.slice(nl + 1);
         if (!line) continue;
         try {
-          const ev = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; Action?: string; status?: string };
+          const ev = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
           const id = ev.Actor?.ID ?? ev.id;
           if (!id) continue;
           this.dirty.add(id);
@@ -160,19 +182,25 @@ export class DockerPlane {
     this.dirty.clear();
     let views: Array<readonly [string, ContainerView | undefined]>;
     try {
-      views = await mapLimit(ids, INSPECT_CONCURRENCY, async (id) => [id, await this.inspect(id)] as const);
+      views = await mapLimit(ids, this.concurrency, async (id) => [id, await this.inspect(id)] as const);
     } catch {
       // The engine went away mid-inspect; the lost event stream reconnects and the full list repairs this.
       return;
     }
     if (gen !== this.generation) return;
-    const upsert: ContainerView[] = [];
-    const removed: string[] = [];
-    for (const [id, v] of views) {
-      if (v) { this.containers.set(v.id, v); upsert.push(v); }
-      else if (this.containers.delete(id)) removed.push(id);
+    for (const [id, v] of views) this.apply(id, v);
+  }
+
+  private apply(id: string, v: ContainerView | undefined): void {
+    if (v) {
+      this.containers.set(v.id, v);
+      this.sink.upsert(containerObject(this.id, v));
+      return;
     }
-    if (upsert.length || removed.length) this.listener.change(upsert, removed);
+    const gone = this.containers.get(id);
+    if (!gone) return;
+    this.containers.delete(id);
+    this.sink.remove(objectKey(containerObject(this.id, gone)));
   }
 
   private async inspect(id: string): Promise<ContainerView | undefined> {
@@ -184,26 +212,33 @@ export class DockerPlane {
     }
   }
 
-  /** Refreshes one container now (after an action), without waiting for its events. */
+  /** Refreshes one container now (after an action), so the model need not wait for its events. */
   async refresh(id: string): Promise<ContainerView | undefined> {
+    const gen = this.generation;
     const v = await this.inspect(id);
-    if (v) this.containers.set(v.id, v); else this.containers.delete(id);
-    this.listener.change(v ? [v] : [], v ? [] : [id]);
+    // A reconnect meanwhile has listed afresh; this older answer must not overwrite it.
+    if (gen === this.generation) this.apply(id, v);
     return v;
   }
 
-  async act(id: string, action: 'start' | 'stop' | 'restart'): Promise<void> {
+  /** The Docker API call an action makes, exactly as the preview and the audit show it. */
+  static call(action: DockerAction, id: string): string {
+    return action === 'start' ? `POST /containers/${id}/start` : `POST /containers/${id}/${action}?t=10`;
+  }
+
+  async act(id: string, action: DockerAction): Promise<'done' | 'already'> {
     const c = this.docker.getContainer(id);
     try {
       if (action === 'start') await c.start();
       else if (action === 'stop') await c.stop({ t: 10 });
       else await c.restart({ t: 10 });
+      return 'done';
     } catch (e) {
       const err = e as { statusCode?: number; json?: { message?: string }; message: string };
       // 304: already started / already stopped: the goal holds, which is what the operator wanted.
-      if (err.statusCode === 304) return;
-      if (err.statusCode === 404) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} no longer exists`);
-      throw new PilothouseError('unavailable', `docker ${action} failed: ${err.json?.message ?? err.message}`);
+      if (err.statusCode === 304) return 'already';
+      if (err.statusCode === 404) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} no longer exists on ${this.id}`);
+      throw new PilothouseError('unavailable', `docker ${action} on ${this.id} failed: ${err.json?.message ?? err.message}`);
     }
   }
 
@@ -214,15 +249,15 @@ export class DockerPlane {
   async logs(id: string, opts: { follow: boolean; tail?: number; since?: string }, onLine: (l: RawLine) => void, onEnd: (err?: Error) => void): Promise<() => void> {
     const c = this.docker.getContainer(id);
     const view = this.containers.get(id) ?? (await this.inspect(id));
-    if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found`);
+    if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found on ${this.id}`);
     const base = { stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? 'all', since: opts.since } as const;
     let stream: NodeJS.ReadableStream;
     try {
       stream = opts.follow
         ? ((await c.logs({ ...base, follow: true } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream)
-        : bufferToStream((await c.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer);
+        : Readable.from([(await c.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer]);
     } catch (e) {
-      throw new PilothouseError('unavailable', `cannot read logs of ${view.name}: ${(e as Error).message}`);
+      throw new PilothouseError('unavailable', `cannot read logs of ${view.name} on ${this.id}: ${(e as Error).message}`);
     }
     const out = new LineAssembler('stdout', onLine, { timestamps: true });
     const err = new LineAssembler('stderr', onLine, { timestamps: true });
@@ -236,10 +271,6 @@ export class DockerPlane {
     stream.on('error', (e: Error) => finish(e));
     return () => { ended = true; (stream as unknown as { destroy(): void }).destroy(); };
   }
-}
-
-function bufferToStream(buf: Buffer): NodeJS.ReadableStream {
-  return Readable.from([buf]);
 }
 
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {

@@ -1,0 +1,58 @@
+import type { RawLine } from '../../logs/lines';
+import type { LogSource } from '../../logs/source';
+import type { ModelObject } from '../../model/object';
+import type { ContainerView } from './container';
+import { primaryContainer } from './rules';
+
+/** What a log source needs of the engine: whether it is reachable, the container now, and its log. */
+export interface LogTarget {
+  id: string;
+  readonly connected: boolean;
+  get(containerId: string): ContainerView | undefined;
+  logs(containerId: string, opts: { follow: boolean; tail?: number; since?: string }, onLine: (l: RawLine) => void, onEnd: (err?: Error) => void): Promise<() => void>;
+}
+
+/**
+ * Docker's `since` as seconds with nanoseconds ("1764000000.123456789"), taken from the ISO timestamp's
+ * own digits: going through a JS Date would cut it to milliseconds and repeat lines of the same millisecond.
+ */
+export function dockerSince(iso: string): string {
+  if (/^\d+(\.\d+)?$/.test(iso)) return iso;   // already unix seconds, as Docker takes them
+  const m = /^(.*?:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  const ms = Date.parse(m ? m[1] + m[3] : iso);
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: '${iso}'`);
+  const frac = m?.[2] ? m[2].slice(0, 9).padEnd(9, '0') : '000000000';
+  return `${Math.floor(ms / 1000)}.${frac}`;
+}
+
+/** Why a container's log cannot be streamed now, or undefined when it can. */
+export function notStreamable(engineId: string, connected: boolean, c: ContainerView | undefined): string | undefined {
+  if (!connected) return `Docker engine ${engineId} unreachable`;
+  if (!c) return 'container no longer exists';
+  const s = c.state;
+  if (s.status === 'running') return undefined;
+  if (s.status === 'exited') return `container exited with code ${s.exitCode}`;
+  return `container ${s.status}`;
+}
+
+/**
+ * The log of the container a resource stands for now. Bound to that one container: after a break the
+ * follow engine asks the plane again, so a compose service that came back as a new container is followed.
+ */
+export function containerLogSource(engine: LogTarget, objects: readonly ModelObject[]): LogSource | undefined {
+  const o = primaryContainer(objects);
+  if (!o) return undefined;
+  const id = o.data.id;
+  const name = o.data.name;
+  return {
+    describe: () => `container ${name} on ${engine.id}`,
+    state() {
+      // The connection's copy is newer than the objects this source was bound with.
+      const why = notStreamable(engine.id, engine.connected, engine.get(id));
+      return why ? { ready: false, why } : { ready: true };
+    },
+    open(from, onLine, onEnd) {
+      return engine.logs(id, { follow: from.follow, tail: from.tail, since: from.since ? dockerSince(from.since) : undefined }, onLine, onEnd);
+    },
+  };
+}
