@@ -1,18 +1,60 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pkg from '../../package.json' with { type: 'json' };
 import type { Client } from '../../shared/contract/client';
+import type { LogLine, PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
-import type { LogLine, Resource } from '../../shared/contract/domain';
-import { Engine, defaultDataDir } from '../engine/engine';
-import { connectInProcess } from '../engine/in-process';
-import { startWebHost } from './web-host';
+import { isHealthy } from '../../shared/health/summary';
+import type { Engine } from '../engine/engine';
 
-export const USAGE = `usage:
-  pilothouse serve [--port N]                       serve the console on 127.0.0.1 (port 0: any free port)
-  pilothouse status [--json]                        list resources and health; exit 0 healthy, 1 not, 2 usage/config error
-  pilothouse logs <resource> [--follow] [--tail N]  print a resource's log (resource: name, group/name or id)`;
+// The engine, the web host and their packages (dockerode, ws, zod) are imported only by the commands
+// that need them: `--help` and `--version` load none of them, `status` no web host.
 
+interface Command {
+  synopsis: string;
+  summary: string;
+  options: string[];
+  run(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    synopsis: 'serve [--port N]',
+    summary: 'serve the console on 127.0.0.1 (port 0: any free port)',
+    options: ['--port N   port to listen on (default: $PILOTHOUSE_PORT, else 0 = any free port)'],
+    run: serve,
+  },
+  status: {
+    synopsis: 'status [--json] [--plane|--endpoint|--group X]',
+    summary: 'list resources and health; exit 0 healthy, 1 not, 2 usage/config error',
+    options: [
+      '--json         resources and endpoints as JSON',
+      '--plane P      only this plane (docker, kube ...); repeatable',
+      '--endpoint E   only this endpoint, by id (docker/default) or name; repeatable',
+      '--group G      only this group (compose project, namespace, host); repeatable',
+    ],
+    run: status,
+  },
+  logs: {
+    synopsis: 'logs <resource> [--follow] [--tail N]',
+    summary: "print a resource's log (resource: id, group/name or name)",
+    options: ['-f, --follow   keep printing new lines until interrupted', '--tail N       lines from the end to start with (default 200; 50 with --follow)'],
+    run: logs,
+  },
+};
+
+const width = Math.max(...Object.values(COMMANDS).map((c) => c.synopsis.length)) + 2;
+export const USAGE = 'usage:\n' + Object.values(COMMANDS).map((c) => `  pilothouse ${c.synopsis.padEnd(width)}${c.summary}`).join('\n')
+  + '\n  pilothouse <command> --help | --help | --version';
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  return `usage: pilothouse ${c.synopsis}\n\n${c.summary}\n\noptions:\n${c.options.map((o) => `  ${o}`).join('\n')}\n`;
+}
+
+// Two levels below the repository root both as source (core/host/cli.ts) and as the bundle
+// (dist/cli/cli.mjs, chunks beside it: scripts/build.mjs), so one relative path serves both.
 export const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
 
 export interface Io { out(s: string): void; err(s: string): void }
@@ -20,24 +62,35 @@ const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.std
 
 class UsageError extends Error {}
 
+const isHelp = (a: string) => a === '--help' || a === '-h';
+
 /** Runs the CLI; resolves to the process exit code. `serve` resolves only when the server stops. */
 export async function main(argv: string[], io: Io = stdio, env = process.env): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
-    switch (cmd) {
-      case 'serve': return await serve(rest, io, env);
-      case 'status': return await status(rest, io, env);
-      case 'logs': return await logs(rest, io, env);
-      case undefined: case '-h': case '--help': case 'help':
-        io.out(USAGE + '\n'); return cmd ? 0 : 2;
-      default: throw new UsageError(`unknown command '${cmd}'`);
+    if (cmd === undefined) { io.err(USAGE + '\n'); return 2; }
+    if (cmd === '--version') { io.out(`pilothouse ${pkg.version}\n`); return 0; }
+    if (isHelp(cmd) || cmd === 'help') {
+      const topic = cmd === 'help' ? rest[0] : undefined;
+      if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new UsageError(`unknown command '${topic}'`);
+      io.out(topic ? commandHelp(topic) : USAGE + '\n');
+      return 0;
     }
+    if (!Object.hasOwn(COMMANDS, cmd)) throw new UsageError(`unknown command '${cmd}'`);
+    // `--help` anywhere before a `--` asks for help, whatever else is on the line.
+    const end = rest.indexOf('--');
+    if ((end < 0 ? rest : rest.slice(0, end)).some(isHelp)) { io.out(commandHelp(cmd)); return 0; }
+    return await COMMANDS[cmd].run(rest, io, env);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) { io.err(`pilothouse: ${(e as Error).message}\n${USAGE}\n`); return 2; }
     if (e instanceof PilothouseError) { io.err(`pilothouse: ${e.message}\n`); return e.code === 'not-found' || e.code === 'conflict' || e.code === 'invalid-input' ? 2 : 1; }
-    throw e;
+    // A bug or an unexpected failure: one plain line; the stack only when asked for.
+    io.err(`pilothouse: ${env.PILOTHOUSE_DEBUG ? (e as Error)?.stack ?? String(e) : errorText(e)}\n`);
+    return 1;
   }
 }
+
+function errorText(e: unknown): string { return e instanceof Error ? e.message : String(e); }
 
 function intArg(v: string | undefined, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -46,23 +99,39 @@ function intArg(v: string | undefined, name: string, min: number): number | unde
   return n;
 }
 
-async function withEngine<T>(env: NodeJS.ProcessEnv, fn: (client: Client, engine: Engine) => Promise<T>): Promise<T> {
-  const engine = new Engine({ dataDir: defaultDataDir(env), env });
-  await engine.start();
-  const client = connectInProcess(engine.handlers());
-  try { return await fn(client, engine); } finally { client.close(); engine.stop(); }
+async function newEngine(env: NodeJS.ProcessEnv): Promise<Engine> {
+  const { Engine, defaultDataDir } = await import('../engine/engine');
+  return new Engine({ dataDir: defaultDataDir(env), env, home: env.HOME || undefined });
+}
+
+/**
+ * Starts the engine, reporting a failed start on stderr instead of giving up: whatever planes did start
+ * still answer. `started` is false when the start failed.
+ */
+async function startEngine(engine: Engine, io: Io): Promise<boolean> {
+  try { await engine.start(); return true; } catch (e) { io.err(`pilothouse: the engine did not start fully: ${errorText(e)}\n`); return false; }
+}
+
+async function withEngine<T>(env: NodeJS.ProcessEnv, io: Io, fn: (client: Client, engine: Engine, started: boolean) => Promise<T>): Promise<T> {
+  const [engine, { connectInProcess }] = await Promise.all([newEngine(env), import('../engine/in-process')]);
+  try {
+    const started = await startEngine(engine, io);
+    const client = connectInProcess(engine.handlers());
+    try { return await fn(client, engine, started); } finally { client.close(); }
+  } finally { engine.stop(); }
 }
 
 async function serve(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string', default: env.PILOTHOUSE_PORT ?? '0' } }, strict: true });
   const port = intArg(values.port, 'port', 0)!;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
-  const engine = new Engine({ dataDir: defaultDataDir(env), env });
-  void engine.start();
+  const [engine, { startWebHost }] = await Promise.all([newEngine(env), import('./web-host')]);
+  // The page shows each endpoint's state as it comes; the host does not wait for the planes.
+  void startEngine(engine, io);
   const host = await startWebHost({ handlers: engine.handlers(), staticDir: env.PILOTHOUSE_RENDERER_DIR ?? RENDERER_DIR, port });
   io.out(`Pilothouse is serving on ${host.url}\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => { void host.close().then(() => { engine.stop(); resolve(); }); };
+    const stop = () => { void host.close().finally(() => { engine.stop(); resolve(); }); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
@@ -70,34 +139,74 @@ async function serve(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<nu
 }
 
 async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
-  return withEngine(env, async (client, engine) => {
-    const { resources, endpoints } = await client.request('stack:overview', {});
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: 'boolean', default: false },
+      plane: { type: 'string', multiple: true },
+      endpoint: { type: 'string', multiple: true },
+      group: { type: 'string', multiple: true },
+    },
+    strict: true,
+  });
+  return withEngine(env, io, async (client, engine, started) => {
+    const scope = statusScope(values, engine.endpoints());
+    const overview = await client.request('stack:overview', { scope });
+    const { resources } = overview;
+    const endpoints = overview.endpoints.filter((e) => endpointInScope(e, scope));
     const problems = endpoints.filter((e) => e.state !== 'connected');
     if (values.json) {
       io.out(JSON.stringify({
-        resources: resources.map((r) => ({ name: r.name, group: r.group, plane: r.plane, runtime: r.runtime, update: r.update, reasons: r.reasons })),
-        endpoints: endpoints.map((e) => ({ plane: e.plane, target: e.target, source: e.source, state: e.state, message: e.message, hint: e.hint })),
+        resources: resources.map((r) => ({ id: r.id, name: r.name, kind: r.kind, plane: r.plane, endpoint: r.endpoint, group: r.group, runtime: r.runtime, update: r.update, reasons: r.reasons })),
+        endpoints,
       }, null, 2) + '\n');
     } else {
-      for (const e of problems) io.err(`${e.plane}: ${e.message ?? e.state}${e.hint ? `\n  ${e.hint}` : ''}\n`);
-      printTable(resources, io);
-      if (!resources.length && !problems.length) io.out('No resources found.\n');
+      const label = (e: PlaneEndpoint) => (overview.endpoints.length > 1 ? e.id : e.plane);
+      for (const e of problems) io.err(`${label(e)}: ${e.message ?? e.state}${e.hint ? `\n  ${e.hint}` : ''}\n`);
+      if (resources.length) printTable(resources, overview.endpoints, io);
+      else if (!problems.length) io.out('No resources found.\n');
     }
     if (engine.hasConfigError()) return 2;
-    return problems.length || resources.some((r) => !healthy(r)) ? 1 : 0;
+    return !started || problems.length || resources.some((r) => !isHealthy(r)) ? 1 : 0;
   });
 }
 
-export function healthy(r: Resource): boolean {
-  return r.runtime === 'ok' && r.update !== 'error';
+/** The filters as a view scope; an endpoint may be named by id or by its short name. */
+export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: string[] }, known: PlaneEndpoint[]): ViewScope {
+  const scope: ViewScope = {};
+  if (v.plane) {
+    const planes = [...new Set(known.map((e) => e.plane))];
+    for (const p of v.plane) if (!planes.includes(p as PlaneEndpoint['plane'])) throw new UsageError(`no plane '${p}' here (planes: ${planes.join(', ') || 'none'})`);
+    scope.planes = v.plane as ViewScope['planes'];
+  }
+  if (v.endpoint) {
+    scope.endpoints = v.endpoint.flatMap((ref) => {
+      const ids = known.filter((e) => e.id === ref || e.name === ref).map((e) => e.id);
+      if (!ids.length) throw new UsageError(`no endpoint '${ref}' (endpoints: ${known.map((e) => e.id).join(', ') || 'none'})`);
+      return ids;
+    });
+  }
+  if (v.group) scope.groups = v.group;
+  return scope;
 }
 
-function printTable(rs: Resource[], io: Io): void {
-  const rows = rs.map((r) => [r.group, r.name, r.plane, r.runtime, r.update, r.reasons.join('; ')]);
-  const head = ['GROUP', 'NAME', 'PLANE', 'RUNTIME', 'UPDATE', 'REASONS'];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd() + '\n');
+function endpointInScope(e: PlaneEndpoint, s: ViewScope): boolean {
+  return (!s.planes || s.planes.includes(e.plane)) && (!s.endpoints || s.endpoints.includes(e.id));
+}
+
+/** The ENDPOINT column appears only when there is more than one endpoint to tell apart. */
+export function statusTable(rs: Resource[], endpoints: PlaneEndpoint[]): string[][] {
+  const many = endpoints.length > 1;
+  const nameOf = new Map(endpoints.map((e) => [e.id, e.name]));
+  const head = ['GROUP', 'NAME', 'PLANE', ...(many ? ['ENDPOINT'] : []), 'RUNTIME', 'UPDATE', 'REASONS'];
+  const rows = rs.map((r) => [r.group.name, r.name, r.plane, ...(many ? [nameOf.get(r.endpoint) ?? r.endpoint] : []), r.runtime, r.update, r.reasons.map((x) => x.text).join('; ')]);
+  return [head, ...rows];
+}
+
+function printTable(rs: Resource[], endpoints: PlaneEndpoint[], io: Io): void {
+  const table = statusTable(rs, endpoints);
+  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const r of table) io.out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd() + '\n');
 }
 
 async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
@@ -108,7 +217,7 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
     const text = l.stream === 'system' ? `[pilothouse] ${l.text}` : l.text;
     (l.stream === 'stderr' ? io.err : io.out)(`${l.ts ? l.ts + ' ' : ''}${text}${l.cont ? '' : '\n'}`);
   };
-  return withEngine(env, async (client) => {
+  return withEngine(env, io, async (client) => {
     if (!values.follow) {
       const { lines } = await client.request('logs:tail', { resource: positionals[0], tail });
       lines.forEach(print);

@@ -16,7 +16,9 @@ if (!parent) {
 }
 
 const engine = new Engine({ dataDir: defaultDataDir() });
-void engine.start();
+// A failed start is reported and the process keeps serving: the endpoints that did start still answer,
+// and the page shows what failed. Exiting here would only make the shell restart it into the same failure.
+engine.start().catch((e: unknown) => console.error(`pilothouse engine: the engine did not start fully: ${(e as Error)?.stack ?? e}`));
 
 parent.on('message', (e) => {
   const msg = e.data as { type?: string; state?: 'suspend' | 'resume' };

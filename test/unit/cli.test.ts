@@ -1,0 +1,219 @@
+import * as path from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
+import { PilothouseError } from '../../shared/contract/envelope';
+
+// main() runs against a fake engine module: these tests are about the CLI's arguments, output and exit
+// codes, not about any plane. The fake answers through the real dispatch and in-process client, so what
+// the CLI receives has passed the contract's schemas.
+const fake = vi.hoisted(() => ({
+  resources: [] as Resource[],
+  endpoints: [] as PlaneEndpoint[],
+  startError: undefined as Error | undefined,
+  scopes: [] as ViewScope[],
+  created: 0,
+  stopped: 0,
+}));
+
+vi.mock('../../core/engine/engine', () => {
+  class Engine {
+    constructor(readonly opts: unknown) { fake.created++; }
+    async start() { if (fake.startError) throw fake.startError; }
+    stop() { fake.stopped++; }
+    endpoints() { return fake.endpoints; }
+    hasConfigError() { return fake.endpoints.some((e) => e.configError); }
+    handlers() {
+      const none = async () => { throw new PilothouseError('not-found', 'not in this fake'); };
+      return {
+        requests: {
+          'engine:info': none, 'action:preview': none, 'action:run': none, 'engine:power': none,
+          'stack:overview': async ({ scope }: { scope: ViewScope }) => {
+            fake.scopes.push(scope);
+            const rs = fake.resources.filter((r) => (!scope.planes || scope.planes.includes(r.plane)) && (!scope.endpoints || scope.endpoints.includes(r.endpoint)) && (!scope.groups || scope.groups.includes(r.group.name)));
+            return { resources: rs, endpoints: fake.endpoints };
+          },
+          'logs:tail': async ({ resource }: { resource: string }) => {
+            if (resource !== 'web') throw new PilothouseError('not-found', `no resource named '${resource}'`);
+            return { lines: [{ seq: 1, stream: 'stdout', text: 'hello' }, { seq: 2, stream: 'stderr', text: 'oops' }] };
+          },
+        },
+        streams: { 'stack:watch': () => () => {}, 'logs:follow': () => () => {} },
+      };
+    }
+  }
+  return { Engine, defaultDataDir: () => '/tmp/pilothouse-cli-test', VERSION: '0' };
+});
+
+const { main, RENDERER_DIR, USAGE } = await import('../../core/host/cli');
+const pkg = (await import('../../package.json', { with: { type: 'json' } })).default;
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, { HOME: '/nonexistent' });
+  return { code, out, err };
+}
+
+const endpoint = (name: string, over: Partial<PlaneEndpoint> = {}): PlaneEndpoint => ({
+  id: `docker/${name}`, plane: 'docker', name, target: `unix:///run/${name}.sock`, source: 'test', state: 'connected', ...over,
+});
+const resource = (ep: string, group: string, name: string, over: Partial<Resource> = {}): Resource => ({
+  id: `docker/${ep}/${group}/${name}`, name, kind: 'compose-service', plane: 'docker', endpoint: `docker/${ep}`,
+  group: { kind: 'compose-project', name: group }, runtime: 'ok', update: 'idle', reasons: [], facts: {}, actions: [], ...over,
+});
+
+beforeEach(() => {
+  fake.resources = []; fake.endpoints = []; fake.startError = undefined; fake.scopes = []; fake.created = 0; fake.stopped = 0;
+});
+
+describe('CLI arguments', () => {
+  it('--help and help answer on stdout with exit 0, without starting an engine', async () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) {
+      const r = await run(...argv);
+      expect(r).toEqual({ code: 0, out: USAGE + '\n', err: '' });
+    }
+    expect(USAGE).toMatch(/pilothouse status .*exit 0 healthy, 1 not, 2 usage\/config error/);
+    expect(fake.created).toBe(0);
+  });
+
+  it('<command> --help answers with that command\'s options, even among other arguments', async () => {
+    for (const argv of [['status', '--help'], ['status', '--json', '-h'], ['help', 'status']]) {
+      const r = await run(...argv);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('');
+      expect(r.out).toMatch(/^usage: pilothouse status /);
+      expect(r.out).toContain('--json');
+    }
+    expect((await run('logs', 'web', '--help')).out).toContain('--follow');
+    expect((await run('serve', '--help')).out).toContain('--port N');
+    expect(fake.created).toBe(0);
+  });
+
+  it('--help after `--` is an argument, not a request for help', async () => {
+    const r = await run('logs', '--', '--help');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("no resource named '--help'");
+  });
+
+  it('--version prints the package version, exit 0', async () => {
+    expect(await run('--version')).toEqual({ code: 0, out: `pilothouse ${pkg.version}\n`, err: '' });
+  });
+
+  it('no arguments: usage on stderr, exit 2', async () => {
+    const r = await run();
+    expect(r).toEqual({ code: 2, out: '', err: USAGE + '\n' });
+  });
+
+  it('an unknown command or option, or a bad number: says which, exit 2', async () => {
+    expect(await run('stauts')).toMatchObject({ code: 2, out: '' });
+    expect((await run('stauts')).err).toMatch(/^pilothouse: unknown command 'stauts'\nusage:/);
+    expect((await run('help', 'nope')).code).toBe(2);
+    expect((await run('status', '--bogus')).err).toMatch(/Unknown option '--bogus'/);
+    expect((await run('logs')).err).toContain('logs needs exactly one resource');
+    expect((await run('logs', 'web', '--tail=-1')).err).toContain("--tail must be an integer ≥ 0, got '-1'");
+    expect((await run('serve', '--port', '70000')).err).toContain('--port must be at most 65535');
+    expect(fake.created).toBe(0);
+  });
+
+  it('finds the built renderer from its own location, as source and as bundle alike', () => {
+    expect(RENDERER_DIR).toBe(path.resolve(import.meta.dirname, '../../dist/renderer'));
+  });
+});
+
+describe('pilothouse status', () => {
+  it('healthy: a table, exit 0; no ENDPOINT column with one endpoint', async () => {
+    fake.endpoints = [endpoint('default')];
+    fake.resources = [resource('default', 'shop', 'web'), resource('default', 'shop', 'vault', { runtime: 'not_applicable' })];
+    const r = await run('status');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out.split('\n')).toEqual([
+      'GROUP  NAME   PLANE   RUNTIME         UPDATE  REASONS',
+      'shop   web    docker  ok              idle',
+      'shop   vault  docker  not_applicable  idle',
+      '',
+    ]);
+    expect(fake.stopped).toBe(1);
+  });
+
+  it('one unhealthy resource: exit 1, its reasons in the table; pending counts as not healthy (the shared summary)', async () => {
+    fake.endpoints = [endpoint('default')];
+    fake.resources = [resource('default', 'shop', 'db', { runtime: 'error', reasons: [{ text: 'exited (1)', severity: 'error' }, { text: 'restarting repeatedly', severity: 'warning' }] })];
+    const r = await run('status');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('exited (1); restarting repeatedly');
+    fake.resources = [resource('default', 'shop', 'db', { update: 'in_progress' })];
+    expect((await run('status')).code).toBe(1);
+  });
+
+  it('two endpoints: an ENDPOINT column with their names; a problem endpoint on stderr by id, exit 1', async () => {
+    fake.endpoints = [endpoint('default'), endpoint('rig', { state: 'unavailable', message: 'socket not found', hint: 'Start Docker.' })];
+    fake.resources = [resource('default', 'shop', 'web')];
+    const r = await run('status');
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')[0]).toBe('GROUP  NAME  PLANE   ENDPOINT  RUNTIME  UPDATE  REASONS');
+    expect(r.out).toContain('shop   web   docker  default   ok       idle');
+    expect(r.err).toBe('docker/rig: socket not found\n  Start Docker.\n');
+  });
+
+  it('--json: resources with id, kind, endpoint and group; endpoints whole', async () => {
+    fake.endpoints = [endpoint('default')];
+    fake.resources = [resource('default', 'shop', 'web', { facts: { image: 'nginx' }, actions: [{ id: 'restart', label: 'Restart', destructive: false, confirm: 'confirm' }] })];
+    const r = await run('status', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      resources: [{ id: 'docker/default/shop/web', name: 'web', kind: 'compose-service', plane: 'docker', endpoint: 'docker/default', group: { kind: 'compose-project', name: 'shop' }, runtime: 'ok', update: 'idle', reasons: [] }],
+      endpoints: [endpoint('default')],
+    });
+  });
+
+  it('a configuration error: exit 2, with the file in the endpoint message', async () => {
+    fake.endpoints = [endpoint('broken', { state: 'unavailable', configError: true, message: '/home/x/.docker/config.json: not valid JSON' })];
+    const r = await run('status', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out).endpoints[0].message).toContain('config.json');
+  });
+
+  it('nothing found: says so, exit 0', async () => {
+    fake.endpoints = [endpoint('default')];
+    expect(await run('status')).toMatchObject({ code: 0, out: 'No resources found.\n' });
+  });
+
+  it('--plane, --endpoint (id or name) and --group become the overview scope; out-of-scope endpoints do not count', async () => {
+    fake.endpoints = [endpoint('default'), endpoint('rig', { state: 'unavailable', message: 'gone' })];
+    fake.resources = [resource('default', 'shop', 'web'), resource('default', 'blog', 'db', { runtime: 'error' })];
+    const r = await run('status', '--endpoint', 'default', '--group', 'shop', '--plane', 'docker');
+    expect(fake.scopes).toEqual([{ planes: ['docker'], endpoints: ['docker/default'], groups: ['shop'] }]);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('web');
+    expect(r.out).not.toContain('db');
+    expect((await run('status', '--endpoint', 'docker/rig')).code).toBe(1);
+  });
+
+  it('an unknown plane or endpoint is a usage error naming what there is', async () => {
+    fake.endpoints = [endpoint('default')];
+    expect(await run('status', '--plane', 'kube')).toMatchObject({ code: 2 });
+    expect((await run('status', '--plane', 'kube')).err).toContain("no plane 'kube' here (planes: docker)");
+    expect((await run('status', '--endpoint', 'nope')).err).toContain("no endpoint 'nope' (endpoints: docker/default)");
+  });
+
+  it('an engine that fails to start is reported plainly; what did start is still listed, exit 1', async () => {
+    fake.startError = new Error('kube plane exploded');
+    fake.endpoints = [endpoint('default')];
+    fake.resources = [resource('default', 'shop', 'web')];
+    const r = await run('status');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('pilothouse: the engine did not start fully: kube plane exploded\n');
+    expect(r.out).toContain('web');
+    expect(fake.stopped).toBe(1);
+  });
+});
+
+describe('pilothouse logs', () => {
+  it('prints stdout lines on stdout and stderr lines on stderr', async () => {
+    expect(await run('logs', 'web')).toEqual({ code: 0, out: 'hello\n', err: 'oops\n' });
+  });
+  it('an unknown resource: the engine\'s message, exit 2', async () => {
+    expect(await run('logs', 'nope')).toEqual({ code: 2, out: '', err: "pilothouse: no resource named 'nope'\n" });
+  });
+});
