@@ -1,85 +1,89 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../../shared/contract/client';
-import type { StackPatch } from '../../shared/contract/domain';
+import { summaryLine } from '../../shared/health/summary';
 import { connect, type ConnState } from './api';
-import { ConfirmDialog, type Confirmation } from './components/ConfirmDialog';
 import { Detail } from './components/Detail';
+import { EndpointBanners } from './components/EndpointBanners';
 import type { LogViewHandle } from './components/LogView';
-import { Sidebar } from './components/Sidebar';
-import { applyPatches, groupResources, type StackState } from './store';
+import { Overview } from './components/Overview';
+import { ResourceList, type ResourceListHandle } from './components/ResourceList';
+import { useFullResource } from './hooks/useFullResource';
+import { useStackMeta, useStackVersion } from './hooks/useStore';
+import { StackStore } from './model/stackStore';
 
 export function App() {
   const [conn, setConn] = useState<ConnState>('connecting');
   const [client, setClient] = useState<Client | undefined>();
-  const [stack, setStack] = useState<StackState>({ resources: new Map(), endpoints: [], loaded: false });
+  const [store] = useState(() => new StackStore());
   const [selected, setSelected] = useState<string | undefined>();
-  const [confirmation, setConfirmation] = useState<Confirmation | undefined>();
-  const detailRef = useRef<LogViewHandle>(null);
+  const logRef = useRef<LogViewHandle>(null);
+  const listRef = useRef<ResourceListHandle>(null);
+  useStackMeta(store);
 
   useEffect(() => connect((s, c) => { setConn(s); if (c) setClient(c); }), []);
 
+  // The list's view: every resource at the rows level. Filtering happens here, on what is already held.
   useEffect(() => {
     if (!client) return;
-    const sub = client.subscribe('stack:watch', {}, { onBatch: (ps: StackPatch[]) => setStack((s) => applyPatches(s, ps)) });
+    const sub = client.subscribe('stack:watch', { scope: {}, level: 'rows' }, { onBatch: (items) => store.apply(items) });
     return () => sub.close();
-  }, [client]);
+  }, [client, store]);
 
-  const groups = useMemo(() => groupResources(stack.resources.values()), [stack.resources]);
-  const order = useMemo(() => groups.flatMap((g) => g.resources.map((r) => r.id)), [groups]);
-  const current = selected ? stack.resources.get(selected) : undefined;
+  const full = useFullResource(client, selected);
+  const select = useCallback((id: string | undefined) => setSelected(id), []);
+  const openLog = useCallback(() => (document.querySelector('.log-scroll') as HTMLElement | null)?.focus(), []);
 
-  const onKey = useCallback((e: KeyboardEvent) => {
-    if (confirmation) return;
-    const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
-    if (inField) return;
-    if (e.key === '/') { e.preventDefault(); detailRef.current?.focusFilter(); return; }
-    if (e.key === 'ArrowDown' || e.key === 'ArrowUp' || e.key === 'j' || e.key === 'k') {
-      e.preventDefault();
-      const i = selected ? order.indexOf(selected) : -1;
-      const next = e.key === 'ArrowDown' || e.key === 'j' ? Math.min(order.length - 1, i + 1) : Math.max(0, i - 1);
-      if (order[next]) setSelected(order[next]);
-      document.querySelector(`[data-resource="${CSS.escape(order[next] ?? '')}"]`)?.scrollIntoView({ block: 'nearest' });
-      return;
-    }
-    if (e.key === 'Enter' && selected) { (document.querySelector('.log-scroll') as HTMLElement | null)?.focus(); }
-  }, [order, selected, confirmation]);
-  useEffect(() => { window.addEventListener('keydown', onKey); return () => window.removeEventListener('keydown', onKey); }, [onKey]);
-
-  const problems = stack.endpoints.filter((e) => e.state !== 'connected');
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('.modal-backdrop')) return;
+      if (e.key.toLowerCase() === 'k' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); listRef.current?.focusFilter(); return; }
+      const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+      if (inField || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'f') { e.preventDefault(); listRef.current?.focusFilter(); return; }
+      if (e.key === '/' && selected) { e.preventDefault(); logRef.current?.focusFilter(); return; }
+      if (e.key === 'ArrowDown' || e.key === 'j' || e.key === 'ArrowUp' || e.key === 'k') {
+        e.preventDefault();
+        const next = store.step(selected, e.key === 'ArrowDown' || e.key === 'j' ? 1 : -1);
+        if (next) setSelected(next);
+        return;
+      }
+      if (e.key === 'Enter' && selected) { e.preventDefault(); openLog(); return; }
+      if (e.key === 'Escape' && selected) { setSelected(undefined); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [selected, store, openLog]);
 
   return (
     <div className="app">
       <header className="topbar">
         <span className="brand">Pilothouse</span>
         <span className={`conn conn-${conn}`}>{conn === 'open' ? 'engine connected' : conn === 'connecting' ? 'connecting to engine…' : 'engine connection lost: reconnecting…'}</span>
-        {stack.endpoints.map((e) => (
-          <span key={e.plane + e.target} className={`endpoint endpoint-${e.state}`} title={[e.source, e.message, e.hint].filter(Boolean).join('\n')}>
-            {e.plane}: {e.state === 'connected' ? e.target : e.state}
+        <StackSummary store={store} />
+        <span className="spacer" />
+        {store.endpoints.map((e) => (
+          <span key={e.id} className={`endpoint endpoint-${e.state}`} title={[e.target, e.source, e.message, e.hint].filter(Boolean).join('\n')}>
+            {e.plane} {e.name}: {e.state}
           </span>
         ))}
       </header>
-      {problems.map((p) => (
-        <div key={p.plane + p.target} className="banner" role="alert">
-          <strong>{p.message ?? `${p.plane} ${p.state}`}</strong>
-          {p.hint && <div>{p.hint}</div>}
-          <div className="banner-note">Tried {p.target} ({p.source}). Pilothouse keeps retrying and recovers by itself.</div>
-        </div>
-      ))}
+      <EndpointBanners endpoints={store.endpoints} />
       <div className="body">
-        <Sidebar groups={groups} selected={selected} onSelect={setSelected} />
-        {current && client ? (
-          <Detail key={current.id} ref={detailRef} client={client} r={current} confirm={setConfirmation} />
+        <ResourceList ref={listRef} store={store} selected={selected} onSelect={select} onOpen={openLog} />
+        {selected && client ? (
+          <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} />
         ) : (
-          <main className="empty">
-            {!stack.loaded ? <p>Loading…</p>
-              : stack.resources.size === 0 ? (
-                problems.length ? <p>Nothing found: {problems.map((p) => `${p.plane} at ${p.target} (${p.source})`).join(', ')} cannot be reached. See above for how to fix it.</p>
-                  : <p>The Docker engine at {stack.endpoints.map((e) => e.target).join(', ')} has no containers. Start a compose project (<code>docker compose up -d</code>) and it appears here.</p>
-              ) : <p>Select a resource (↑/↓, Enter). <kbd>/</kbd> filters its log.</p>}
-          </main>
+          <Overview store={store} onSelect={select} />
         )}
       </div>
-      {confirmation && <ConfirmDialog c={confirmation} onClose={() => setConfirmation(undefined)} />}
+      <footer className="keys dim">
+        <kbd>f</kbd> or <kbd>Ctrl K</kbd> filter resources · <kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> select · <kbd>Enter</kbd> log · <kbd>/</kbd> filter log · <kbd>Esc</kbd> overview
+      </footer>
     </div>
   );
+}
+
+function StackSummary({ store }: { store: StackStore }) {
+  useStackVersion(store);
+  return store.loading.started ? <span className="summary">{summaryLine(store.counts)}</span> : null;
 }

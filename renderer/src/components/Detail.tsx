@@ -1,45 +1,89 @@
 import { forwardRef, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
-import type { Resource } from '../../../shared/contract/domain';
-import { displayStatus } from '../store';
-import type { Confirmation } from './ConfirmDialog';
+import type { ActionOutcome, ActionSpec, Resource, ResourceRow } from '../../../shared/contract/domain';
+import { displayStatus } from '../../../shared/health/summary';
+import type { StackStore } from '../model/stackStore';
+import { ActionDialog, type PendingAction } from './ActionDialog';
 import { LogView, type LogViewHandle } from './LogView';
 import { StatusDot } from './StatusDot';
 
-const VERB: Record<Resource['actions'][number], string> = { start: 'Start', stop: 'Stop', restart: 'Restart' };
+interface Props {
+  client: Client;
+  store: StackStore;
+  /** The list's row: shown at once, until the full resource arrives. */
+  row?: ResourceRow;
+  full?: Resource;
+  gone: boolean;
+  onSelect(id: string): void;
+}
 
-export const Detail = forwardRef<LogViewHandle, { client: Client; r: Resource; confirm(c: Confirmation): void }>(function Detail({ client, r, confirm }, ref) {
-  const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>();
-  const ask = (action: Resource['actions'][number]) => confirm({
-    title: `${VERB[action]} ${r.group}/${r.name}?`,
-    body: `This ${action}s container ${r.facts.container ?? r.name} (${r.facts.id ?? ''}). It is recorded in the audit log.`,
-    confirmLabel: VERB[action],
-    onConfirm: () => {
-      setResult({ ok: true, text: `${VERB[action]} in progress…` });
-      client.request('resource:action', { resource: r.id, action, confirmed: true })
-        .then((res) => setResult({ ok: true, text: `${VERB[action]} done · audited` + (res.resource.reasons.length ? ` · ${res.resource.reasons[0]}` : '') }))
-        .catch((e: Error) => setResult({ ok: false, text: e.message }));
-    },
-  });
+type Shown = { outcome: ActionOutcome | 'running'; text: string };
+
+/** One resource: its reasons, facts, relations, the actions its plane offers, and its log. */
+export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect }, ref) {
+  const [pending, setPending] = useState<PendingAction | undefined>();
+  const [result, setResult] = useState<Shown | undefined>();
+  const r = full ?? row;
+  if (!r) return <main className="detail empty">{gone ? 'This resource is gone.' : 'Loading…'}</main>;
+
+  const ep = store.endpoint(r.endpoint);
+  const nameOf = (id: string) => store.rows.get(id)?.row.name ?? id;
+
+  const run = (spec: ActionSpec, typed?: string) => {
+    setPending(undefined);
+    setResult({ outcome: 'running', text: `${spec.label}: running…` });
+    client.request('action:run', { resource: r.id, action: spec.id, confirmed: true, typed })
+      .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}` }))
+      .catch((e: Error) => setResult({ outcome: 'failed', text: `${spec.label}: failed · ${e.message}` }));
+  };
+
+  const ask = (spec: ActionSpec) => {
+    if (spec.confirm === 'none') { run(spec); return; }
+    const p: PendingAction = { spec, resource: { id: r.id, name: r.name, group: r.group.name } };
+    setPending(p);
+    client.request('action:preview', { resource: r.id, action: spec.id })
+      .then((preview) => setPending((cur) => (cur?.spec === spec ? { ...cur, preview } : cur)))
+      .catch((e: Error) => setPending((cur) => (cur?.spec === spec ? { ...cur, error: e.message } : cur)));
+  };
+
+  const reasons = full ? full.reasons : r.reason ? [r.reason] : [];
   return (
-    <main className="detail" aria-label={`${r.group}/${r.name}`}>
+    <main className="detail" aria-label={`${r.group.name}/${r.name}`}>
       <header className="detail-head">
         <StatusDot status={displayStatus(r)} />
         <h1>{r.name}</h1>
-        <span className="detail-group">{r.group} · {r.plane}</span>
+        <span className="detail-group">{r.group.name} · {r.kind} · {ep ? `${ep.plane} ${ep.name}` : r.endpoint}</span>
         <span className="spacer" />
-        {r.actions.map((a) => <button key={a} type="button" onClick={() => ask(a)}>{VERB[a]}</button>)}
+        {full?.actions.map((a) => (
+          <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running'}>{a.label}</button>
+        ))}
       </header>
-      {result && <div className={result.ok ? 'action-result' : 'action-result failed'} role="status">{result.text}</div>}
-      {r.reasons.length > 0 && (
+      {gone && <div className="action-result outcome-failed" role="status">This resource is gone from its plane.</div>}
+      {result && <div className={`action-result outcome-${result.outcome}`} role="status">{result.text}</div>}
+      {reasons.length > 0 && (
         <ul className="reasons" aria-label="Reasons">
-          {r.reasons.map((t, i) => <li key={i} className={`reason reason-${displayStatus(r)}`}>{t}</li>)}
+          {reasons.map((x, i) => <li key={i} className={`reason sev-${x.severity}`} title={x.ref}>{x.text}</li>)}
         </ul>
       )}
-      <dl className="facts">
-        {Object.entries(r.facts).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
-      </dl>
+      {full && (
+        <dl className="facts">
+          {Object.entries(full.facts).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+        </dl>
+      )}
+      {(r.parent || (full?.children?.length ?? 0) > 0) && (
+        <div className="relations">
+          {r.parent && <span>part of <button type="button" className="link" onClick={() => onSelect(r.parent!)}>{nameOf(r.parent)}</button></span>}
+          {full?.children && full.children.length > 0 && (
+            <span>
+              contains{' '}
+              {full.children.slice(0, 50).map((c) => <button key={c} type="button" className="link" onClick={() => onSelect(c)}>{nameOf(c)}</button>)}
+              {full.children.length > 50 && ` and ${full.children.length - 50} more`}
+            </span>
+          )}
+        </div>
+      )}
       <LogView ref={ref} client={client} resource={r.id} />
+      {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed)} />}
     </main>
   );
 });

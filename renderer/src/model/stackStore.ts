@@ -273,11 +273,12 @@ export class StackStore {
 
   isCollapsed(groupKey: string): boolean { return this.collapsed.has(groupKey); }
 
-  toggleCollapsed(groupKey: string): void {
+  /** An arrow function: a stable prop for memoized headers. */
+  toggleCollapsed = (groupKey: string): void => {
     if (!this.collapsed.delete(groupKey)) this.collapsed.add(groupKey);
     this.blocksDirty = true;
     this.emit();
-  }
+  };
 
   setAllCollapsed(collapse: boolean): void {
     if (collapse) for (const k of this.groups.keys()) this.collapsed.add(k);

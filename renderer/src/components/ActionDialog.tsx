@@ -1,0 +1,55 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ActionPreview, ActionSpec } from '../../../shared/contract/domain';
+
+/** An action the operator asked for, while its preview is fetched and then shown. */
+export interface PendingAction {
+  spec: ActionSpec;
+  resource: { id: string; name: string; group: string };
+  preview?: ActionPreview;
+  error?: string;
+}
+
+/**
+ * Says exactly what will happen (the engine's preview: summary, each call against its endpoint, the
+ * condition checked afterwards) before anything changes. Cancel has the focus so a stray Enter changes
+ * nothing; for `type-name` the confirm button waits for the resource's name.
+ */
+export function ActionDialog({ pending: p, onCancel, onConfirm }: { pending: PendingAction; onCancel(): void; onConfirm(typed?: string): void }) {
+  const cancel = useRef<HTMLButtonElement>(null);
+  const [typed, setTyped] = useState('');
+  useEffect(() => { cancel.current?.focus(); }, []);
+  const mustType = p.spec.confirm === 'type-name';
+  const expected = p.preview?.typeToConfirm ?? p.resource.name;
+  const ready = !!p.preview && (!mustType || typed === expected);
+  return (
+    <div className="modal-backdrop" onKeyDown={(e) => { if (e.key === 'Escape') onCancel(); }}>
+      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+        <h2 id="confirm-title">{p.spec.label} {p.resource.group}/{p.resource.name}?</h2>
+        {p.error ? <p className="modal-error" role="alert">Cannot tell what this would do: {p.error}</p>
+          : !p.preview ? <p className="dim">Asking the engine what this does…</p>
+            : (
+              <>
+                <p className="preview-summary">{p.preview.summary}</p>
+                <h3>Steps</h3>
+                <ol className="preview-steps">
+                  {p.preview.steps.map((s, i) => <li key={i}><span className="step-endpoint">{s.endpoint}</span> <code>{s.call}</code></li>)}
+                </ol>
+                <h3>Verified when</h3>
+                <p className="preview-verify">{p.preview.verify}</p>
+                <p className="dim">It is recorded in the audit log.</p>
+                {mustType && (
+                  <label className="type-name">
+                    Type <strong>{expected}</strong> to confirm
+                    <input aria-label={`Type ${expected} to confirm`} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+                  </label>
+                )}
+              </>
+            )}
+        <div className="modal-buttons">
+          <button ref={cancel} type="button" onClick={onCancel}>Cancel</button>
+          <button type="button" className={p.spec.destructive ? 'danger' : 'primary'} disabled={!ready} onClick={() => onConfirm(mustType ? typed : undefined)}>{p.spec.label}</button>
+        </div>
+      </div>
+    </div>
+  );
+}
