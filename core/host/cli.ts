@@ -9,7 +9,7 @@ import { isHealthy } from '../../shared/health/summary';
 import type { Engine } from '../engine/engine';
 
 // The engine, the web host and their packages (dockerode, ws, zod) are imported only by the commands
-// that need them: `--help` and `--version` load none of them, `status` no web host.
+// that need them: `--help` and `--version` load none of them, `status` neither the web host nor zod.
 
 interface Command {
   synopsis: string;
@@ -112,12 +112,12 @@ async function startEngine(engine: Engine, io: Io): Promise<boolean> {
   try { await engine.start(); return true; } catch (e) { io.err(`pilothouse: the engine did not start fully: ${errorText(e)}\n`); return false; }
 }
 
-async function withEngine<T>(env: NodeJS.ProcessEnv, io: Io, fn: (client: Client, engine: Engine, started: boolean) => Promise<T>): Promise<T> {
+async function withClient<T>(env: NodeJS.ProcessEnv, io: Io, fn: (client: Client) => Promise<T>): Promise<T> {
   const [engine, { connectInProcess }] = await Promise.all([newEngine(env), import('../engine/in-process')]);
   try {
-    const started = await startEngine(engine, io);
+    await startEngine(engine, io);
     const client = connectInProcess(engine.handlers());
-    try { return await fn(client, engine, started); } finally { client.close(); }
+    try { return await fn(client); } finally { client.close(); }
   } finally { engine.stop(); }
 }
 
@@ -149,9 +149,13 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
     },
     strict: true,
   });
-  return withEngine(env, io, async (client, engine, started) => {
+  // Straight to the engine's handler, not through the in-process client: the dispatch's schema checks
+  // guard untrusted pages, and loading zod for them is a fifth of this command's time.
+  const engine = await newEngine(env);
+  try {
+    const started = await startEngine(engine, io);
     const scope = statusScope(values, engine.endpoints());
-    const overview = await client.request('stack:overview', { scope });
+    const overview = await engine.handlers().requests['stack:overview']({ scope });
     const { resources } = overview;
     const endpoints = overview.endpoints.filter((e) => endpointInScope(e, scope));
     const problems = endpoints.filter((e) => e.state !== 'connected');
@@ -161,14 +165,13 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
         endpoints,
       }, null, 2) + '\n');
     } else {
-      const label = (e: PlaneEndpoint) => (overview.endpoints.length > 1 ? e.id : e.plane);
-      for (const e of problems) io.err(`${label(e)}: ${e.message ?? e.state}${e.hint ? `\n  ${e.hint}` : ''}\n`);
+      for (const e of problems) io.err(`${problemLine(e)}${e.hint ? `\n  ${e.hint}` : ''}\n`);
       if (resources.length) printTable(resources, overview.endpoints, io);
       else if (!problems.length) io.out('No resources found.\n');
     }
     if (engine.hasConfigError()) return 2;
     return !started || problems.length || resources.some((r) => !isHealthy(r)) ? 1 : 0;
-  });
+  } finally { engine.stop(); }
 }
 
 /** The filters as a view scope; an endpoint may be named by id or by its short name. */
@@ -188,6 +191,12 @@ export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: 
   }
   if (v.group) scope.groups = v.group;
   return scope;
+}
+
+/** Planes write messages that name their endpoint; one that does not gets the endpoint's id in front. */
+function problemLine(e: PlaneEndpoint): string {
+  const m = e.message ?? e.state;
+  return m.includes(e.id) ? m : `${e.id}: ${m}`;
 }
 
 function endpointInScope(e: PlaneEndpoint, s: ViewScope): boolean {
@@ -217,7 +226,7 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
     const text = l.stream === 'system' ? `[pilothouse] ${l.text}` : l.text;
     (l.stream === 'stderr' ? io.err : io.out)(`${l.ts ? l.ts + ' ' : ''}${text}${l.cont ? '' : '\n'}`);
   };
-  return withEngine(env, io, async (client) => {
+  return withClient(env, io, async (client) => {
     if (!values.follow) {
       const { lines } = await client.request('logs:tail', { resource: positionals[0], tail });
       lines.forEach(print);

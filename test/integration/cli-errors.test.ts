@@ -1,12 +1,19 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs build script, no types
+import { buildCli, CLI_ENTRY } from '../../scripts/build.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(REPO, 'bin/pilothouse.mjs');
+
+// The bin runs the built bundle; build it from these sources first, so the tests see them and the bin
+// does not build on its own in the middle of a test.
+beforeAll(() => buildCli({ quiet: true }), 60_000);
 
 function cli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -24,7 +31,7 @@ describe('the CLI when something is wrong', () => {
     const sock = path.join(home, 'no-such-docker.sock');
     const r = await cli(['status'], { HOME: home, DOCKER_HOST: `unix://${sock}`, PILOTHOUSE_DATA_DIR: data });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`docker: Docker engine at unix://${sock} (DOCKER_HOST): socket not found`);
+    expect(r.stderr).toContain(`Docker engine docker/env at unix://${sock} (DOCKER_HOST): socket not found`);
     expect(r.stderr).toMatch(/Start Docker/);
   });
 
@@ -38,8 +45,10 @@ describe('the CLI when something is wrong', () => {
     expect(r.code).toBe(2);
     const out = JSON.parse(r.stdout);
     expect(out.resources).toEqual([]);
-    expect(out.endpoints[0].message).toContain(path.join(meta, 'meta.json'));
-    expect(out.endpoints[0].message).toContain('not valid JSON');
+    const broken = out.endpoints.find((e: { name: string }) => e.name === name);
+    expect(broken.configError).toBe(true);
+    expect(broken.message).toContain(path.join(meta, 'meta.json'));
+    expect(broken.message).toContain('not valid JSON');
   });
 
   it('usage errors exit 2 and say what was wrong', async () => {
@@ -52,6 +61,25 @@ describe('the CLI when something is wrong', () => {
     const r3 = await cli(['serve', '--port', 'eighty'], { HOME: home });
     expect(r3.code).toBe(2);
     expect(r3.stderr).toContain("--port must be an integer ≥ 0, got 'eighty'");
+  });
+
+  it('--help, <command> --help and --version answer on stdout with exit 0; no arguments is exit 2', async () => {
+    const help = await cli(['--help'], { HOME: home });
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage:\n  pilothouse serve/);
+    const statusHelp = await cli(['status', '--help'], { HOME: home });
+    expect(statusHelp).toMatchObject({ code: 0, stderr: '' });
+    expect(statusHelp.stdout).toMatch(/^usage: pilothouse status/);
+    const version = await cli(['--version'], { HOME: home });
+    expect(version).toEqual({ code: 0, stdout: `pilothouse ${JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version}\n`, stderr: '' });
+    const none = await cli([], { HOME: home });
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^usage:/);
+  });
+
+  it('the bundle finds the built renderer from its own location', async () => {
+    const { RENDERER_DIR } = await import(pathToFileURL(CLI_ENTRY).href);
+    expect(RENDERER_DIR).toBe(path.join(REPO, 'dist/renderer'));
   });
 
   it('`serve` prints the one line with a loopback URL and token', async () => {

@@ -4,8 +4,8 @@ import type { PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/d
 import { PilothouseError } from '../../shared/contract/envelope';
 
 // main() runs against a fake engine module: these tests are about the CLI's arguments, output and exit
-// codes, not about any plane. The fake answers through the real dispatch and in-process client, so what
-// the CLI receives has passed the contract's schemas.
+// codes, not about any plane. The fake's handlers have the engine's shape; `logs` reaches them through
+// the real dispatch and in-process client, `status` calls its handler directly as the CLI does.
 const fake = vi.hoisted(() => ({
   resources: [] as Resource[],
   endpoints: [] as PlaneEndpoint[],
@@ -146,14 +146,15 @@ describe('pilothouse status', () => {
     expect((await run('status')).code).toBe(1);
   });
 
-  it('two endpoints: an ENDPOINT column with their names; a problem endpoint on stderr by id, exit 1', async () => {
-    fake.endpoints = [endpoint('default'), endpoint('rig', { state: 'unavailable', message: 'socket not found', hint: 'Start Docker.' })];
+  it('two endpoints: an ENDPOINT column with their names; a problem endpoint on stderr, named, exit 1', async () => {
+    fake.endpoints = [endpoint('default'), endpoint('rig', { state: 'unavailable', message: 'socket not found', hint: 'Start Docker.' }), endpoint('ctx', { state: 'unavailable', message: 'Docker engine docker/ctx: refused' })];
     fake.resources = [resource('default', 'shop', 'web')];
     const r = await run('status');
     expect(r.code).toBe(1);
     expect(r.out.split('\n')[0]).toBe('GROUP  NAME  PLANE   ENDPOINT  RUNTIME  UPDATE  REASONS');
     expect(r.out).toContain('shop   web   docker  default   ok       idle');
-    expect(r.err).toBe('docker/rig: socket not found\n  Start Docker.\n');
+    // A message that names its endpoint already is not prefixed twice.
+    expect(r.err).toBe('docker/rig: socket not found\n  Start Docker.\nDocker engine docker/ctx: refused\n');
   });
 
   it('--json: resources with id, kind, endpoint and group; endpoints whole', async () => {
