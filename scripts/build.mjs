@@ -13,10 +13,17 @@ export const CLI_ENTRY = path.join(root, 'dist/cli/cli.mjs');
 /** The source files the CLI bundle was built from, for bin/pilothouse.mjs to tell when it is stale. */
 export const CLI_INPUTS = path.join(root, 'dist/cli/inputs.json');
 
-export async function buildAll({ quiet = false } = {}) {
+/** The page the web host and Electron serve. */
+export const RENDERER_INDEX = path.join(root, 'dist/renderer/index.html');
+
+export async function buildRenderer({ quiet = false } = {}) {
   // Vite is loaded only here: bin/pilothouse.mjs imports this file to rebuild the CLI alone.
   const { build: viteBuild } = await import('vite');
   await viteBuild({ root: path.join(root, 'renderer'), configFile: path.join(root, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+}
+
+export async function buildAll({ quiet = false } = {}) {
+  await buildRenderer({ quiet });
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: true, packages: 'external', logLevel: quiet ? 'warning' : 'info' };
   await esbuild({ ...common, entryPoints: [path.join(root, 'electron/main.ts')], outfile: path.join(root, 'dist/electron/main.cjs'), external: ['electron'] });
   // A sandboxed preload may require only 'electron': bundle everything else in.
