@@ -127,10 +127,21 @@ export class SyntheticPlane implements Plane {
     return k;
   }
 
+  /** Keys that removals pass over: rows a bench watches on the page stay where they are (bench/core-model.ts). */
+  readonly pinned = new Set<string>();
+
   /** Removes a fraction of the objects at once (a namespace deleted, a node drained). */
   removeFraction(f: number): string[] {
     const n = Math.floor(this.keys.length * f);
-    const gone = this.keys.splice(0, n);
+    let gone: string[];
+    if (!this.pinned.size) gone = this.keys.splice(0, n);
+    else {
+      gone = [];
+      const kept: string[] = [];
+      let i = 0;
+      for (; i < this.keys.length && gone.length < n; i++) (this.pinned.has(this.keys[i]) ? kept : gone).push(this.keys[i]);
+      this.keys.splice(0, i, ...kept);
+    }
     for (const k of gone) { this.items.delete(k); this.sink?.remove(k); }
     return gone;
   }

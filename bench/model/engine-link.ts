@@ -1,0 +1,53 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+
+// The driver's side of engine-child.ts: one request at a time or several, each answered by id.
+
+export interface EngineLink {
+  call<T = any>(cmd: string, args?: unknown): Promise<T>;
+  pid: number;
+  close(): Promise<void>;
+}
+
+export async function startEngineChild(): Promise<EngineLink> {
+  // --expose-gc: memory figures are taken after a full collection, not whenever V8 felt like one.
+  const child: ChildProcess = fork(path.join(import.meta.dirname, 'engine-child.ts'), [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let next = 1;
+  let exited: Error | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    waiting.set(0, { resolve: () => resolve(), reject });
+  });
+  child.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.ok) w?.resolve(m.value); else w?.reject(new Error(`engine child: ${m.error}`));
+  });
+  child.on('exit', (code) => {
+    exited = new Error(`the engine child exited (code ${code})`);
+    waiting.forEach((w) => w.reject(exited!));
+    waiting.clear();
+  });
+  await ready;
+  return {
+    pid: child.pid!,
+    call(cmd, args) {
+      if (exited) return Promise.reject(exited);
+      const id = next++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, cmd, args });
+      });
+    },
+    async close() {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      await this.call('quit').catch(() => {});
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+      if (!exited) child.kill();
+    },
+  };
+}
