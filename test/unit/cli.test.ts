@@ -218,3 +218,21 @@ describe('pilothouse logs', () => {
     expect(await run('logs', 'nope')).toEqual({ code: 2, out: '', err: "pilothouse: no resource named 'nope'\n" });
   });
 });
+
+describe('pilothouse serve', () => {
+  it('an engine that fails to start is reported and the host keeps serving; SIGTERM stops both', async () => {
+    fake.startError = new Error('no planes today');
+    let out = '';
+    let err = '';
+    const code = main(['serve', '--port', '0'], { out: (s) => { out += s; }, err: (s) => { err += s; } }, { HOME: '/nonexistent', PILOTHOUSE_RENDERER_DIR: '/nonexistent' });
+    for (let i = 0; i < 200 && !out; i++) await new Promise((r) => setTimeout(r, 10));
+    const url = out.match(/serving on (\S+)/)?.[1];
+    expect(url).toBeDefined();
+    expect(err).toBe('pilothouse: the engine did not start fully: no planes today\n');
+    // Still answering: the page is missing here, which the host says with a 503 rather than not at all.
+    expect((await fetch(url!)).status).toBe(503);
+    process.emit('SIGTERM');
+    expect(await code).toBe(0);
+    expect(fake.stopped).toBe(1);
+  });
+});
