@@ -54,7 +54,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
         <h1>{r.name}</h1>
         <span className="detail-group">{r.group.name} · {r.kind} · {ep ? `${ep.plane} ${ep.name}` : r.endpoint}</span>
         <span className="spacer" />
-        {full?.actions.map((a) => (
+        {!gone && full?.actions.map((a) => (
           <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running'}>{a.label}</button>
         ))}
       </header>

@@ -26,7 +26,8 @@ export function useFullResource(client: Client | undefined, id: string | undefin
         for (const item of items) {
           const hit = item.upsert.find((r) => r.id === want.current);
           if (hit && isFull(hit)) setState({ resource: hit, gone: false });
-          else if (item.kind === 'patch' && want.current && item.remove.includes(want.current)) setState({ gone: true });
+          // Keep showing what it was (and the outcome of the action that removed it), marked gone.
+          else if (item.kind === 'patch' && want.current && item.remove.includes(want.current)) setState((s) => ({ resource: s.resource, gone: true }));
         }
       },
     });
