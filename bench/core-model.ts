@@ -4,7 +4,8 @@
 //   npm run bench -- model                 N = 10,000 (what CI runs)
 //   npm run bench -- model --n 50000       or PILOTHOUSE_BENCH_N=50000
 //   options: --seconds S (update run length), --no-page (engine figures only), --profile (CPU profiles
-//   of the engine's steps and of the page, into bench/.out/profiles), --no-status
+//   of the engine's steps and of the page, into bench/.out/profiles; the page is then built with its
+//   function names kept, so take figures from a run without it), --no-status
 // The engine runs in a child process forked with --expose-gc, so its memory is its own and is read after
 // a full collection.
 import { mkdirSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { line, mb, median, ms, percentile, signedMb, type Figure } from './model
 import { BENCH_RENDERER, buildRenderer, openPage, type BenchPage } from './model/page';
 import { topFrames, type TopFrame } from './model/profile';
 import { statusFigure } from './model/status-cli';
+import { traceLongTasks } from './model/trace';
 
 // Budgets from the issue: frames, long tasks, rows in the DOM, event to screen, removal, status.
 const FRAME_P95_MS = 1000 / 60; // the issue's "16 ms": one 60 Hz frame; rAF intervals come in multiples of it
@@ -61,12 +63,12 @@ export async function run(): Promise<boolean> {
   const figures: Figure[] = [];
   const show = (f: Figure) => { figures.push(f); console.log(line(f)); };
   const cpu = os.cpus();
-  console.log(`model: N=${fmtN(o.n)}, ${o.seconds} s of ${fmtN(UPDATES_PER_S)} updates/s; ${cpu.length} × ${cpu[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`model: N=${fmtN(o.n)}, ${o.seconds} s of ${fmtN(UPDATES_PER_S)} updates/s; ${cpu.length} × ${cpu[0]?.model ?? '?'}, Node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg()[0].toFixed(2)}`);
 
   let staticDir: string | undefined;
   let pageSkip = o.page ? '' : '--no-page';
   if (o.page) {
-    try { await buildRenderer(); staticDir = BENCH_RENDERER; } catch (e) { pageSkip = `the renderer does not build: ${(e as Error).message.split('\n')[0]}`; }
+    try { await buildRenderer(o.profile); staticDir = BENCH_RENDERER; } catch (e) { pageSkip = `the renderer does not build: ${(e as Error).message.split('\n')[0]}`; }
   }
 
   const eng = await startEngineChild();
@@ -163,6 +165,7 @@ export async function run(): Promise<boolean> {
   if (o.status) show(statusFigure());
 
   const missed = figures.filter((f) => f.pass === false);
+  console.log(`model N=${fmtN(o.n)}: load average ${os.loadavg()[0].toFixed(2)} (the machine is shared: other work inflates frames and long tasks)`);
   console.log(`model N=${fmtN(o.n)}: ${missed.length ? `${missed.length} over budget: ${missed.map((f) => f.name).join('; ')}` : 'every budget met'}`);
   return !missed.length;
 }
@@ -191,5 +194,9 @@ async function profiles(eng: EngineLink, page: BenchPage | undefined, o: Options
     const file = path.join(dir, `${o.n}-page-updates.cpuprofile`);
     (await import('node:fs')).writeFileSync(file, JSON.stringify(profile));
     print('page during updates', file, topFrames(profile as never));
+    // What the page's long tasks are made of, from a trace (a CPU profile cannot see style, layout, paint).
+    const t = await traceLongTasks(page!.browser, page!.page, async () => { await eng.call('startUpdates', { perSecond: UPDATES_PER_S, churn: CHURN_OVER_RUN / o.seconds }); await sleep(5000); await eng.call('stopUpdates'); });
+    console.log(`model trace of the page during 5 s of updates: ${t.tasks} tasks over 50 ms (longest ${ms(t.longest)}, ${ms(t.totalMs)} in all), self time by event:`);
+    for (const p of t.parts) console.log(`  ${p.ms.toFixed(1).padStart(8)} ms  ${p.name}`);
   }
 }

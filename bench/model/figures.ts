@@ -22,6 +22,6 @@ export function percentile(xs: readonly number[], p: number): number {
 }
 export const median = (xs: readonly number[]) => percentile(xs, 50);
 
-export const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString('en')} ms` : String(x));
+export const ms = (x: number) => (Number.isFinite(x) ? `${x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en')} ms` : String(x));
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 export const signedMb = (bytes: number) => `${bytes >= 0 ? '+' : '−'}${mb(Math.abs(bytes))}`;

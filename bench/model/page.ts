@@ -9,10 +9,17 @@ import { launchChromium } from '../../test/support/browser';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BENCH_RENDERER = path.join(ROOT, 'bench/.out/renderer');
 
-/** Builds renderer/ into the bench's own folder, so a run never races a developer's dist/. */
-export async function buildRenderer(outDir = BENCH_RENDERER): Promise<void> {
+/**
+ * Builds renderer/ into the bench's own folder, so a run never races a developer's dist/. `readable`
+ * keeps function names (for a profile that names them); the measured runs use the production build.
+ */
+export async function buildRenderer(readable = false, outDir = BENCH_RENDERER): Promise<void> {
   const { build } = await import('vite');
-  await build({ root: path.join(ROOT, 'renderer'), configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  await build({
+    root: path.join(ROOT, 'renderer'), configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
+    build: { outDir, emptyOutDir: true, sourcemap: false },
+    ...(readable ? { esbuild: { jsx: 'automatic', minifyIdentifiers: false, keepNames: true } } : {}),
+  });
 }
 
 export interface Complete { subscribedAt: number; lastChunkAt: number; shownAt: number; chunks: number; rows: number; groups: number; timeout?: boolean }
@@ -25,6 +32,7 @@ export interface Recording {
 }
 
 export interface BenchPage {
+  browser: Browser;
   page: Page;
   /** Navigates (again) and waits for the complete list. */
   load(): Promise<Complete>;
@@ -44,6 +52,7 @@ export async function openPage(url: string, timeoutMs: number): Promise<BenchPag
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.addInitScript({ content: readFileSync(path.join(import.meta.dirname, 'page-probe.js'), 'utf8') });
   return {
+    browser,
     page,
     errors,
     async load() {

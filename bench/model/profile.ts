@@ -43,7 +43,8 @@ export function topFrames(p: CpuProfile, top = 12): TopFrame[] {
     const us = self.get(n.id) ?? 0;
     total += us;
     const { functionName, url, lineNumber } = n.callFrame;
-    const where = url ? `${path.relative(process.cwd(), url.replace(/^file:\/\//, ''))}:${lineNumber + 1}` : '';
+    // Line numbers of tsx-compiled modules are those of the generated code; only named frames say much.
+    const where = url ? `${path.relative(process.cwd(), url.replace(/^file:\/\//, ''))}${lineNumber > 0 ? `:${lineNumber + 1}` : ''}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFrame.set(key, (byFrame.get(key) ?? 0) + us);
   }
