@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +82,47 @@ export async function startItestProject(docker: Docker): Promise<void> {
 export async function removeItestProject(docker: Docker): Promise<void> {
   const cs = await docker.listContainers({ all: true, filters: JSON.stringify({ name: ['pilothouse-itest'] }) });
   await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+export interface PrivateDockerd { host: string; dir: string; stop(): Promise<void> }
+
+/**
+ * A second Docker engine for tests, started and stopped by the test itself: its own data and exec root,
+ * containerd namespace and cgroup parent, no bridge and no iptables rules, so it can disturb neither the
+ * rig's engine nor a system one. Resolves to a sentence saying why when it cannot run here.
+ */
+export async function startPrivateDockerd(): Promise<PrivateDockerd | string> {
+  const dockerd = '/usr/sbin/dockerd';
+  if (!existsSync(dockerd)) return `${dockerd} is not installed`;
+  if (process.getuid?.() !== 0) return 'starting a dockerd needs root';
+  const dir = mkdtempSync(path.join(tmpdir(), 'ph-dockerd-'));
+  const sock = path.join(dir, 'docker.sock');
+  const ns = `pilothouse-itest-${path.basename(dir).slice(-6)}`;
+  const logFile = path.join(dir, 'dockerd.log');
+  const log = openSync(logFile, 'a');
+  const proc = spawn(dockerd, [
+    '--host', `unix://${sock}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'run'),
+    '--pidfile', path.join(dir, 'dockerd.pid'), '--containerd-namespace', ns, '--containerd-plugins-namespace', `${ns}-plugins`,
+    '--cgroup-parent', `/${ns}`, '--bridge', 'none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
+    '--log-driver', 'json-file', '--shutdown-timeout', '2',
+  ], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const client = new Docker({ socketPath: sock });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) { const why = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | '); await stop(); return `dockerd exited at once: ${why}`; }
+    if (await client.ping().then(() => true, () => false)) return { host: `unix://${sock}`, dir, stop };
+    if (Date.now() > deadline) { await stop(); return 'dockerd did not answer within 20 s'; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
