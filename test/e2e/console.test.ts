@@ -17,6 +17,10 @@ let web: WebHost;
 let browser: Browser;
 let page: Page;
 const shots = path.resolve(import.meta.dirname, '../../test-results');
+/** Console errors, page errors and failed or 4xx/5xx requests: a page that loads cleanly has none. */
+const problems: string[] = [];
+/** A service's row, whatever the engine's endpoint is called: ids are `docker/<engine>/<project>/<service>`. */
+const row = (service: string) => page.locator(`li[data-resource$="/${ITEST_PROJECT}/${service}"]`);
 
 beforeAll(async () => {
   if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
@@ -27,7 +31,9 @@ beforeAll(async () => {
   web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => { throw e; });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
 });
 
 afterAll(async () => {
@@ -38,26 +44,27 @@ afterAll(async () => {
 });
 
 describe('the console in Chromium through the web host', () => {
-  it('lists the compose project with status counts', async () => {
+  it('lists the compose project with status counts, and loads with no error or missing file', async () => {
     await page.goto(web.url);
-    const group = page.locator(`section[data-group="${ITEST_PROJECT}"]`);
+    const group = page.locator(`li[data-group="${ITEST_PROJECT}"]`);
     await group.waitFor({ timeout: 20_000 });
-    await expect.poll(() => group.locator('li.res').allInnerTexts(), { timeout: 20_000 }).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^migrate/), expect.stringMatching(/^search/), expect.stringMatching(/^web/),
-    ]));
+    await expect.poll(() => page.locator(`li[data-resource*="/${ITEST_PROJECT}/"] .res-name`).allInnerTexts(), { timeout: 20_000 }).toEqual(expect.arrayContaining(['migrate', 'search', 'web']));
+    expect(await group.locator('.count-ok').innerText()).toMatch(/^\d+\/\d+$/);
+    expect(problems).toEqual([]);
     // The token moved into a cookie: a reload without it in the URL still works.
     expect(await page.evaluate(() => document.cookie)).not.toContain('pilothouse_token'); // HttpOnly: invisible to scripts
   });
 
   it("shows the unhealthy container's reason", async () => {
-    await page.locator(`li[data-resource="docker/${ITEST_PROJECT}/search"]`).click();
+    await row('search').click();
     const reasons = page.locator('ul.reasons');
     await expect.poll(() => reasons.innerText(), { timeout: 20_000 }).toMatch(/unhealthy: \d+ failing health checks?; last output: cluster health: yellow \(timed_out: true\)/);
   });
 
   it('shows a log line written after the page opened, and filters by /regex/', async () => {
     await page.keyboard.press('ArrowDown'); // keyboard navigation: from search to the next resource
-    await page.locator(`li[data-resource="docker/${ITEST_PROJECT}/web"]`).click();
+    await expect.poll(() => row('search').getAttribute('aria-selected')).toBe('false');
+    await row('web').click();
     const log = page.locator('.log-scroll');
     await expect.poll(() => log.innerText(), { timeout: 20_000 }).toMatch(/INFO served request \d+/);
     const marker = `E2E-MARKER-${Date.now()}`;
@@ -72,16 +79,25 @@ describe('the console in Chromium through the web host', () => {
     await page.screenshot({ path: path.join(shots, 'console.png') });
   });
 
-  it('asks before restarting, and restarts only when confirmed', async () => {
-    const before = (await docker.getContainer('pilothouse-itest-web-1').inspect()).State.StartedAt;
-    await page.getByRole('button', { name: 'Restart' }).click();
+  it('previews a restart, and restarts only when confirmed', async () => {
+    const c = await docker.getContainer('pilothouse-itest-web-1').inspect();
+    const before = c.State.StartedAt;
+    const restart = page.locator('main.detail').getByRole('button', { name: 'Restart' });
+    await restart.click();
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.innerText()).toContain(`Restart ${ITEST_PROJECT}/web?`);
+    // The preview names the container, the exact API call against its engine, and what proves it worked.
+    await expect.poll(() => dialog.locator('.preview-steps').innerText()).toContain(`/containers/${c.Id}/restart`);
+    expect(await dialog.locator('.preview-summary').innerText()).toContain(c.Id.slice(0, 12));
+    expect(await dialog.locator('.preview-verify').innerText()).toMatch(/running, started after/);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect((await docker.getContainer('pilothouse-itest-web-1').inspect()).State.StartedAt).toBe(before);
-    await page.getByRole('button', { name: 'Restart' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Restart' }).click();
-    await expect.poll(() => page.locator('.action-result').innerText(), { timeout: 30_000 }).toMatch(/Restart done · audited/);
+    await restart.click();
+    const confirm = page.getByRole('dialog').getByRole('button', { name: 'Restart' });
+    await expect.poll(() => confirm.isEnabled()).toBe(true); // once the preview is in
+    await confirm.click();
+    await expect.poll(() => page.locator('.action-result').innerText(), { timeout: 40_000 }).toMatch(/^Restart: ok · /);
     expect((await docker.getContainer('pilothouse-itest-web-1').inspect()).State.StartedAt).not.toBe(before);
+    expect(problems).toEqual([]);
   });
 });
