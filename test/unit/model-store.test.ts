@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlaneEndpoint } from '../../shared/contract/domain';
+import type { PlaneEndpoint, Reason } from '../../shared/contract/domain';
 import { objectKey, type ModelObject, type PlaneRules } from '../../core/model/object';
 import { Model, type ModelChange } from '../../core/model/store';
 
@@ -14,11 +14,11 @@ const rules: PlaneRules = {
     const pods = objs.map((o) => o.data as Pod);
     const notReady = pods.filter((p) => !p.ready).length;
     const recent = pods.map((p) => p.restartedAt).filter((t): t is number => t !== undefined && now - t < 60_000);
-    const reasons = notReady ? [{ text: `${notReady} of ${pods.length} pods not ready`, severity: 'error' as const }] : [];
+    const reasons: Reason[] = notReady ? [{ text: `${notReady} of ${pods.length} pods not ready`, severity: 'error' }] : [];
     let recheckAt: number | undefined;
     if (recent.length) {
       const mins = Math.floor((now - recent[0]) / 10_000);
-      reasons.push({ text: `restarted ${mins * 10}s+ ago`, severity: 'warning' as const });
+      reasons.push({ text: `restarted ${mins * 10}s+ ago`, severity: 'warning' });
       recheckAt = Math.min(recent[0] + (mins + 1) * 10_000, recent[0] + 60_000);
     }
     return {
