@@ -57,6 +57,7 @@ export function Overview({ store, onSelect }: { store: StackStore; onSelect(id: 
       <section aria-label="Problems">
         <h2>Not ok <span className="dim">{problemTotal.toLocaleString()}</span></h2>
         {problemTotal === 0 ? <p className="dim">Everything is ok.</p> : (
+          <div className="ov-scroll">
           <table className="ov-table ov-problems">
             <thead><tr><th /><th>resource</th><th>group</th>{many && <th>endpoint</th>}<th>reason</th><th>since</th></tr></thead>
             <tbody>
@@ -72,6 +73,7 @@ export function Overview({ store, onSelect }: { store: StackStore; onSelect(id: 
               ))}
             </tbody>
           </table>
+          </div>
         )}
         {problemTotal > problems.length && <p className="dim">and {(problemTotal - problems.length).toLocaleString()} more: filter the list by status to see them all.</p>}
       </section>
