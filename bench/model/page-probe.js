@@ -5,8 +5,10 @@
 // - frames: requestAnimationFrame intervals and PerformanceObserver long tasks, between start and stop.
 (() => {
   const ROW = '[data-resource]';
+  // Every row that stands for a resource, wherever it is drawn: the list and the overview's problem table.
+  const ANY_ROW = '[data-resource], [data-problem]';
   const B = (window.__bench = {
-    subs: [], frames: [], longtasks: [], rowsMax: 0, recording: false,
+    subs: [], frames: [], longtasks: [], rowsMax: 0, listRowsMax: 0, nodesMax: 0, recording: false,
     watched: [], seen: new Map(), latencies: [],
   });
 
@@ -57,7 +59,12 @@
       if (B.recording) for (const e of list.getEntries()) B.longtasks.push({ start: e.startTime, ms: e.duration });
     }).observe({ type: 'longtask' });
   } catch {}
-  setInterval(() => { if (B.recording) B.rowsMax = Math.max(B.rowsMax, document.querySelectorAll(ROW).length); }, 500);
+  const sample = () => {
+    B.rowsMax = Math.max(B.rowsMax, document.querySelectorAll(ANY_ROW).length);
+    B.listRowsMax = Math.max(B.listRowsMax, document.querySelectorAll(ROW).length);
+    B.nodesMax = Math.max(B.nodesMax, document.getElementsByTagName('*').length);
+  };
+  setInterval(() => { if (B.recording) sample(); }, 500);
 
   B.rows = () => document.querySelectorAll(ROW).length;
   /** Resolves when the list is complete on screen: the rows snapshot is in, rows are drawn, no "loading". */
@@ -82,6 +89,6 @@
     .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
     .slice(0, n).map((el) => el.dataset.resource);
   B.watch = (ids) => { B.watched = ids; check(); };
-  B.start = () => { B.frames = []; B.longtasks = []; B.latencies = []; B.rowsMax = B.rows(); last = 0; B.recording = true; };
-  B.stop = () => { B.recording = false; return { frames: B.frames, longtasks: B.longtasks, latencies: B.latencies, rowsMax: Math.max(B.rowsMax, B.rows()), rowsNow: B.rows() }; };
+  B.start = () => { B.frames = []; B.longtasks = []; B.latencies = []; B.rowsMax = B.listRowsMax = B.nodesMax = 0; sample(); last = 0; B.recording = true; };
+  B.stop = () => { B.recording = false; sample(); return { frames: B.frames, longtasks: B.longtasks, latencies: B.latencies, rowsMax: B.rowsMax, listRowsMax: B.listRowsMax, nodesMax: B.nodesMax }; };
 })();

@@ -27,8 +27,10 @@ export interface Recording {
   frames: number[];
   longtasks: Array<{ start: number; ms: number }>;
   latencies: Array<{ id: string; stamp: number; ms: number }>;
+  /** Rows of the list and of the overview's problem table. */
   rowsMax: number;
-  rowsNow: number;
+  listRowsMax: number;
+  nodesMax: number;
 }
 
 export interface BenchPage {
