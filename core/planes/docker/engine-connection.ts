@@ -1,11 +1,10 @@
-import Docker from 'dockerode';
-import { Readable, Writable } from 'node:stream';
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import { nextBackoff } from '../../engine/backoff';
 import { LineAssembler, type RawLine } from '../../logs/lines';
 import { objectKey } from '../../model/object';
 import type { PlaneSink } from '../plane';
+import { demux, DockerApiError, openApi, type DockerApi } from './api';
 import { containerFromInspect, type ContainerView } from './container';
 import { dockerHint, type DockerCandidate } from './discover';
 import { CONTAINER, containerObject } from './rules';
@@ -28,10 +27,10 @@ export type DockerAction = 'start' | 'stop' | 'restart';
  * is never left stale after a daemon restart or a laptop's sleep. The plane holds one per endpoint.
  */
 export class EngineConnection {
-  readonly docker: Docker;
   readonly id: string;
   readonly target: string;
   private containers = new Map<string, ContainerView>();
+  private api?: Promise<DockerApi>;
   private events?: NodeJS.ReadableStream & { destroy?: () => void };
   private retryTimer?: ReturnType<typeof setTimeout>;
   private flushTimer?: ReturnType<typeof setTimeout>;
@@ -45,13 +44,10 @@ export class EngineConnection {
   private readonly concurrency: number;
   endpoint: PlaneEndpoint;
 
-  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now) {
+  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now, private readonly prefer: 'http' | 'dockerode' = 'http') {
     const c = candidate;
     this.id = `docker/${c.name}`;
     this.target = c.target;
-    this.docker = new Docker(
-      c.socketPath ? { socketPath: c.socketPath } : { host: c.host, port: c.port, protocol: c.protocol, username: c.username } as Docker.DockerOptions,
-    );
     this.concurrency = c.socketPath ? INSPECT_CONCURRENCY_LOCAL : INSPECT_CONCURRENCY_REMOTE;
     this.endpoint = this.describe('connecting');
     this.firstAttempt = new Promise((r) => { this.resolveFirst = r; });
@@ -70,6 +66,7 @@ export class EngineConnection {
     if (this.stopped) return;
     this.suspended = true;
     this.teardown();
+    this.dropApi();
     this.setEndpoint('suspended', 'the computer went to sleep: reconnects on wake');
   }
 
@@ -84,7 +81,19 @@ export class EngineConnection {
   stop(): void {
     this.stopped = true;
     this.teardown();
+    this.dropApi();
     this.resolveFirst();
+  }
+
+  private client(): Promise<DockerApi> {
+    return (this.api ??= openApi(this.candidate, this.prefer));
+  }
+
+  /** Pooled connections to an engine that went away (or a laptop that slept) are dead: start afresh. */
+  private dropApi(): void {
+    const api = this.api;
+    this.api = undefined;
+    void api?.then((a) => a.close(), () => undefined);
   }
 
   private teardown(): void {
@@ -119,11 +128,12 @@ export class EngineConnection {
     const gen = ++this.generation;
     try {
       // Subscribe before listing, so nothing that happens during the list is missed.
-      const stream = (await this.docker.getEvents({ filters: JSON.stringify({ type: ['container'] }) })) as NodeJS.ReadableStream;
-      if (gen !== this.generation) { (stream as unknown as { destroy(): void }).destroy(); return; }
+      const api = await this.client();
+      const stream = await api.stream('/events', { filters: JSON.stringify({ type: ['container'] }) });
+      if (gen !== this.generation) { stream.destroy(); return; }
       this.events = stream;
       this.followEvents(stream, gen);
-      const summaries = await this.docker.listContainers({ all: true });
+      const summaries = (await api.request<Array<{ Id: string }>>('GET', '/containers/json', { all: 1 })).body;
       const views = await mapLimit(summaries, this.concurrency, (s) => this.inspect(s.Id));
       if (gen !== this.generation) return;
       this.containers = new Map(views.filter((v): v is ContainerView => !!v).map((v) => [v.id, v]));
@@ -141,6 +151,7 @@ export class EngineConnection {
 
   private fail(e: NodeJS.ErrnoException): void {
     this.teardown();
+    this.dropApi();
     const code = e.code ?? (e.message?.includes('ENOENT') ? 'ENOENT' : undefined);
     const why = code === 'ENOENT' ? 'socket not found' : code === 'EACCES' ? 'permission denied' : e.message || String(e);
     const delay = this.stopped || this.suspended ? undefined : nextBackoff(this.attempt++, { baseMs: 500, maxMs: 15_000 });
@@ -205,9 +216,9 @@ export class EngineConnection {
 
   private async inspect(id: string): Promise<ContainerView | undefined> {
     try {
-      return containerFromInspect(await this.docker.getContainer(id).inspect() as never);
+      return containerFromInspect((await (await this.client()).request('GET', `/containers/${encodeURIComponent(id)}/json`)).body as never);
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      if ((e as DockerApiError).statusCode === 404) return undefined;
       throw e;
     }
   }
@@ -227,18 +238,15 @@ export class EngineConnection {
   }
 
   async act(id: string, action: DockerAction): Promise<'done' | 'already'> {
-    const c = this.docker.getContainer(id);
     try {
-      if (action === 'start') await c.start();
-      else if (action === 'stop') await c.stop({ t: 10 });
-      else await c.restart({ t: 10 });
-      return 'done';
-    } catch (e) {
-      const err = e as { statusCode?: number; json?: { message?: string }; message: string };
+      const api = await this.client();
+      const { status } = await api.request('POST', `/containers/${encodeURIComponent(id)}/${action}`, action === 'start' ? undefined : { t: 10 });
       // 304: already started / already stopped: the goal holds, which is what the operator wanted.
-      if (err.statusCode === 304) return 'already';
+      return status === 304 ? 'already' : 'done';
+    } catch (e) {
+      const err = e as DockerApiError;
       if (err.statusCode === 404) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} no longer exists on ${this.id}`);
-      throw new PilothouseError('unavailable', `docker ${action} on ${this.id} failed: ${err.json?.message ?? err.message}`);
+      throw new PilothouseError('unavailable', `docker ${action} on ${this.id} failed: ${err.message}`);
     }
   }
 
@@ -247,29 +255,26 @@ export class EngineConnection {
    * container stops, or the engine goes away. `since` is a unix time in seconds (fractions allowed).
    */
   async logs(id: string, opts: { follow: boolean; tail?: number; since?: string }, onLine: (l: RawLine) => void, onEnd: (err?: Error) => void): Promise<() => void> {
-    const c = this.docker.getContainer(id);
     const view = this.containers.get(id) ?? (await this.inspect(id));
     if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found on ${this.id}`);
-    const base = { stdout: true, stderr: true, timestamps: true, tail: opts.tail ?? 'all', since: opts.since } as const;
-    let stream: NodeJS.ReadableStream;
+    let stream: NodeJS.ReadableStream & { destroy(): void };
     try {
-      stream = opts.follow
-        ? ((await c.logs({ ...base, follow: true } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream)
-        : Readable.from([(await c.logs({ ...base, follow: false } as Docker.ContainerLogsOptions & { follow: false })) as unknown as Buffer]);
+      stream = await (await this.client()).stream(`/containers/${encodeURIComponent(id)}/logs`, {
+        stdout: 1, stderr: 1, timestamps: 1, follow: opts.follow ? 1 : 0, tail: opts.tail ?? 'all', since: opts.since,
+      });
     } catch (e) {
       throw new PilothouseError('unavailable', `cannot read logs of ${view.name} on ${this.id}: ${(e as Error).message}`);
     }
     const out = new LineAssembler('stdout', onLine, { timestamps: true });
     const err = new LineAssembler('stderr', onLine, { timestamps: true });
-    const sink = (a: LineAssembler) => new Writable({ write(chunk, _enc, cb) { a.write(chunk as Buffer); cb(); } });
-    if (view.tty) stream.on('data', (b: Buffer) => out.write(b));
-    else this.docker.modem.demuxStream(stream, sink(out), sink(err));
+    // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr.
+    stream.on('data', view.tty ? (b: Buffer) => out.write(b) : demux((b) => out.write(b), (b) => err.write(b)));
     let ended = false;
     const finish = (e?: Error) => { if (ended) return; ended = true; out.end(); err.end(); onEnd(e); };
     stream.on('end', () => finish());
     stream.on('close', () => finish());
     stream.on('error', (e: Error) => finish(e));
-    return () => { ended = true; (stream as unknown as { destroy(): void }).destroy(); };
+    return () => { ended = true; stream.destroy(); };
   }
 }
 
