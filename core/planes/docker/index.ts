@@ -71,9 +71,6 @@ export class DockerPlane implements Plane {
     return [...[...this.conns.values()].map((c) => c.endpoint), ...this.problems.values()];
   }
 
-  /** The connection of an endpoint id, for tests and tools. */
-  connection(endpointId: string): EngineConnection | undefined { return this.conns.get(endpointId); }
-
   action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined {
     const conn = this.conns.get(resource.endpoint);
     return conn && containerAction(conn, resource, actionId, objects);
@@ -86,6 +83,7 @@ export class DockerPlane implements Plane {
 
   /** Discovers the engines and makes the connections match: new ones connect, gone ones are dropped. */
   private async sync(): Promise<void> {
+    if (this.stopped) return;
     const sink = this.sink!;
     const found = discoverDocker(this.deps);
     const ids = new Set(found.map((c) => `docker/${c.name}`));
