@@ -126,3 +126,62 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd | string> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface FakeContainer { Id: string; Name: string; project?: string; service?: string; status: string; exitCode?: number; startedAt?: string }
+
+/**
+ * A Docker API on a unix socket that answers what the plane asks: events (pushed by the test), the list,
+ * inspects, start/stop/restart. Two of them are two engines without a second dockerd; closing one is an
+ * engine going away. For unit tests of the connection logic; the real engine is in the integration tests.
+ */
+export function fakeDockerEngine(sock: string, containers: FakeContainer[]) {
+  const events = new Set<import('node:http').ServerResponse>();
+  const calls: string[] = [];
+  let server: import('node:http').Server | undefined;
+  const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const url = new URL(req.url!, 'http://x');
+    const p = url.pathname.replace(/^\/v[\d.]+/, '');
+    calls.push(`${req.method} ${p}`);
+    if (p === '/events') { res.writeHead(200, { 'content-type': 'application/json' }); res.flushHeaders(); events.add(res); res.on('close', () => events.delete(res)); return; }
+    if (p === '/containers/json') { res.end(JSON.stringify(containers.map((c) => ({ Id: c.Id })))); return; }
+    const m = /^\/containers\/([^/]+)\/(json|start|stop|restart)$/.exec(p);
+    const c = m && containers.find((x) => x.Id === m[1]);
+    if (!c) { res.statusCode = 404; res.end(JSON.stringify({ message: `No such container: ${m?.[1]}` })); return; }
+    if (m[2] !== 'json') {
+      const running = c.status === 'running';
+      if ((m[2] === 'start' && running) || (m[2] === 'stop' && !running)) { res.statusCode = 304; res.end(); return; }
+      c.status = m[2] === 'stop' ? 'exited' : 'running';
+      if (m[2] !== 'stop') c.startedAt = new Date().toISOString();
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    const labels: Record<string, string> = c.project ? { 'com.docker.compose.project': c.project, 'com.docker.compose.service': c.service ?? c.Name, 'com.docker.compose.container-number': '1' } : {};
+    res.end(JSON.stringify({
+      Id: c.Id, Name: `/${c.Name}`, RestartCount: 0, Config: { Image: 'img', Labels: labels },
+      State: { Status: c.status, ExitCode: c.exitCode ?? (c.status === 'exited' ? 2 : 0), StartedAt: c.startedAt ?? '2026-11-23T10:00:00Z' },
+    }));
+  };
+  return {
+    containers,
+    calls,
+    async listen() {
+      const http = await import('node:http');
+      rmSync(sock, { force: true });
+      server = http.createServer(handler);
+      await new Promise<void>((r) => server!.listen(sock, r));
+    },
+    /** An event for a container, as the engine sends it. */
+    event(id: string, action = 'start') {
+      for (const e of events) e.write(JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id } }) + '\n');
+    },
+    /** The engine goes away: the event streams break and the socket refuses. */
+    async close() {
+      events.forEach((e) => e.destroy());
+      events.clear();
+      const s = server;
+      server = undefined;
+      if (s) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); }
+    },
+  };
+}

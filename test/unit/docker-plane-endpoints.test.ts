@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,37 +7,8 @@ import { contextDir } from '../../core/planes/docker/discover';
 import { DockerPlane, nodeDiscoverDeps } from '../../core/planes/docker/index';
 import { Model } from '../../core/model/store';
 import type { PlaneSink } from '../../core/planes/plane';
+import { fakeDockerEngine as fakeEngine } from '../support/docker-fixtures';
 import { until } from '../support/wait';
-
-/**
- * A Docker API on a unix socket that answers what the plane asks on connect: events, the list and
- * inspects. Two of them are two engines, without a second dockerd.
- */
-function fakeEngine(sock: string, containers: Array<{ Id: string; Name: string; project: string; service: string; status: string }>) {
-  const events = new Set<http.ServerResponse>();
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x');
-    const p = url.pathname.replace(/^\/v[\d.]+/, '');
-    if (p === '/events') { res.writeHead(200, { 'content-type': 'application/json' }); res.flushHeaders(); events.add(res); return; }
-    if (p === '/containers/json') { res.end(JSON.stringify(containers.map((c) => ({ Id: c.Id })))); return; }
-    const m = /^\/containers\/([^/]+)\/json$/.exec(p);
-    const c = m && containers.find((x) => x.Id === m[1]);
-    if (c) {
-      res.end(JSON.stringify({
-        Id: c.Id, Name: `/${c.Name}`, RestartCount: 0,
-        Config: { Image: 'img', Labels: { 'com.docker.compose.project': c.project, 'com.docker.compose.service': c.service, 'com.docker.compose.container-number': '1' } },
-        State: { Status: c.status, ExitCode: c.status === 'exited' ? 2 : 0, StartedAt: '2026-11-23T10:00:00Z' },
-      }));
-      return;
-    }
-    res.statusCode = 404;
-    res.end(JSON.stringify({ message: 'no such container' }));
-  });
-  return {
-    listen: () => new Promise<void>((r) => server.listen(sock, r)),
-    close: () => { events.forEach((e) => e.destroy()); return new Promise<void>((r) => server.close(() => r())); },
-  };
-}
 
 function recordingSink(model: Model): PlaneSink & { endpoints: Map<string, PlaneEndpoint> } {
   const endpoints = new Map<string, PlaneEndpoint>();
