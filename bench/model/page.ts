@@ -9,16 +9,12 @@ import { launchChromium } from '../../test/support/browser';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BENCH_RENDERER = path.join(ROOT, 'bench/.out/renderer');
 
-/**
- * Builds renderer/ into the bench's own folder, so a run never races a developer's dist/. `readable`
- * keeps function names (for a profile that names them); the measured runs use the production build.
- */
-export async function buildRenderer(readable = false, outDir = BENCH_RENDERER): Promise<void> {
+/** Builds renderer/ into the bench's own folder, so a run never races a developer's dist/. */
+export async function buildRenderer(outDir = BENCH_RENDERER): Promise<void> {
   const { build } = await import('vite');
   await build({
     root: path.join(ROOT, 'renderer'), configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
     build: { outDir, emptyOutDir: true, sourcemap: false },
-    ...(readable ? { esbuild: { jsx: 'automatic', minifyIdentifiers: false, keepNames: true } } : {}),
   });
 }
 
