@@ -32,7 +32,7 @@ export async function startEngineChild(): Promise<EngineLink> {
     waiting.clear();
   });
   await ready;
-  return {
+  const link: EngineLink = {
     pid: child.pid!,
     call(cmd, args) {
       if (exited) return Promise.reject(exited);
@@ -45,9 +45,10 @@ export async function startEngineChild(): Promise<EngineLink> {
     async close() {
       if (exited) return;
       const gone = new Promise((r) => child.once('exit', r));
-      await this.call('quit').catch(() => {});
+      await link.call('quit').catch(() => {});
       await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
       if (!exited) child.kill();
     },
   };
+  return link;
 }
