@@ -144,16 +144,20 @@ describe('recovery', () => {
     const sub = client.subscribe('logs:follow', { resource: rid('keeper'), tail: 0 }, { onBatch: (b) => got.push(...b) });
     await until('keeper ticks', () => got.some((l) => l.text.startsWith('keeper tick')), 10_000);
 
-    await run('bash', [path.join(REPO, 'test/rig/rig.sh'), 'scenario', 'docker-daemon-restart'], { env: { ...process.env, RIG_DOCKER_KEEP_DOWN: '1' } });
-    await until('the engine to be reported unavailable', () => endpoint().state === 'unavailable', 20_000);
-    expect(endpoint().message).toContain(host);
-    expect(endpoint().retryAt).toBeGreaterThan(Date.now() - 1000);
-    // Whatever the last event said (running, or killed as the daemon went down), it is no longer trusted.
-    expect(byName('keeper')!.runtime).toBe('unknown');
-    expect(byName('keeper')!.reasons[0]).toEqual({ text: 'env unreachable: last known state shown', severity: 'warning' });
-    await until('the log view to say the stream stopped', () => got.some((l) => l.stream === 'system' && /waiting to resume/.test(l.text)), 10_000);
-
-    await run('bash', [path.join(REPO, 'test/rig/rig.sh'), 'scenario', 'docker-daemon-restart', '--undo'], { timeout: 300_000 });
+    const scenario = (...undo: string[]) => run('bash', [path.join(REPO, 'test/rig/rig.sh'), 'scenario', 'docker-daemon-restart', ...undo], { env: { ...process.env, RIG_DOCKER_KEEP_DOWN: '1' }, timeout: 300_000 });
+    await scenario();
+    try {
+      await until('the engine to be reported unavailable', () => endpoint().state === 'unavailable', 20_000);
+      expect(endpoint().message).toContain(host);
+      expect(endpoint().retryAt).toBeGreaterThan(Date.now() - 1000);
+      // Whatever the last event said (running, or killed as the daemon went down), it is no longer trusted.
+      expect(byName('keeper')!.runtime).toBe('unknown');
+      expect(byName('keeper')!.reasons[0]).toEqual({ text: 'env unreachable: last known state shown', severity: 'warning' });
+      await until('the log view to say the stream stopped', () => got.some((l) => l.stream === 'system' && /waiting to resume/.test(l.text)), 10_000);
+    } finally {
+      // Even when a check above failed: the rig's engine is shared and must not be left down.
+      await scenario('--undo');
+    }
     await until('the engine to reconnect', () => endpoint().state === 'connected', 60_000, 250);
     await until('keeper to be running again', () => byName('keeper')?.runtime === 'ok', 60_000);
     // The daemon stopped the containers without a restart policy: the fresh list must say so.
