@@ -30,6 +30,8 @@ const endpoint = () => engine.endpoints().find((e) => e.id === EP)!;
 beforeAll(async () => {
   docker = dockerClient(host);
   await docker.ping().catch((e) => { throw new Error(`no Docker engine at ${host} (${e.message}): start one with 'npm run rig -- up docker'`); });
+  // A clean slate: a run that was cut short may have left containers of its own (keeper) behind.
+  await removeItestProject(docker);
   await startItestProject(docker);
   dataDir = mkdtempSync(path.join(tmpdir(), 'ph-data-'));
   engine = new Engine({ dataDir, env: { DOCKER_HOST: host }, home: mkdtempSync(path.join(tmpdir(), 'ph-home-')) });
