@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, mkdirSync, openSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,7 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd | string> {
       clearTimeout(t);
     }
     rmSync(dir, { recursive: true, force: true });
+    removeCgroups(ns);
   };
   const client = new Docker({ socketPath: sock });
   const deadline = Date.now() + 20_000;
@@ -124,6 +125,16 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd | string> {
     if (await client.ping().then(() => true, () => false)) return { host: `unix://${sock}`, dir, stop };
     if (Date.now() > deadline) { await stop(); return 'dockerd did not answer within 20 s'; }
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The daemon's cgroup parent outlives it, empty: rmdir takes only empty cgroups, so nothing running is touched. */
+function removeCgroups(name: string): void {
+  const root = '/sys/fs/cgroup';
+  let controllers: string[] = [];
+  try { controllers = readdirSync(root); } catch { return; }
+  for (const d of [path.join(root, name), ...controllers.map((c) => path.join(root, c, name))]) {
+    try { rmdirSync(d); } catch { /* not there, or not empty */ }
   }
 }
 
