@@ -5,6 +5,7 @@ import { build as esbuild } from 'esbuild';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
+import { dockerodePlugin, REQUIRE_BANNER } from './bundle/dockerode-plugin.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,7 +29,7 @@ export async function buildAll({ quiet = false } = {}) {
   await esbuild({ ...common, entryPoints: [path.join(root, 'electron/main.ts')], outfile: path.join(root, 'dist/electron/main.cjs'), external: ['electron'] });
   // A sandboxed preload may require only 'electron': bundle everything else in.
   await esbuild({ ...common, packages: undefined, entryPoints: [path.join(root, 'electron/preload.ts')], outfile: path.join(root, 'dist/electron/preload.cjs'), external: ['electron'] });
-  await esbuild({ ...common, entryPoints: [path.join(root, 'core/host/utility.ts')], outfile: path.join(root, 'dist/engine/utility.cjs') });
+  await esbuild({ ...common, packages: undefined, plugins: [dockerodePlugin], entryPoints: [path.join(root, 'core/host/utility.ts')], outfile: path.join(root, 'dist/engine/utility.cjs') });
   await buildCli({ quiet });
 }
 
@@ -51,7 +52,8 @@ export async function buildCli({ quiet = false } = {}) {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    packages: 'external',
+    plugins: [dockerodePlugin],
+    banner: { js: REQUIRE_BANNER },
     outExtension: { '.js': '.mjs' },
     chunkNames: '[name]-[hash]',
     sourcemap: true,

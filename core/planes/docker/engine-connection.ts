@@ -1,10 +1,11 @@
+import type { Readable } from 'node:stream';
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import { nextBackoff } from '../../engine/backoff';
 import { LineAssembler, type RawLine } from '../../logs/lines';
 import { objectKey } from '../../model/object';
 import type { PlaneSink } from '../plane';
-import { demux, DockerApiError, openApi, type DockerApi } from './api';
+import { DockerApiError, openApi, type DockerApi } from './api';
 import { containerFromInspect, type ContainerView } from './container';
 import { dockerHint, type DockerCandidate } from './discover';
 import { CONTAINER, containerObject } from './rules';
@@ -45,7 +46,7 @@ export class EngineConnection {
   private readonly concurrency: number;
   endpoint: PlaneEndpoint;
 
-  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now, private readonly prefer: 'http' | 'dockerode' = 'http') {
+  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now) {
     const c = candidate;
     this.id = `docker/${c.name}`;
     this.target = c.target;
@@ -87,7 +88,7 @@ export class EngineConnection {
   }
 
   private client(): Promise<DockerApi> {
-    return (this.api ??= openApi(this.candidate, this.prefer));
+    return (this.api ??= openApi(this.candidate));
   }
 
   /** Pooled connections to an engine that went away (or a laptop that slept) are dead: start afresh. */
@@ -259,8 +260,10 @@ export class EngineConnection {
     const view = this.containers.get(id) ?? (await this.inspect(id));
     if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found on ${this.id}`);
     let stream: NodeJS.ReadableStream & { destroy(): void };
+    let api: DockerApi;
     try {
-      stream = await (await this.client()).stream(`/containers/${encodeURIComponent(id)}/logs`, {
+      api = await this.client();
+      stream = await api.stream(`/containers/${encodeURIComponent(id)}/logs`, {
         stdout: 1, stderr: 1, timestamps: 1, follow: opts.follow ? 1 : 0, tail: opts.tail ?? 'all', since: opts.since,
       });
     } catch (e) {
@@ -269,7 +272,8 @@ export class EngineConnection {
     const out = new LineAssembler('stdout', onLine, { timestamps: true });
     const err = new LineAssembler('stderr', onLine, { timestamps: true });
     // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr.
-    stream.on('data', view.tty ? (b: Buffer) => out.write(b) : demux((b) => out.write(b), (b) => err.write(b)));
+    if (view.tty) stream.on('data', (b: Buffer) => out.write(b));
+    else api.demux(stream as unknown as Readable, (b) => out.write(b), (b) => err.write(b));
     let ended = false;
     const finish = (e?: Error) => { if (ended) return; ended = true; out.end(); err.end(); onEnd(e); };
     stream.on('end', () => finish());

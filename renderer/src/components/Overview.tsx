@@ -4,10 +4,11 @@ import { useNow } from '../hooks/useNow';
 import { useStackVersion } from '../hooks/useStore';
 import { relativeTime } from '../model/relativeTime';
 import type { StackStore } from '../model/stackStore';
+import { ProblemTable } from './ProblemTable';
 import { StatusDot, statusLabel } from './StatusDot';
 
-/** The problem table shows at most this many rows; the rest is counted. */
-const PROBLEM_CAP = 300;
+/** The problem table (virtualized) holds at most this many rows; the rest is counted. */
+const PROBLEM_CAP = 5000;
 const ORDER = (Object.keys(SEVERITY_RANK) as DisplayStatus[]).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b]);
 
 /**
@@ -57,23 +58,7 @@ export function Overview({ store, onSelect }: { store: StackStore; onSelect(id: 
       <section aria-label="Problems">
         <h2>Not ok <span className="dim">{problemTotal.toLocaleString()}</span></h2>
         {problemTotal === 0 ? <p className="dim">Everything is ok.</p> : (
-          <div className="ov-scroll">
-          <table className="ov-table ov-problems">
-            <thead><tr><th /><th>resource</th><th>group</th>{many && <th>endpoint</th>}<th>reason</th><th>since</th></tr></thead>
-            <tbody>
-              {problems.map(({ row: r, status }) => (
-                <tr key={r.id} data-problem={r.id} onClick={() => onSelect(r.id)}>
-                  <td><StatusDot status={status} /></td>
-                  <td className="ov-name">{r.name}</td>
-                  <td>{r.group.name}</td>
-                  {many && <td>{store.endpoint(r.endpoint)?.name ?? r.endpoint}</td>}
-                  <td className={r.reason ? `sev-${r.reason.severity}` : 'dim'}>{r.reason?.text ?? statusLabel(status)}</td>
-                  <td className="dim">{r.since ? relativeTime(r.since, now) : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          </div>
+          <ProblemTable store={store} rows={problems} now={now} many={many} onSelect={onSelect} />
         )}
         {problemTotal > problems.length && <p className="dim">and {(problemTotal - problems.length).toLocaleString()} more: filter the list by status to see them all.</p>}
       </section>
