@@ -56,8 +56,8 @@ export function followLog(deps: FollowDeps, tail: number, sink: LogSinkLike): ()
     opening = true;
     const my = ++generation;
     try {
-      const since = lastTs ? String(Date.parse(lastTs) / 1000) : undefined;
-      const handle = await src.open({ follow: true, tail: first ? tail : undefined, since }, emit, (err) => {
+      // The last timestamp as the source gave it (ISO, nanoseconds kept): the source converts it exactly.
+      const handle = await src.open({ follow: true, tail: first ? tail : undefined, since: lastTs }, emit, (err) => {
         if (my !== generation || closed) return;
         generation++;   // this stream is over; a late callback of it changes nothing
         dispose = undefined;
