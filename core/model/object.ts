@@ -24,7 +24,14 @@ export interface UpdateState { status: Resource['update']; reason?: string }
 export interface DeriveContext { now: number }
 
 /** A resource as a plane's rules derive it; the model adds the update state, endpoint state and `since`. */
-export type DerivedResource = Omit<Resource, 'update' | 'since'>;
+export type DerivedResource = Omit<Resource, 'update' | 'since'> & {
+  /**
+   * When the current state began, where the plane knows it (a container's start or exit): the `since`
+   * of a resource seen for the first time, so that an engine just started does not report every
+   * resource as changed a moment ago.
+   */
+  stateSince?: number;
+};
 
 export interface Derived {
   resource: DerivedResource;

@@ -200,7 +200,7 @@ export class Model {
     const d = rules?.derive(rid, objs, { now });
     if (!d) { this.timers.cancel(rid); return undefined; }
     if (d.recheckAt !== undefined) this.timers.set(rid, d.recheckAt); else this.timers.cancel(rid);
-    const base = d.resource;
+    const { stateSince, ...base } = d.resource;
     const u = this.updates.get(rid);
     const ep = this.endpointMap.get(base.endpoint);
     let reasons: Reason[] = base.reasons;
@@ -214,7 +214,7 @@ export class Model {
     const r: Resource = { ...base, runtime, reasons, update: u?.status ?? 'idle' };
     const status = displayStatus(r);
     const prev = this.resources.get(rid);
-    r.since = prev?.since !== undefined && displayStatus(prev) === status ? prev.since : now;
+    r.since = !prev ? Math.min(stateSince ?? now, now) : prev.since !== undefined && displayStatus(prev) === status ? prev.since : now;
     return r;
   }
 

@@ -84,6 +84,11 @@ describe('docker rules: deriving', () => {
     expect(r.since).toBeUndefined();
   });
 
+  it('say when the current state began: the start of a running container, the exit of a stopped one', () => {
+    expect(derive('docker/default', view()).resource.stateSince).toBe(Date.parse('2026-11-23T10:00:00Z'));
+    expect(derive('docker/default', view({ Status: 'exited', ExitCode: 3, FinishedAt: '2026-11-23T11:30:00Z' })).resource.stateSince).toBe(Date.parse('2026-11-23T11:30:00Z'));
+  });
+
   it('while compose recreates a service, the running container stands for it', () => {
     const old = view({ Status: 'exited', ExitCode: 0, StartedAt: '2026-11-23T11:00:00Z' }, { id: 'old0000000000000', name: 'abc_shop-backend-1' });
     const fresh = view({ StartedAt: '2026-11-23T11:59:00Z' }, { id: 'new0000000000000' });

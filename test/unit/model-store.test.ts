@@ -5,7 +5,7 @@ import { Model, type ModelChange } from '../../core/model/store';
 
 // A tiny plane's rules: pods bind to the deployment named in their data; a deployment is ok when all its
 // pods are ready. `restartedAt` makes a time-based reason, as Docker's "restarting repeatedly" does.
-interface Pod { app: string; ready: boolean; restartedAt?: number }
+interface Pod { app: string; ready: boolean; restartedAt?: number; startedAt?: number }
 let derives = 0;
 const rules: PlaneRules = {
   bind: (o) => [`${o.endpoint}/${o.ns}/${(o.data as Pod).app}`],
@@ -25,6 +25,7 @@ const rules: PlaneRules = {
       resource: {
         id, name: id.split('/').pop()!, kind: 'deployment', plane: 'kube', endpoint: objs[0].endpoint, group: { kind: 'namespace', name: objs[0].ns },
         runtime: notReady ? 'error' : recent.length ? 'warning' : 'ok', reasons, facts: { pods: String(pods.length) }, actions: [],
+        ...(pods[0].startedAt !== undefined ? { stateSince: pods[0].startedAt } : {}),
       },
       recheckAt,
     };
@@ -133,6 +134,21 @@ describe('the model store', () => {
     tick();
     expect(m.get('kube/ctx/shop/web')!.since).toBe(1_005_000);
     expect(changes.length).toBe(2);
+  });
+
+  it("takes a first-seen resource's `since` from when its state began, not from when the engine started", () => {
+    let now = 1_000_000;
+    const { m, tick } = setup(() => now);
+    m.upsert(pod('a', 'web', true, { startedAt: 400_000 }));
+    m.upsert(pod('b', 'api', true));
+    tick();
+    expect(m.get('kube/ctx/shop/web')!.since).toBe(400_000);
+    expect(m.get('kube/ctx/shop/api')!.since).toBe(1_000_000);
+    expect(Object.keys(m.get('kube/ctx/shop/web')!)).not.toContain('stateSince');
+    now = 1_100_000;
+    m.upsert(pod('a', 'web', false, { startedAt: 400_000 }));   // a real change: now
+    tick();
+    expect(m.get('kube/ctx/shop/web')!.since).toBe(1_100_000);
   });
 
   it('derives again when a time-based reason changes its wording, and drops it when it expires', async () => {

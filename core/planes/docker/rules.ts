@@ -101,6 +101,8 @@ export const dockerRules: PlaneRules = {
       },
     };
     if (h.recheckAt !== undefined) d.recheckAt = h.recheckAt;
+    const began = Date.parse((isUp(c) ? c.state.startedAt : c.state.finishedAt) ?? '');
+    if (!Number.isNaN(began)) d.resource.stateSince = began;
     return d;
   },
 };
