@@ -155,7 +155,11 @@ export class EngineConnection {
     this.teardown();
     this.dropApi();
     const code = e.code ?? (e.message?.includes('ENOENT') ? 'ENOENT' : undefined);
-    const why = code === 'ENOENT' ? 'socket not found' : code === 'EACCES' ? 'permission denied' : e.message || String(e);
+    const status = (e as { statusCode?: number }).statusCode;
+    const why = code === 'ENOENT' ? 'socket not found' : code === 'EACCES' ? 'permission denied'
+      // Something answered HTTP but not as a Docker engine would (a proxy, another service on that port).
+      : status === 404 ? `something answers there, but not the Docker Engine API (${e.message})`
+      : e.message || String(e);
     const delay = this.stopped || this.suspended ? undefined : nextBackoff(this.attempt++, { baseMs: 500, maxMs: 15_000 });
     // Containers stay in the model (shown unknown) rather than vanishing while the engine is away.
     this.setEndpoint('unavailable', `Docker engine ${this.id} at ${this.candidate.target} (${this.candidate.source}): ${why}`, dockerHint(this.candidate, code), delay === undefined ? undefined : this.now() + delay);
