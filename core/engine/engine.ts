@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LogLine, PlaneEndpoint, Resource } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
+import { parseFilter } from '../../shared/text/filter';
 import { ActionRunner } from '../actions/runner';
 import { AuditLog } from '../audit/audit-log';
 import { followLog, tailLog } from '../logs/follow';
@@ -143,6 +144,16 @@ export class Engine {
     return tailLog(src, tail);
   }
 
+  /** Lines of a resource's log that match; a bad regex is the caller's error, named. */
+  async searchLogs(ref: string, query: string, limit: number, tail: number): Promise<{ lines: LogLine[]; scanned: number; more: boolean }> {
+    const f = parseFilter(query);
+    if (f.error) throw new PilothouseError('invalid-input', `logs:search: query: ${f.error}`);
+    const all = await this.tailLogs(ref, tail);
+    const hits: LogLine[] = [];
+    for (const l of all) if (f.test(l.text)) hits.push(l);
+    return { lines: hits.slice(-limit), scanned: all.length, more: hits.length > limit };
+  }
+
   /** Objects behind a resource, for tests and the detail pane's raw view. */
   objectsOf(rid: string): ModelObject[] { return this.model.objectsOf(rid); }
 
@@ -152,6 +163,7 @@ export class Engine {
         'engine:info': async () => ({ version: VERSION, dataDir: this.opts.dataDir, endpoints: this.endpoints() }),
         'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
         'logs:tail': async ({ resource, tail }) => ({ lines: await this.tailLogs(resource, tail) }),
+        'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
         'action:preview': async ({ resource, action }) => this.actions.preview(this.find(resource), action),
         'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
         'engine:power': async ({ state }) => { if (state === 'suspend') this.suspend(); else this.resume(); return {}; },

@@ -224,7 +224,7 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
   const tail = intArg(values.tail, 'tail', 0) ?? (values.follow ? 50 : 200);
   const print = (l: LogLine) => {
     const text = l.stream === 'system' ? `[pilothouse] ${l.text}` : l.text;
-    (l.stream === 'stderr' ? io.err : io.out)(`${l.ts ? l.ts + ' ' : ''}${text}${l.cont ? '' : '\n'}`);
+    (l.stream === 'stderr' ? io.err : io.out)(`${l.ts ? l.ts + ' ' : ''}${text}${l.part?.more ? '' : '\n'}`);
   };
   return withClient(env, io, async (client) => {
     if (!values.follow) {

@@ -36,7 +36,7 @@ export function followLog(deps: FollowDeps, tail: number, sink: LogSinkLike): ()
 
   const emit = (raw: RawLine) => {
     // After a resume, `since` repeats the boundary second; drop what was already delivered.
-    if (lastTs && raw.ts && !raw.cont && (raw.ts < lastTs || (raw.ts === lastTs && raw.text === lastText))) return;
+    if (lastTs && raw.ts && !raw.part?.index && (raw.ts < lastTs || (raw.ts === lastTs && raw.text === lastText))) return;
     if (raw.ts) { lastTs = raw.ts; lastText = raw.text; }
     sink.push(buf.push(raw));
   };

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '../../shared/contract/domain';
+import { safeLogText } from '../../shared/text/safe-text';
 
 export type RawLine = Omit<LogLine, 'seq'>;
 
@@ -8,13 +9,8 @@ export const MAX_PIECE = 16 * 1024;
 
 // RFC 3339 timestamp that docker puts before each line when asked for timestamps (sticky: matched in place).
 const TS_RE = /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /y;
-// C0 controls other than TAB and ESC (ESC starts ANSI colour codes, which the view renders), plus DEL.
-const CONTROL_RE = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/g;
-const HAS_CONTROL = /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/;
-
-export function sanitize(text: string): string {
-  return HAS_CONTROL.test(text) ? text.replace(CONTROL_RE, '\uFFFD') : text;
-}
+/** Kept as the name the assembler uses; the rule lives in shared/text/safe-text.ts for the CLI and page too. */
+export const sanitize = safeLogText;
 
 /**
  * Turns a byte stream into lines: keeps multi-byte characters split across chunks whole, replaces
@@ -29,6 +25,7 @@ export class LineAssembler {
   /** True once the current line's timestamp has been taken off (or there is none to take). */
   private lineStarted = false;
   private continuing = false;
+  private pieceIndex = 0;
 
   constructor(
     private readonly stream: LogLine['stream'],
@@ -79,9 +76,9 @@ export class LineAssembler {
   private piece(text: string, more: boolean): void {
     const line: RawLine = { stream: this.stream, text: sanitize(text) };
     if (this.pendingTs) line.ts = this.pendingTs;
-    if (this.continuing) line.cont = true;
+    if (more || this.continuing) line.part = { index: this.pieceIndex++, more };
     this.emit(line);
     this.continuing = more;
-    if (!more) this.pendingTs = undefined;
+    if (!more) { this.pendingTs = undefined; this.pieceIndex = 0; }
   }
 }

@@ -21,6 +21,14 @@ export const requests = {
     input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(200) }),
     output: z.object({ lines: z.array(LogLine) }),
   },
+  /**
+   * Lines of a resource's kept log that match a text or `/regex/` (shared/text/filter.ts), newest last.
+   * Searches what the engine keeps for the resource's open follow; without one, reads the last `tail` lines.
+   */
+  'logs:search': {
+    input: z.object({ resource: ref, query: z.string().min(1).max(1000), limit: z.number().int().min(1).max(10_000).default(1000), tail: z.number().int().min(0).max(1_000_000).default(100_000) }),
+    output: z.object({ lines: z.array(LogLine), scanned: z.number(), more: z.boolean() }),
+  },
   /** What an action would do, against which endpoint, and how it will be checked. Changes nothing. */
   'action:preview': {
     input: actionRef,

@@ -95,12 +95,21 @@ export type PlaneEndpoint = z.infer<typeof PlaneEndpoint>;
 
 export const LogLine = z.object({
   seq: z.number(),
-  /** ISO timestamp from the engine, when it gave one. */
+  /** ISO timestamp from the source, when it gave one (nanoseconds kept as the source wrote them). */
   ts: z.string().optional(),
   stream: z.enum(['stdout', 'stderr', 'system']),
+  /**
+   * Safe to show anywhere: SGR colour sequences are the only escapes left; every other escape sequence
+   * and control character is made visible and inert (shared/text/safe-text.ts).
+   */
   text: z.string(),
-  /** Set on the continuation pieces of a line longer than the piece size. */
-  cont: z.boolean().optional(),
+  /**
+   * A piece of a line too long for one row: `index` counts from 0, `more` is true on every piece but
+   * the last. The pieces of one line follow each other by `seq` and share its `ts`.
+   */
+  part: z.object({ index: z.number().int().min(0), more: z.boolean() }).optional(),
+  /** The line was cut at the engine's limit: this many characters of it were not kept. */
+  truncated: z.number().int().positive().optional(),
 });
 export type LogLine = z.infer<typeof LogLine>;
 

@@ -60,8 +60,7 @@ describe('log demultiplexing', () => {
     expect(pieces.length).toBe(128);
     expect(pieces.every((p) => p.text.length <= 16 * 1024)).toBe(true);
     expect(pieces.map((p) => p.text).join('')).toBe(big);
-    expect(pieces[0].cont).toBeUndefined();
-    expect(pieces.slice(1).every((p) => p.cont)).toBe(true);
+    expect(pieces.map((p) => p.part)).toEqual(pieces.map((_, i) => ({ index: i, more: i < 127 })));
     expect(lines[lines.length - 1]).toEqual({ stream: 'stdout', text: 'after', ts: '2026-11-23T10:00:01Z' });
   });
 
