@@ -103,8 +103,9 @@ export class Model {
     const old = this.endpointMap.get(ep.id);
     this.endpointMap.set(ep.id, ep);
     this.endpointsDirty = true;
-    // Reachability changes every resource's runtime (unknown while away); nothing else of an endpoint does.
-    if (!old || (old.state === 'connected') !== (ep.state === 'connected')) for (const rid of this.endpointResources.get(ep.id) ?? []) this.dirty.add(rid);
+    // The state changes every resource's runtime and first reason (unknown while away, and why); a new
+    // message or retry time of the same state changes none of them, so 50,000 rows are not re-sent for it.
+    if (!old || old.state !== ep.state) for (const rid of this.endpointResources.get(ep.id) ?? []) this.dirty.add(rid);
     this.request();
   }
 
@@ -208,7 +209,8 @@ export class Model {
     if (ep && ep.state !== 'connected') {
       // While the endpoint is away, keep the resource but do not let it look fine.
       if (runtime !== 'not_applicable') runtime = 'unknown';
-      reasons = [{ text: `${ep.name} unreachable: last known state shown`, severity: 'warning' }, ...reasons];
+      const why = ep.state === 'suspended' ? 'paused while the computer sleeps' : ep.state === 'connecting' ? 'connecting' : 'unreachable';
+      reasons = [{ text: `${ep.name} ${why}: last known state shown`, severity: 'warning' }, ...reasons];
     }
     if (u?.reason) reasons = [{ text: u.reason, severity: u.status === 'error' ? 'error' : 'info' }, ...reasons];
     const r: Resource = { ...base, runtime, reasons, update: u?.status ?? 'idle' };
