@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Client } from '../../shared/contract/client';
-import type { LogLine, PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
+import type { PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 import { isHealthy } from '../../shared/health/summary';
+import { logPrinter } from '../../shared/text/log-printer';
 import type { Engine } from '../engine/engine';
 
 // The engine, the web host and their packages (dockerode, ws, zod) are imported only by the commands
@@ -37,9 +38,16 @@ const COMMANDS: Record<string, Command> = {
     run: status,
   },
   logs: {
-    synopsis: 'logs <resource> [--follow] [--tail N]',
+    synopsis: 'logs <resource> [-f] [-t] [--tail N]',
     summary: "print a resource's log (resource: id, group/name or name)",
-    options: ['-f, --follow   keep printing new lines until interrupted', '--tail N       lines from the end to start with (default 200; 50 with --follow)'],
+    options: [
+      '-f, --follow       keep printing new lines until interrupted',
+      '--tail N           lines from the end to start with (default 200; 50 with --follow)',
+      '-t, --timestamps   start each line with the time the source gave it',
+      '--no-color         no colour (also NO_COLOR=1, and whenever the output is not a terminal)',
+      '--color            colour even into a pipe, e.g. for less -R',
+      'Escape sequences other than colour, and control characters, are shown as text (␛[2J, ␇), never run.',
+    ],
     run: logs,
   },
 };
@@ -57,8 +65,17 @@ function commandHelp(name: string): string {
 // (dist/cli/cli.mjs, chunks beside it: scripts/build.mjs), so one relative path serves both.
 export const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
 
-export interface Io { out(s: string): void; err(s: string): void }
-const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  /** Which of the two is a terminal (decides colour); absent: neither. */
+  tty?: { out: boolean; err: boolean };
+}
+const stdio: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  get tty() { return { out: process.stdout.isTTY === true, err: process.stderr.isTTY === true }; },
+};
 
 class UsageError extends Error {}
 
@@ -219,27 +236,51 @@ function printTable(rs: Resource[], endpoints: PlaneEndpoint[], io: Io): void {
 }
 
 async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { follow: { type: 'boolean', short: 'f', default: false }, tail: { type: 'string' } }, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      follow: { type: 'boolean', short: 'f', default: false },
+      tail: { type: 'string' },
+      timestamps: { type: 'boolean', short: 't', default: false },
+      color: { type: 'boolean' },
+    },
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError('logs needs exactly one resource');
   const tail = intArg(values.tail, 'tail', 0) ?? (values.follow ? 50 : 200);
-  const print = (l: LogLine) => {
-    const text = l.stream === 'system' ? `[pilothouse] ${l.text}` : l.text;
-    (l.stream === 'stderr' ? io.err : io.out)(`${l.ts ? l.ts + ' ' : ''}${text}${l.part?.more ? '' : '\n'}`);
-  };
+  const printer = logPrinter(
+    { write: (s) => io.out(s), color: wantsColor(values.color, env, io.tty?.out) },
+    { write: (s) => io.err(s), color: wantsColor(values.color, env, io.tty?.err) },
+    { timestamps: values.timestamps },
+  );
   return withClient(env, io, async (client) => {
     if (!values.follow) {
       const { lines } = await client.request('logs:tail', { resource: positionals[0], tail });
-      lines.forEach(print);
+      lines.forEach(printer.print);
+      printer.end();
       return 0;
     }
     return new Promise<number>((resolve) => {
       const sub = client.subscribe('logs:follow', { resource: positionals[0], tail }, {
-        onBatch: (ls) => ls.forEach(print),
-        onEnd: (e) => { if (e) io.err(`pilothouse: ${e.message}\n`); resolve(e ? 1 : 0); },
+        onBatch: (ls) => ls.forEach(printer.print),
+        onEnd: (e) => { printer.end(); if (e) io.err(`pilothouse: ${e.message}\n`); resolve(e ? 1 : 0); },
       });
-      const stop = () => { sub.close(); resolve(0); };
+      const stop = () => { sub.close(); printer.end(); resolve(0); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
   });
+}
+
+/**
+ * Colour only where it is rendered: the flag decides if given (--color for `| less -R`), then NO_COLOR
+ * (no-color.org: set and not empty), then whether that stream is a terminal. Decided per stream, so
+ * `logs x > file` keeps the file plain while stderr lines still show colour on the screen.
+ */
+export function wantsColor(flag: boolean | undefined, env: NodeJS.ProcessEnv, tty: boolean | undefined): boolean {
+  if (flag !== undefined) return flag;
+  if (env.NO_COLOR) return false;
+  return tty === true;
 }
