@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
+import type { LogLine, PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 
 // main() runs against a fake engine module: these tests are about the CLI's arguments, output and exit
@@ -13,6 +13,8 @@ const fake = vi.hoisted(() => ({
   scopes: [] as ViewScope[],
   created: 0,
   stopped: 0,
+  /** What `logs:tail` answers for `web`; undefined: the two plain lines. */
+  lines: undefined as LogLine[] | undefined,
 }));
 
 vi.mock('../../core/engine/engine', () => {
@@ -34,7 +36,7 @@ vi.mock('../../core/engine/engine', () => {
           },
           'logs:tail': async ({ resource }: { resource: string }) => {
             if (resource !== 'web') throw new PilothouseError('not-found', `no resource named '${resource}'`);
-            return { lines: [{ seq: 1, stream: 'stdout', text: 'hello' }, { seq: 2, stream: 'stderr', text: 'oops' }] };
+            return { lines: fake.lines ?? [{ seq: 1, stream: 'stdout', text: 'hello' }, { seq: 2, stream: 'stderr', text: 'oops' }] };
           },
         },
         streams: { 'stack:watch': () => () => {}, 'logs:follow': () => () => {} },
@@ -48,9 +50,15 @@ const { main, RENDERER_DIR, USAGE } = await import('../../core/host/cli');
 const pkg = (await import('../../package.json', { with: { type: 'json' } })).default;
 
 async function run(...argv: string[]) {
+  return runWith({}, ...argv);
+}
+
+/** main() with a say on whether stdout/stderr are terminals and on the environment. */
+async function runWith(o: { tty?: boolean; env?: Record<string, string> }, ...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } }, { HOME: '/nonexistent' });
+  const tty = o.tty === undefined ? undefined : { out: o.tty, err: o.tty };
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; }, tty }, { HOME: '/nonexistent', ...o.env });
   return { code, out, err };
 }
 
@@ -63,7 +71,7 @@ const resource = (ep: string, group: string, name: string, over: Partial<Resourc
 });
 
 beforeEach(() => {
-  fake.resources = []; fake.endpoints = []; fake.startError = undefined; fake.scopes = []; fake.created = 0; fake.stopped = 0;
+  fake.resources = []; fake.endpoints = []; fake.startError = undefined; fake.scopes = []; fake.created = 0; fake.stopped = 0; fake.lines = undefined;
 });
 
 describe('CLI arguments', () => {
@@ -216,6 +224,56 @@ describe('pilothouse logs', () => {
   });
   it('an unknown resource: the engine\'s message, exit 2', async () => {
     expect(await run('logs', 'nope')).toEqual({ code: 2, out: '', err: "pilothouse: no resource named 'nope'\n" });
+  });
+
+  const E = '\x1b';
+  const hostile = (): LogLine[] => [
+    { seq: 1, stream: 'stdout', ts: '2026-11-24T06:00:00.1Z', text: `${E}[32mgreen${E}[0m ${E}[2J${E}[10;10H${E}]0;title\x07 \u009b2J` },
+    { seq: 2, stream: 'stderr', ts: '2026-11-24T06:00:00.2Z', text: `${E}[1;31mERROR${E}[0m` },
+    { seq: 3, stream: 'stdout', ts: '2026-11-24T06:00:00.3Z', text: 'MARKER' },
+  ];
+
+  it('not a terminal: no escape sequence at all, the others shown as text; no timestamps unless asked', async () => {
+    fake.lines = hostile();
+    const r = await runWith({ tty: false }, 'logs', 'web');
+    expect(r).toEqual({ code: 0, out: 'green ␛[2J␛[10;10H␛]0;title␇ ⟨9B⟩2J\nMARKER\n', err: 'ERROR\n' });
+    expect((await run('logs', 'web')).out).not.toContain(E);
+  });
+
+  it('a terminal: SGR passes (reset at the end of a coloured line), nothing else does', async () => {
+    fake.lines = hostile();
+    const r = await runWith({ tty: true }, 'logs', 'web');
+    expect(r.out).toBe(`${E}[32mgreen${E}[0m ␛[2J␛[10;10H␛]0;title␇ ⟨9B⟩2J${E}[0m\nMARKER\n`);
+    expect(r.err).toBe(`${E}[1;31mERROR${E}[0m${E}[0m\n`);
+  });
+
+  it('--no-color and NO_COLOR turn colour off on a terminal; --color turns it on into a pipe and beats NO_COLOR', async () => {
+    fake.lines = hostile();
+    expect((await runWith({ tty: true }, 'logs', 'web', '--no-color')).out).not.toContain(E);
+    expect((await runWith({ tty: true, env: { NO_COLOR: '1' } }, 'logs', 'web')).out).not.toContain(E);
+    // NO_COLOR set but empty means nothing (no-color.org).
+    expect((await runWith({ tty: true, env: { NO_COLOR: '' } }, 'logs', 'web')).out).toContain(`${E}[32m`);
+    expect((await runWith({ tty: false }, 'logs', 'web', '--color')).out).toContain(`${E}[32m`);
+    expect((await runWith({ tty: false, env: { NO_COLOR: '1' } }, 'logs', 'web', '--color')).out).toContain(`${E}[32m`);
+  });
+
+  it('--timestamps / -t: the source\'s time before each line', async () => {
+    fake.lines = hostile();
+    for (const flag of ['--timestamps', '-t']) {
+      const r = await run('logs', 'web', flag);
+      expect(r.out.split('\n')[1]).toBe('2026-11-24T06:00:00.3Z MARKER');
+      expect(r.err).toBe('2026-11-24T06:00:00.2Z ERROR\n');
+    }
+  });
+
+  it('a long line\'s pieces on one output line with one timestamp; the next line is not glued on; truncation marked', async () => {
+    fake.lines = [
+      { seq: 1, stream: 'stdout', ts: 'T1', text: 'aaa', part: { index: 0, more: true } },
+      { seq: 2, stream: 'stdout', ts: 'T1', text: 'bbb', part: { index: 1, more: false }, truncated: 42 },
+      { seq: 3, stream: 'stdout', ts: 'T2', text: 'MARKER' },
+      { seq: 4, stream: 'stdout', ts: 'T3', text: 'last, cut off', part: { index: 0, more: true } },
+    ];
+    expect((await run('logs', 'web', '-t')).out).toBe('T1 aaabbb [… 42 characters cut]\nT2 MARKER\nT3 last, cut off\n');
   });
 });
 
