@@ -1,23 +1,26 @@
-import Anser from 'anser';
-import { memo } from 'react';
+import { memo, type CSSProperties } from 'react';
+import { parseSgr, type Style } from '../logs/sgr';
 
-/** Renders ANSI colour codes as styled spans; other escape sequences are dropped, never shown raw. */
+function cssOf(s: Style): CSSProperties {
+  const c: CSSProperties = {};
+  if (s.color) c.color = s.color;
+  if (s.background) c.backgroundColor = s.background;
+  if (s.bold) c.fontWeight = 'bold';
+  if (s.italic) c.fontStyle = 'italic';
+  if (s.underline || s.strike) c.textDecoration = [s.underline && 'underline', s.strike && 'line-through'].filter(Boolean).join(' ');
+  if (s.dim) c.opacity = 0.75;
+  return c;
+}
+
+/** A log line's text: SGR colours styled (logs/sgr.ts), every other escape and control shown, never obeyed. */
 export const Ansi = memo(function Ansi({ text }: { text: string }) {
-  if (!text.includes('\x1b')) return <>{text}</>;
-  const parts = Anser.ansiToJson(text, { use_classes: false, remove_empty: true });
+  const parts = parseSgr(text);
+  if (parts.length === 1 && !parts[0].style && !parts[0].control) return <>{text}</>;
   return (
     <>
-      {parts.map((p, i) => {
-        const style: React.CSSProperties = {};
-        if (p.fg) style.color = `rgb(${p.fg})`;
-        if (p.bg) style.backgroundColor = `rgb(${p.bg})`;
-        const deco = p.decorations ?? [];
-        if (deco.includes('bold')) style.fontWeight = 'bold';
-        if (deco.includes('italic')) style.fontStyle = 'italic';
-        if (deco.includes('underline')) style.textDecoration = 'underline';
-        if (deco.includes('dim')) style.opacity = 0.7;
-        return <span key={i} style={style}>{p.content}</span>;
-      })}
+      {parts.map((p, i) => (p.style || p.control
+        ? <span key={i} className={p.control ? 'ctl' : undefined} style={p.style ? cssOf(p.style) : undefined}>{p.text}</span>
+        : <span key={i}>{p.text}</span>))}
     </>
   );
 });

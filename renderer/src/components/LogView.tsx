@@ -1,114 +1,272 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { forwardRef, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
-import { appendLines, emptyLog, lineLevel, makeFilter, type LogState } from '../logModel';
+import { emptyModel, ingest, refilter, type LogModel } from '../logModel';
+import { downloadName, rowsToText } from '../logs/export';
+import { continues, keptRows, rowAt, type Row } from '../logs/kept';
+import { nextError } from '../logs/navigate';
+import { clickRow, isSelected, selectedBounds, selectedRows, type Selection } from '../logs/selection';
+import type { Severity } from '../logs/severity';
+import { viewAbs, viewCount, viewIndexFrom } from '../logs/view';
 import { Ansi } from './Ansi';
 
 const ROW = 18;
 
 export interface LogViewHandle { focusFilter(): void }
 
+/** What is under the top of the viewport while paused: the view puts it back there after every batch. */
+interface Anchor { abs: number; delta: number }
+
+function pieceLabel(part: NonNullable<Row['line']['part']>): string {
+  return `piece ${part.index + 1} of a long line${part.more ? '' : ', its last'}`;
+}
+
 /**
  * A followed log: virtualized (a handful of DOM rows whatever the length), follows the end until the
- * operator scrolls up, and holds still when old lines are dropped at the top.
+ * operator scrolls up, and holds still when old lines are dropped at the top. Filtering extends an index
+ * batch by batch (logs/view.ts); the whole log is filtered again only when the query changes.
  */
 export const LogView = forwardRef<LogViewHandle, { client: Client; resource: string }>(function LogView({ client, resource }, ref) {
-  const [log, setLog] = useState<LogState>(emptyLog);
-  const [query, setQuery] = useState('');
+  const [model, setModel] = useState<LogModel>(() => emptyModel());
+  const modelRef = useRef(model);
   const [follow, setFollow] = useState(true);
   const [showTs, setShowTs] = useState(false);
+  const [wrap, setWrap] = useState(false);
+  const [selection, setSelection] = useState<Selection | undefined>();
+  const [note, setNote] = useState('');
   const [ended, setEnded] = useState<string | undefined>();
   const scroller = useRef<HTMLDivElement>(null);
   const filterInput = useRef<HTMLInputElement>(null);
-  const shift = useRef(0);
+  const anchor = useRef<Anchor | undefined>(undefined);
   const followRef = useRef(follow);
   followRef.current = follow;
-  const filter = useMemo(() => makeFilter(query), [query]);
-  const filterRef = useRef(filter);
-  filterRef.current = filter;
   const seenAtPause = useRef(0);
+
+  const update = (m: LogModel) => { modelRef.current = m; setModel(m); };
 
   useImperativeHandle(ref, () => ({ focusFilter: () => filterInput.current?.focus() }));
 
   useEffect(() => {
-    setLog(emptyLog);
+    const m = modelRef.current;
+    update(emptyModel(m.query, m.severity));
     setEnded(undefined);
     setFollow(true);
+    setSelection(undefined);
     const sub = client.subscribe('logs:follow', { resource, tail: 1000 }, {
-      onBatch: (batch) => setLog((s) => {
-        const { state, dropped } = appendLines(s, batch);
-        // Rows that leave the top while the operator reads further down move the content up; scroll up
-        // by as many rows so what is under their eyes stays put.
-        if (!followRef.current && dropped.length) shift.current += dropped.filter((l) => filterRef.current.test(l.text)).length;
-        return state;
-      }),
+      // The model lives in a ref so that a batch is applied exactly once, outside any state updater.
+      onBatch: (batch) => update(ingest(modelRef.current, batch).model),
       onEnd: (e) => setEnded(e ? e.message : 'log stream closed'),
     });
     return () => sub.close();
   }, [client, resource]);
 
-  const visible = useMemo(() => (query.trim() ? log.lines.filter((l) => filter.test(l.text)) : log.lines), [log, filter, query]);
+  const { kept, view } = model;
+  const count = viewCount(view, kept);
+  const filterError = view.query.text.error;
 
-  const v = useVirtualizer({ count: visible.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 30 });
+  const getItemKey = useCallback((i: number) => viewAbs(view, kept, i), [view, kept]);
+  const v = useVirtualizer({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    getItemKey,
+    overscan: wrap ? 6 : 30,
+  });
 
+  // Sizes measured while wrapping mean nothing once lines are one row each again, and the other way round.
+  useEffect(() => { v.measure(); }, [wrap, v]);
+
+  /** The index of the shown row at a pixel offset, by binary search over the virtualizer's row positions. */
+  const indexAt = (offset: number): number => {
+    const ms = v.measurementsCache;
+    let lo = 0;
+    let hi = Math.min(count, ms.length) - 1;
+    if (hi < 0) return -1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ms[mid].start <= offset) lo = mid; else hi = mid - 1; }
+    return lo;
+  };
+
+  const captureAnchor = () => {
+    const el = scroller.current;
+    const i = el ? indexAt(el.scrollTop) : -1;
+    anchor.current = i < 0 ? undefined : { abs: viewAbs(view, kept, i), delta: el!.scrollTop - v.measurementsCache[i].start };
+  };
+
+  const totalSize = v.getTotalSize();
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (follow) el.scrollTop = el.scrollHeight;
-    else if (shift.current) { el.scrollTop = Math.max(0, el.scrollTop - shift.current * ROW); }
-    shift.current = 0;
-  }, [visible, follow]);
+    if (follow) { el.scrollTop = el.scrollHeight; anchor.current = undefined; return; }
+    if (!anchor.current) { captureAnchor(); return; }
+    // Rows that left the top, or a new filter, move the content; put the row that was under the operator's
+    // eyes back where it was.
+    const i = viewIndexFrom(view, kept, anchor.current.abs);
+    const m = i < count ? v.measurementsCache[i] : undefined;
+    if (!m) return;
+    const top = Math.max(0, m.start + (viewAbs(view, kept, i) === anchor.current.abs ? anchor.current.delta : 0));
+    if (Math.abs(el.scrollTop - top) >= 1) el.scrollTop = top;
+  }, [model, follow, wrap, totalSize]);
 
   const onScroll = () => {
     const el = scroller.current!;
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < ROW * 2;
     if (atBottom !== followRef.current) {
-      if (!atBottom) seenAtPause.current = log.lines.length ? log.lines[log.lines.length - 1].seq : 0;
+      if (!atBottom) seenAtPause.current = kept.end;
       setFollow(atBottom);
     }
+    if (!atBottom) captureAnchor();
   };
-  const lastSeq = log.lines.length ? log.lines[log.lines.length - 1].seq : 0;
-  const newWhilePaused = follow ? 0 : Math.max(0, lastSeq - seenAtPause.current);
+  const newWhilePaused = follow ? 0 : Math.max(0, kept.end - seenAtPause.current);
+
+  const setFilter = (query: string, severity: Severity) => update(refilter(modelRef.current, query, severity));
+
+  const selectionText = () => (selection ? rowsToText(selectedRows(selection, view, kept, count), { timestamps: showTs }) : '');
+
+  const copySelection = async () => {
+    const text = selectionText();
+    if (!text) return;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Without clipboard permission the copy event still works: onCopy fills it from the selection.
+      document.execCommand('copy');
+    }
+    setNote(`copied ${text.split('\n').length - 1} line(s)`);
+  };
+
+  // Ctrl+C copies the selected rows, unless the operator selected some text with the mouse: theirs wins.
+  const copyRef = useRef<(e: ClipboardEvent) => void>(() => undefined);
+  copyRef.current = (e) => {
+    const own = window.getSelection();
+    if (!selection || (own && !own.isCollapsed && own.toString())) return;
+    const t = e.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
+    const text = selectionText();
+    e.clipboardData?.setData('text/plain', text);
+    e.preventDefault();
+    setNote(`copied ${text.split('\n').length - 1} line(s)`);
+  };
+
+  const download = () => {
+    const text = rowsToText(keptRows(modelRef.current.kept), { timestamps: showTs });
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = downloadName(resource, new Date());
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  };
+
+  const jump = (dir: 1 | -1) => {
+    const el = scroller.current;
+    let from: number;
+    if (selection) from = viewIndexFrom(view, kept, selection.head);
+    else if (!el) from = dir === 1 ? -1 : count;
+    // Nothing picked: search from what is on screen, so an error in sight is the first one found.
+    else from = dir === 1 ? indexAt(el.scrollTop) - 1 : indexAt(el.scrollTop + el.clientHeight) + 1;
+    const i = nextError(view, kept, count, from, dir);
+    if (i === undefined) { setNote(dir === 1 ? 'no error below' : 'no error above'); return; }
+    const abs = viewAbs(view, kept, i);
+    setNote('');
+    setSelection({ anchor: abs, head: abs });
+    if (followRef.current) { seenAtPause.current = kept.end; setFollow(false); }
+    v.scrollToIndex(i, { align: 'center' });
+    requestAnimationFrame(captureAnchorLater);
+  };
+  const captureAnchorLater = () => captureAnchor();
+  const jumpRef = useRef(jump);
+  jumpRef.current = jump;
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (document.querySelector('.modal-backdrop')) return;
+      const t = e.target;
+      if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'n' || e.key === ']') { e.preventDefault(); jumpRef.current(1); }
+      else if (e.key === 'N' || e.key === '[') { e.preventDefault(); jumpRef.current(-1); }
+    };
+    const onCopy = (e: ClipboardEvent) => copyRef.current(e);
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('copy', onCopy);
+    return () => { window.removeEventListener('keydown', onKey); document.removeEventListener('copy', onCopy); };
+  }, []);
+
+  const selectedCount = selection ? (() => { const [lo, hi] = selectedBounds(selection); return hi - lo + 1; })() : 0;
 
   return (
-    <div className="logview">
+    <div className={wrap ? 'logview wrap' : 'logview'}>
       <div className="log-toolbar">
         <input
           ref={filterInput}
-          className={filter.error ? 'filter invalid' : 'filter'}
+          className={filterError ? 'filter invalid' : 'filter'}
           placeholder="Filter (text or /regex/)   press / to focus"
           aria-label="Filter log"
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
-          onKeyDown={(e) => { if (e.key === 'Escape') { setQuery(''); (e.target as HTMLInputElement).blur(); } }}
+          value={model.query}
+          onChange={(e) => setFilter(e.target.value, model.severity)}
+          onKeyDown={(e) => { if (e.key === 'Escape') { setFilter('', model.severity); (e.target as HTMLInputElement).blur(); } }}
         />
-        {filter.error && <span className="filter-error">{filter.error}</span>}
+        {filterError && <span className="filter-error">{filterError}</span>}
+        <select aria-label="Severity" className="severity" value={model.severity} onChange={(e) => setFilter(model.query, e.target.value as Severity)}>
+          <option value="all">all levels</option>
+          <option value="warn">warn and error</option>
+          <option value="error">error only</option>
+        </select>
+        <button type="button" className="small jump-prev" title="Previous error (N or [)" onClick={() => jump(-1)}>↑ error</button>
+        <button type="button" className="small jump-next" title="Next error (n or ])" onClick={() => jump(1)}>↓ error</button>
+        <label className="toggle"><input type="checkbox" checked={wrap} onChange={(e) => setWrap(e.target.checked)} /> wrap</label>
         <label className="toggle"><input type="checkbox" checked={showTs} onChange={(e) => setShowTs(e.target.checked)} /> timestamps</label>
+        <button type="button" className="small copy" disabled={!selection} onClick={() => void copySelection()} title="Copy the selected lines (Ctrl+C)">
+          Copy{selectedCount > 1 ? ` ${selectedCount}` : ''}
+        </button>
+        <button type="button" className="small download" onClick={download} title="Download every line the page keeps as a .log file">Download</button>
         <button type="button" className={follow ? 'follow on' : 'follow'} onClick={() => setFollow(!follow)} aria-pressed={follow}>
           {follow ? 'Following' : newWhilePaused ? `Paused · ${newWhilePaused} new ↓` : 'Paused ↓'}
         </button>
-        <span className="log-count">{visible.length.toLocaleString()} lines{log.droppedTotal ? ` · ${log.droppedTotal.toLocaleString()} older dropped` : ''}</span>
+        <span className="log-count">{count.toLocaleString()} lines{kept.first ? ` · ${kept.first.toLocaleString()} older dropped` : ''}</span>
       </div>
       <div className="log-scroll" ref={scroller} onScroll={onScroll} role="log" aria-label={`Log of ${resource}`} tabIndex={0}>
-        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+        <div className="log-rows" style={{ height: totalSize }}>
           {v.getVirtualItems().map((item) => {
-            const l = visible[item.index];
-            const level = l.stream === 'system' ? 'system' : lineLevel(l.text);
+            const r = rowAt(kept, item.key as number);
+            const l = r.line;
+            const level = l.stream === 'system' ? 'system' : r.level;
+            const cont = continues(l);
+            const cls = ['line', level && `line-${level}`, l.stream === 'stderr' && 'line-stderr', l.part && 'line-part',
+              isSelected(selection, r.abs) && 'line-selected'].filter(Boolean).join(' ');
             return (
               <div
-                key={l.seq}
-                className={`line${level ? ` line-${level}` : ''}${l.stream === 'stderr' ? ' line-stderr' : ''}`}
+                key={r.abs}
+                ref={wrap ? v.measureElement : undefined}
+                data-index={item.index}
+                className={cls}
                 style={{ transform: `translateY(${item.start}px)` }}
                 data-seq={l.seq}
+                title={l.part ? pieceLabel(l.part) : undefined}
               >
-                {showTs && l.ts && <span className="ts">{l.ts.replace('T', ' ').slice(0, 23)}</span>}
-                <Ansi text={l.text} />
+                <span
+                  className="gutter"
+                  role="button"
+                  aria-label={cont ? `select ${pieceLabel(l.part!)} (line ${r.no})` : `select line ${r.no}`}
+                  onMouseDown={(e) => { if (e.shiftKey) e.preventDefault(); }}
+                  onClick={(e) => setSelection((s) => clickRow(s, r.abs, e.shiftKey))}
+                >{cont ? '↪' : r.no}</span>
+                <span className="text">
+                  {showTs && l.ts && !cont && <span className="ts">{l.ts.replace('T', ' ').slice(0, 23)}</span>}
+                  {l.part && <span className="piece-tag">{pieceLabel(l.part)}</span>}
+                  <Ansi text={l.text} />
+                  {l.truncated && <span className="trunc-tag">✂ {l.truncated.toLocaleString()} more characters cut by the engine</span>}
+                </span>
               </div>
             );
           })}
         </div>
       </div>
       {ended && <div className="log-ended">{ended}</div>}
+      <div className="log-keys dim">
+        <kbd>n</kbd>/<kbd>]</kbd> next error · <kbd>N</kbd>/<kbd>[</kbd> previous error · click a line number to select, <kbd>Shift</kbd>-click to extend · <kbd>Ctrl C</kbd> copy
+        {note && <span className="log-note" role="status"> · {note}</span>}
+      </div>
     </div>
   );
 });
