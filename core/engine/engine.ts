@@ -5,8 +5,12 @@ import { PilothouseError } from '../../shared/contract/envelope';
 import { parseFilter } from '../../shared/text/filter';
 import { ActionRunner } from '../actions/runner';
 import { AuditLog } from '../audit/audit-log';
-import { followLog, tailLog } from '../logs/follow';
+import { LogBuffer } from '../logs/buffer';
+import { followLog } from '../logs/follow';
+import { LogHub } from '../logs/hub';
+import { fastMatcher, searchKept, searchLines } from '../logs/search';
 import type { LogSource } from '../logs/source';
+import { readTail } from '../logs/tail';
 import type { ModelObject } from '../model/object';
 import { Model } from '../model/store';
 import { inScope, View } from '../model/view';
@@ -43,6 +47,8 @@ export class Engine {
   readonly model: Model;
   readonly actions: ActionRunner;
   readonly planes: Plane[];
+  /** One follow per followed resource, shared by its subscribers; released when the last one leaves. */
+  readonly logs = new LogHub();
   private readonly now: () => number;
 
   constructor(readonly opts: EngineOptions) {
@@ -87,7 +93,7 @@ export class Engine {
     this.model.flush();
   }
 
-  stop(): void { this.planes.forEach((p) => p.stop()); this.model.dispose(); }
+  stop(): void { this.logs.closeAll(); this.planes.forEach((p) => p.stop()); this.model.dispose(); }
   suspend(): void { this.planes.forEach((p) => p.suspend()); }
   resume(): void { this.planes.forEach((p) => p.resume()); }
 
@@ -127,31 +133,36 @@ export class Engine {
     return this.planeFor(rid)?.logSource?.(r, this.model.objectsOf(rid));
   }
 
+  /** Follows a resource's log; everyone following the same resource shares one stream (core/logs/hub.ts). */
   followLogs(ref: string, tail: number, sink: StreamSink<LogLine>): () => void {
     const r = this.find(ref);
     if (!this.logSource(r.id)) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
-    return followLog({
+    return this.logs.subscribe(r.id, tail, sink, (lines) => followLog({
       resolve: () => this.logSource(r.id),
       watch: (fn) => this.model.subscribe((c) => { if (c.upsert.some((u) => u.id === r.id) || c.endpoints) fn(); }),
       now: this.now,
-    }, tail, sink);
+    }, tail, lines));
   }
 
   async tailLogs(ref: string, tail: number): Promise<LogLine[]> {
     const r = this.find(ref);
     const src = this.logSource(r.id);
     if (!src) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
-    return tailLog(src, tail);
+    const buf = new LogBuffer(Infinity);
+    return (await readTail(src, tail)).lines.map((l) => buf.push(l));
   }
 
-  /** Lines of a resource's log that match; a bad regex is the caller's error, named. */
+  /**
+   * Lines of a resource's log that match; a bad regex is the caller's error, named. Searches the lines
+   * kept for the resource's open follow when there is one (no call to the plane), else reads the tail.
+   */
   async searchLogs(ref: string, query: string, limit: number, tail: number): Promise<{ lines: LogLine[]; scanned: number; more: boolean }> {
     const f = parseFilter(query);
     if (f.error) throw new PilothouseError('invalid-input', `logs:search: query: ${f.error}`);
-    const all = await this.tailLogs(ref, tail);
-    const hits: LogLine[] = [];
-    for (const l of all) if (f.test(l.text)) hits.push(l);
-    return { lines: hits.slice(-limit), scanned: all.length, more: hits.length > limit };
+    const match = fastMatcher(query);
+    const kept = this.logs.kept(this.find(ref).id);
+    if (kept) return searchKept(kept, match, limit);
+    return searchLines(await this.tailLogs(ref, tail), match, limit);
   }
 
   /** Objects behind a resource, for tests and the detail pane's raw view. */

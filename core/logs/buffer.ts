@@ -22,6 +22,7 @@ export class LogBuffer {
     this.size += cost(line);
     while (this.size > this.maxBytes && this.head < this.items.length - 1) {
       this.size -= cost(this.items[this.head]);
+      this.items[this.head] = undefined as never;   // let the line go now, not at the next compaction
       this.head++;
       this.dropped++;
     }
@@ -33,12 +34,26 @@ export class LogBuffer {
   get length(): number { return this.items.length - this.head; }
   get bytes(): number { return this.size; }
 
+  /** The last `n` lines, widened back to the first kept piece of a line cut by the count. */
   tail(n: number): LogLine[] {
-    return this.items.slice(Math.max(this.head, this.items.length - n));
+    let from = Math.max(this.head, this.items.length - n);
+    while (from > this.head && this.items[from].part && this.items[from].part!.index > 0) from--;
+    return this.items.slice(from);
   }
+
+  /** Visits kept lines from the newest back; stops when `fn` returns false. */
+  newestFirst(fn: (l: LogLine) => boolean | void): void {
+    for (let i = this.items.length - 1; i >= this.head; i--) if (fn(this.items[i]) === false) return;
+  }
+
+  /** Lets every line go (the last subscriber left). */
+  clear(): void { this.items = []; this.head = 0; this.size = 0; }
 }
 
-function cost(l: LogLine): number {
-  // UTF-16 length is a cheap upper bound for the UTF-8 bytes of mostly-ASCII logs; 48 covers the object.
-  return l.text.length + 48;
+/**
+ * What a kept line costs, estimated without asking V8: its text and timestamp (one byte a character for
+ * mostly-ASCII logs, which V8 stores one-byte) and about 96 bytes for the object and its strings' headers.
+ */
+export function cost(l: LogLine): number {
+  return l.text.length + (l.ts ? l.ts.length : 0) + 96;
 }

@@ -1,12 +1,11 @@
-import type { LogLine } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 import { nextBackoff } from '../engine/backoff';
-import { LogBuffer } from './buffer';
 import type { RawLine } from './lines';
+import type { Entry } from './partials';
+import { Reassembler } from './reassemble';
+import { ResumePoint } from './resume';
 import type { LogSource } from './source';
-
-/** Per followed stream: enough for a long incident, bounded so a chatty container cannot eat the laptop. */
-export const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
+import { readTail } from './tail';
 
 export interface FollowDeps {
   /** The resource's log source now; asked again after every break (a service may come back as a new container). */
@@ -16,90 +15,157 @@ export interface FollowDeps {
   now(): number;
 }
 
-export interface LogSinkLike { push(l: LogLine): void; end(e?: PilothouseError): void }
+export interface FollowSink { line(l: RawLine): void; end(e?: PilothouseError): void }
+
+/** How long a source may take to say why its stream ended before the follow says it without knowing. */
+const EXPLAIN_MS = 3_000;
+/**
+ * A line's records are written in one burst (the driver cuts a buffer it already holds), so a record
+ * arriving after a break more than this long after its line's last piece starts a new line: the process
+ * that wrote the unfinished one is gone.
+ */
+const CONTINUES_WITHIN_MS = 1_000;
+
+type State = 'opening' | 'open' | 'ended' | 'waiting' | 'closed';
 
 /**
- * Follows a resource's log through stops and engine restarts, for every plane: when the stream ends it
- * says why in the log itself, waits until its source is ready again, and resumes from the last timestamp
- * without repeating lines. Exactly one stream is open at a time.
+ * Follows a resource's log through stops and engine restarts, for every plane: long lines joined from the
+ * source's records, a break said in the log itself with its cause, a resume from the last record without
+ * repeating one. One state decides who may open a stream, so the model's "it is back" and the retry timer
+ * cannot both open one: at most one stream is open, and none once closed.
  */
-export function followLog(deps: FollowDeps, tail: number, sink: LogSinkLike): () => void {
-  const buf = new LogBuffer(LOG_BUFFER_BYTES);
-  let lastTs: string | undefined;
-  let lastText: string | undefined;
-  let dispose: (() => void) | undefined;
-  let closed = false;
-  let opening = false;
-  let attempt = 0;
-  let retry: ReturnType<typeof setTimeout> | undefined;
+export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () => void {
+  const point = new ResumePoint();
+  const asm = new Reassembler((l) => sink.line(l));
+  let state: State = 'opening';
   let generation = 0;
+  let stream: (() => void) | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let attempt = 0;
+  // Asked when nothing was delivered yet and the caller wanted no history: resume from when the follow began.
+  const startedAt = new Date(deps.now()).toISOString();
 
-  const emit = (raw: RawLine) => {
-    // After a resume, `since` repeats the boundary second; drop what was already delivered.
-    if (lastTs && raw.ts && !raw.part?.index && (raw.ts < lastTs || (raw.ts === lastTs && raw.text === lastText))) return;
-    if (raw.ts) { lastTs = raw.ts; lastText = raw.text; }
-    sink.push(buf.push(raw));
-  };
-  const system = (text: string) => sink.push(buf.push({ stream: 'system', text, ts: new Date(deps.now()).toISOString() }));
-
-  const open = async (first: boolean) => {
-    if (closed || opening || dispose) return;
-    const src = deps.resolve();
-    if (!src) {
-      if (first) sink.end(new PilothouseError('not-found', 'this resource has no log'));
-      else schedule();
-      return;
-    }
-    // After a break, wait until the source can be read (container running, endpoint back).
-    if (!first && !src.state().ready) { schedule(); return; }
-    if (retry) { clearTimeout(retry); retry = undefined; }
-    opening = true;
-    const my = ++generation;
-    try {
-      // The last timestamp as the source gave it (ISO, nanoseconds kept): the source converts it exactly.
-      const handle = await src.open({ follow: true, tail: first ? tail : undefined, since: lastTs }, emit, (err) => {
-        if (my !== generation || closed) return;
-        generation++;   // this stream is over; a late callback of it changes nothing
-        dispose = undefined;
-        const st = src.state();
-        const why = !st.ready && st.why ? st.why : err ? `log stream broke: ${err.message}` : 'log stream ended';
-        system(`— ${why}; waiting to resume —`);
-        schedule();
-      });
-      if (closed || my !== generation) { handle(); return; }
-      dispose = handle;
-      if (!first) system('— log stream resumed —');
-      attempt = 0;
-    } catch (e) {
-      if (first && !lastTs) { sink.end(e instanceof PilothouseError ? e : new PilothouseError('unavailable', (e as Error).message)); return; }
-      schedule();
-    } finally {
-      opening = false;
-    }
-  };
+  const system = (text: string) => sink.line({ stream: 'system', text, ts: new Date(deps.now()).toISOString() });
 
   const schedule = () => {
-    if (closed || retry) return;
-    retry = setTimeout(() => { retry = undefined; void open(false); }, nextBackoff(attempt++, { baseMs: 250, maxMs: 5_000 }));
+    if (state !== 'waiting' || retry) return;
+    retry = setTimeout(() => { retry = undefined; kick(); }, nextBackoff(attempt++, { baseMs: 250, maxMs: 5_000 }));
   };
 
-  const unwatch = deps.watch(() => { if (!dispose && !opening && !closed) void open(false); });
-  void open(true);
+  /** The only way to a new stream, from the retry timer and the model's changes alike. */
+  const kick = () => {
+    if (state !== 'waiting') return;
+    const src = deps.resolve();
+    if (!src || !src.state().ready) { schedule(); return; }
+    if (retry) { clearTimeout(retry); retry = undefined; }
+    void open(src, true);
+  };
+
+  const open = async (src: LogSource, resumed: boolean) => {
+    state = 'opening';
+    const my = ++generation;
+    const skip = point.skipper();
+    let fresh = resumed;
+    const onRecord = (e: Entry) => {
+      if (my !== generation) return;
+      if (skip(e.ts)) return;
+      if (fresh) {
+        fresh = false;
+        attempt = 0;
+        const o = asm.openLine(e.stream);
+        if (o && !continues(o.lastTs, e.ts)) asm.end(e.stream);
+      }
+      point.delivered(e.ts);
+      asm.push(e);
+    };
+    // From the last record delivered; else from the log's start (it was empty when the tail was read);
+    // else, for a follow that wanted no history, from now, or after a break from when the follow began.
+    const from = point.ts !== undefined ? { since: point.ts }
+      : tail > 0 ? {}
+      : resumed ? { since: startedAt } : { tail: 0 };
+    try {
+      const close = await src.open({ follow: true, ...from }, onRecord, (err) => { if (my === generation) void ended(src, err); });
+      if (my !== generation) { close(); return; }   // closed, or the stream already ended, meanwhile
+      stream = close;
+      state = 'open';
+      if (resumed) system('— log stream resumed —');
+    } catch (e) {
+      if (my !== generation) return;
+      generation++;
+      if (!resumed && point.ts === undefined) {
+        state = 'closed';
+        sink.end(e instanceof PilothouseError ? e : new PilothouseError('unavailable', (e as Error).message));
+        return;
+      }
+      if (!resumed) system(`— ${(e as Error).message}; waiting to resume —`);
+      state = 'waiting';
+      schedule();
+    }
+  };
+
+  const ended = async (src: LogSource, err?: Error) => {
+    generation++;
+    stream = undefined;
+    state = 'ended';
+    const why = await explain(src, err);
+    if (state !== 'ended') return;
+    system(`— ${why}; waiting to resume —`);
+    // Never at once: a stream that ends as soon as it opens would otherwise spin. The model's news kicks earlier.
+    state = 'waiting';
+    schedule();
+  };
+
+  const start = async () => {
+    const src = deps.resolve();
+    if (!src) { sink.end(new PilothouseError('not-found', 'this resource has no log')); state = 'closed'; return; }
+    if (tail > 0) {
+      try {
+        const t = await readTail(src, tail, { holdOpen: true });
+        if (state === 'closed') return;
+        for (const l of t.lines) sink.line(l);
+        point.ts = t.point.ts;
+        point.count = t.point.count;
+      } catch (e) {
+        if (state === 'closed') return;
+        state = 'closed';
+        sink.end(e instanceof PilothouseError ? e : new PilothouseError('unavailable', (e as Error).message));
+        return;
+      }
+    }
+    const st = src.state();
+    if (!st.ready) { system(`— ${st.why ?? 'log not readable now'}; waiting to resume —`); state = 'waiting'; schedule(); return; }
+    await open(src, false);
+  };
+
+  const unwatch = deps.watch(() => kick());
+  void start();
   return () => {
-    closed = true;
+    if (state === 'closed') return;
+    state = 'closed';
+    generation++;
     unwatch();
-    if (retry) clearTimeout(retry);
-    const d = dispose;
-    dispose = undefined;
-    d?.();
+    if (retry) { clearTimeout(retry); retry = undefined; }
+    const s = stream;
+    stream = undefined;
+    s?.();
   };
 }
 
-/** The last lines of a log, read once. */
-export async function tailLog(src: LogSource, tail: number): Promise<LogLine[]> {
-  const buf = new LogBuffer(LOG_BUFFER_BYTES);
-  await new Promise<void>((resolve, reject) => {
-    src.open({ follow: false, tail }, (l) => buf.push(l), (e) => (e ? reject(e) : resolve())).catch(reject);
-  });
-  return buf.tail(tail);
+async function explain(src: LogSource, err?: Error): Promise<string> {
+  const fallback = () => { const st = src.state(); return !st.ready && st.why ? st.why : err ? `log stream broke: ${err.message}` : 'log stream ended'; };
+  if (!src.explain) return fallback();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((r) => { timer = setTimeout(() => r(fallback()), EXPLAIN_MS); });
+  try {
+    return await Promise.race([src.explain(err).catch(fallback), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function continues(lastTs: string | undefined, ts: string | undefined): boolean {
+  if (lastTs === undefined || ts === undefined) return true;
+  const a = Date.parse(lastTs);
+  const b = Date.parse(ts);
+  return Number.isNaN(a) || Number.isNaN(b) || b - a <= CONTINUES_WITHIN_MS;
 }

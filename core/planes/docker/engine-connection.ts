@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import { nextBackoff } from '../../engine/backoff';
-import { LineAssembler, type RawLine } from '../../logs/lines';
+import { DockerTtyRecords, dockerEntry, type Entry } from '../../logs/partials';
 import { objectKey } from '../../model/object';
 import type { PlaneSink } from '../plane';
 import { DockerApiError, openApi, type DockerApi } from './api';
@@ -257,10 +257,12 @@ export class EngineConnection {
   }
 
   /**
-   * Streams a container's log as lines. Ends (calls onEnd) when the engine closes the stream: when the
-   * container stops, or the engine goes away. `since` is a unix time in seconds (fractions allowed).
+   * Streams a container's log as records (core/logs/partials.ts: one per multiplexed frame, or split out
+   * of a TTY stream), each with its own timestamp; the follow engine joins a long line's records. Ends
+   * (calls onEnd) when the engine closes the stream: the container stopped, or the engine went away.
+   * `since` is a unix time in seconds with nanoseconds (dockerSince), inclusive.
    */
-  async logs(id: string, opts: { follow: boolean; tail?: number; since?: string }, onLine: (l: RawLine) => void, onEnd: (err?: Error) => void): Promise<() => void> {
+  async logs(id: string, opts: { follow: boolean; tail?: number; since?: string }, onRecord: (e: Entry) => void, onEnd: (err?: Error) => void): Promise<() => void> {
     const view = this.containers.get(id) ?? (await this.inspect(id));
     if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found on ${this.id}`);
     let stream: NodeJS.ReadableStream & { destroy(): void };
@@ -273,17 +275,35 @@ export class EngineConnection {
     } catch (e) {
       throw new PilothouseError('unavailable', `cannot read logs of ${view.name} on ${this.id}: ${(e as Error).message}`);
     }
-    const out = new LineAssembler('stdout', onLine, { timestamps: true });
-    const err = new LineAssembler('stderr', onLine, { timestamps: true });
-    // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr.
-    if (view.tty) stream.on('data', (b: Buffer) => out.write(b));
-    else api.demux(stream as unknown as Readable, (b) => out.write(b), (b) => err.write(b));
     let ended = false;
-    const finish = (e?: Error) => { if (ended) return; ended = true; out.end(); err.end(); onEnd(e); };
+    // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr, and
+    // the modem's demultiplexer hands over one frame, that is one record, at a time.
+    const tty = view.tty ? new DockerTtyRecords((r) => { if (!ended) onRecord(dockerEntry(r, 'stdout')); }) : undefined;
+    if (tty) stream.on('data', (b: Buffer) => tty.write(b));
+    else api.demux(stream as unknown as Readable, (b) => { if (!ended) onRecord(dockerEntry(b, 'stdout')); }, (b) => { if (!ended) onRecord(dockerEntry(b, 'stderr')); });
+    const finish = (e?: Error) => { if (ended) return; tty?.end(); ended = true; onEnd(e); };
     stream.on('end', () => finish());
-    stream.on('close', () => finish());
+    // 'close' without 'end': the connection was cut (the engine went away, or a network error).
+    stream.on('close', () => finish(opts.follow && !(stream as unknown as Readable).readableEnded ? Object.assign(new Error('the connection to the engine closed'), { code: 'ECONNRESET' }) : undefined));
     stream.on('error', (e: Error) => finish(e));
-    return () => { ended = true; stream.destroy(); };
+    return () => { ended = true; stream.removeAllListeners('data'); stream.on('error', () => {}); stream.destroy(); };
+  }
+
+  /** Why a container's log stream ended, asked right after it did: the engine, the container, or the network. */
+  async whyLogEnded(id: string, err?: Error): Promise<string> {
+    let v: ContainerView | undefined;
+    try {
+      v = await this.inspect(id);
+    } catch (e) {
+      const code = (e as DockerApiError).code;
+      if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE') return `Docker engine ${this.id} went away`;
+      return `Docker engine ${this.id} did not answer: ${(e as Error).message}`;
+    }
+    if (!v) return 'container removed';
+    const s = v.state;
+    if (s.status === 'exited' || s.status === 'dead') return `container exited with code ${s.exitCode}`;
+    if (s.status !== 'running') return `container ${s.status}`;
+    return err ? `network error: ${err.message}` : 'log stream ended';
   }
 }
 

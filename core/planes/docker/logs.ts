@@ -1,4 +1,4 @@
-import type { RawLine } from '../../logs/lines';
+import type { Entry } from '../../logs/partials';
 import type { LogSource } from '../../logs/source';
 import type { ModelObject } from '../../model/object';
 import type { ContainerView } from './container';
@@ -9,7 +9,8 @@ export interface LogTarget {
   id: string;
   readonly connected: boolean;
   get(containerId: string): ContainerView | undefined;
-  logs(containerId: string, opts: { follow: boolean; tail?: number; since?: string }, onLine: (l: RawLine) => void, onEnd: (err?: Error) => void): Promise<() => void>;
+  logs(containerId: string, opts: { follow: boolean; tail?: number; since?: string }, onRecord: (e: Entry) => void, onEnd: (err?: Error) => void): Promise<() => void>;
+  whyLogEnded?(containerId: string, err?: Error): Promise<string>;
 }
 
 /**
@@ -51,8 +52,10 @@ export function containerLogSource(engine: LogTarget, objects: readonly ModelObj
       const why = notStreamable(engine.id, engine.connected, engine.get(id));
       return why ? { ready: false, why } : { ready: true };
     },
-    open(from, onLine, onEnd) {
-      return engine.logs(id, { follow: from.follow, tail: from.tail, since: from.since ? dockerSince(from.since) : undefined }, onLine, onEnd);
+    // Records as Docker stores them (partials.ts: dockerEntry); the follow engine joins long lines.
+    open(from, onRecord, onEnd) {
+      return engine.logs(id, { follow: from.follow, tail: from.tail, since: from.since ? dockerSince(from.since) : undefined }, onRecord, onEnd);
     },
+    explain: async (err) => engine.whyLogEnded?.(id, err) ?? notStreamable(engine.id, engine.connected, engine.get(id)) ?? (err ? `log stream broke: ${err.message}` : 'log stream ended'),
   };
 }
