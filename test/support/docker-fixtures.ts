@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, rmdirSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, copyFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,4 +195,22 @@ export function fakeDockerEngine(sock: string, containers: FakeContainer[]) {
       if (s) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); }
     },
   };
+}
+
+/** The rig dockerd's pid now (it changes when the daemon restarts), or undefined when it is not the rig's engine. */
+export function rigDockerdPid(): number | undefined {
+  const f = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.rig/docker/dockerd.pid');
+  try { return Number(readFileSync(f, 'utf8').trim()) || undefined; } catch { return undefined; }
+}
+
+/**
+ * How many times the daemon has a container's json log open: one for the logger writing it while the
+ * container runs, one per log stream being read. Counted from /proc/<dockerd>/fd (needs root, as the rig).
+ */
+export function openLogFiles(pid: number, logPath: string): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try { if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(logPath)) n++; } catch { /* closed meanwhile */ }
+  }
+  return n;
 }
