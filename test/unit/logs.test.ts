@@ -1,7 +1,6 @@
-import { PassThrough, Writable } from 'node:stream';
-import Modem from 'docker-modem';
 import { describe, expect, it } from 'vitest';
 import { LogBuffer } from '../../core/logs/buffer';
+import { FrameReader } from '../../core/logs/frames';
 import type { RawLine } from '../../core/logs/lines';
 import { DockerTtyRecords, dockerEntry } from '../../core/logs/partials';
 import { Reassembler } from '../../core/logs/reassemble';
@@ -25,14 +24,12 @@ function dockerLine(stream: 1 | 2, start: number, text: Buffer): Buffer[] {
   return out;
 }
 
-/** Feeds bytes through docker-modem's demultiplexer, Docker's record rule and the reassembler, as the Docker plane does. */
+/** Feeds bytes through the frame reader, Docker's record rule and the reassembler, as the Docker plane does. */
 async function demux(chunks: Buffer[], opts?: { maxLine?: number }): Promise<RawLine[]> {
   const out: RawLine[] = [];
   const asm = new Reassembler((l) => out.push(l), opts);
-  const src = new PassThrough();
-  const sink = (s: 'stdout' | 'stderr') => new Writable({ write(c, _e, cb) { asm.push(dockerEntry(c as Buffer, s)); cb(); } });
-  new Modem({ socketPath: '/nonexistent' }).demuxStream(src, sink('stdout'), sink('stderr'));
-  for (const c of chunks) { src.write(c); await new Promise((r) => setImmediate(r)); }
+  const frames = new FrameReader((s, payload) => asm.push(dockerEntry(payload, s)));
+  for (const c of chunks) frames.write(c);
   asm.end();
   return out;
 }
@@ -80,6 +77,10 @@ describe('Docker records to lines', () => {
     expect(pieces.map((p) => p.text).join('')).toBe('x'.repeat(40_000));
     expect(pieces.at(-1)).toMatchObject({ part: { more: false }, truncated: 60_000 });
     expect(lines.at(-1)).toEqual({ stream: 'stdout', text: 'next', ts: TS(50) });
+  });
+
+  it('the frame reader refuses a stream that is not multiplexed instead of inventing frames', () => {
+    expect(() => new FrameReader(() => undefined).write(Buffer.from('plain text, no headers\n'))).toThrow(/not a multiplexed log stream/);
   });
 
   it('a last line without a newline is not lost when the stream ends', async () => {

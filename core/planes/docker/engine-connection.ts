@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import { nextBackoff } from '../../engine/backoff';
+import { FrameReader } from '../../logs/frames';
 import { DockerTtyRecords, dockerEntry, type Entry } from '../../logs/partials';
 import { objectKey } from '../../model/object';
 import type { PlaneSink } from '../plane';
@@ -266,9 +267,8 @@ export class EngineConnection {
     const view = this.containers.get(id) ?? (await this.inspect(id));
     if (!view) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} not found on ${this.id}`);
     let stream: NodeJS.ReadableStream & { destroy(): void };
-    let api: DockerApi;
     try {
-      api = await this.client();
+      const api = await this.client();
       stream = await api.stream(`/containers/${encodeURIComponent(id)}/logs`, {
         stdout: 1, stderr: 1, timestamps: 1, follow: opts.follow ? 1 : 0, tail: opts.tail ?? 'all', since: opts.since,
       });
@@ -276,11 +276,14 @@ export class EngineConnection {
       throw new PilothouseError('unavailable', `cannot read logs of ${view.name} on ${this.id}: ${(e as Error).message}`);
     }
     let ended = false;
-    // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr, and
-    // the modem's demultiplexer hands over one frame, that is one record, at a time.
+    // A TTY container's log is one raw stream; otherwise the engine multiplexes stdout and stderr, one
+    // frame per record (core/logs/frames.ts says why not the modem's demultiplexer: one frame per line).
     const tty = view.tty ? new DockerTtyRecords((r) => { if (!ended) onRecord(dockerEntry(r, 'stdout')); }) : undefined;
-    if (tty) stream.on('data', (b: Buffer) => tty.write(b));
-    else api.demux(stream as unknown as Readable, (b) => { if (!ended) onRecord(dockerEntry(b, 'stdout')); }, (b) => { if (!ended) onRecord(dockerEntry(b, 'stderr')); });
+    const frames = new FrameReader((s, payload) => { if (!ended) onRecord(dockerEntry(payload, s)); });
+    stream.on('data', (b: Buffer) => {
+      if (tty) { tty.write(b); return; }
+      try { frames.write(b); } catch (e) { finish(e as Error); stream.destroy(); }
+    });
     const finish = (e?: Error) => { if (ended) return; tty?.end(); ended = true; onEnd(e); };
     stream.on('end', () => finish());
     // 'close' without 'end': the connection was cut (the engine went away, or a network error).
