@@ -16,10 +16,10 @@ export class FrameReader {
     let pos = 0;
     while (buf.length - pos >= 8) {
       const type = buf[pos];
-      const len = buf.readUInt32BE(pos + 4);
-      if (buf.length - pos - 8 < len) break;
       // stdin (0) never comes back from the logs endpoint; anything else is not a frame header.
       if (type !== 1 && type !== 2) throw new Error(`not a multiplexed log stream (header byte ${type})`);
+      const len = buf.readUInt32BE(pos + 4);
+      if (buf.length - pos - 8 < len) break;
       this.onFrame(type === 2 ? 'stderr' : 'stdout', buf.subarray(pos + 8, pos + 8 + len));
       pos += 8 + len;
     }
