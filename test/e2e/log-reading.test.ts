@@ -8,6 +8,7 @@ import { Engine } from '../../core/engine/engine';
 import { RENDERER_DIR } from '../../core/host/cli';
 import { startWebHost, type WebHost } from '../../core/host/web-host';
 import { launchChromium } from '../support/browser';
+import { until } from '../support/wait';
 import { dockerClient, ensureTestImage, ITEST_PROJECT, runContainer, testDockerHost } from '../support/docker-fixtures';
 
 // 131,072 numbered 16-character cells: 2 MB on one line, every cell telling where it belongs.
@@ -52,7 +53,7 @@ beforeAll(async () => {
   page = await context.newPage();
   await page.goto(web.url);
   await page.locator(`li[data-resource$="/${ITEST_PROJECT}/${SERVICE}"]`).click({ timeout: 30_000 });
-  await expect.poll(() => rowWith(/^MARKER-END$/).count(), { timeout: 60_000 }).toBe(1);
+  await until('the marker row', async () => (await rowWith(/^MARKER-END$/).count()) === 1, 60_000);
 });
 afterAll(async () => {
   await browser?.close();
@@ -67,11 +68,10 @@ describe('reading a log in the page', () => {
     expect(title).not.toBe('owned');
     expect(await rowWith(/^MARKER-END$/).locator('.text').innerText()).toBe('MARKER-END');
 
-    const word = rowWith('coloured').locator('span', { hasText: /^coloured$/ });
-    expect(await word.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(240, 113, 120)');
-
     await scrollTo('top');
     await expect.poll(() => rowWith('before one').count()).toBe(1);
+    const word = rowWith('coloured').locator('span', { hasText: /^coloured$/ });
+    expect(await word.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(240, 113, 120)');
     const esc = rowWith('after escapes');
     const shown = await esc.locator('.text').innerText();
     // Shown, whoever made them visible (the engine or the page): the sequences' printable parts on the row.
@@ -87,6 +87,8 @@ describe('reading a log in the page', () => {
     await expect.poll(() => page.locator('.log-count').innerText()).toMatch(/^\d+ lines/);
     const pieces = Number((await page.locator('.log-count').innerText()).match(/^(\d+)/)![1]);
     expect(pieces).toBeGreaterThan(1);
+    await scrollTo('top');
+    await expect.poll(() => rows().first().locator('.gutter').innerText()).toMatch(/^\d+$/);
     const first = rows().first();
     expect(await first.locator('.piece-tag').innerText()).toBe('piece 1 of a long line');
     expect(await rows().nth(1).locator('.gutter').innerText()).toBe('↪');
@@ -155,8 +157,8 @@ describe('reading a log in the page', () => {
     await setFilter('/^0{15}\\|/');
     await scrollTo('top');
     const scroller = page.locator('.log-scroll');
-    const piece = rows().first();
-    expect(await piece.evaluate((el) => el.getBoundingClientRect().height)).toBe(18);
+    await expect.poll(() => rows().first().locator('.piece-tag').innerText()).toBe('piece 1 of a long line');
+    await expect.poll(() => rows().first().evaluate((el) => el.getBoundingClientRect().height)).toBe(18);
     expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth * 10)).toBe(true);
     await page.getByLabel('wrap').check();
     await expect.poll(() => rows().first().evaluate((el) => el.getBoundingClientRect().height)).toBeGreaterThan(18 * 20);

@@ -28,20 +28,26 @@ describe('ANSI colours in the log view', () => {
 });
 
 describe('only SGR is interpreted', () => {
-  it('shows every other escape as text, its control characters as visible marks', () => {
+  it('shows every other escape as text, its control characters as named marks', () => {
     const segs = parseSgr('a\x1b[2Jb\x1b]0;title\x07c\x1b[10;10Hd\x9b31me');
-    const shown = segs.map((s) => s.text).join('');
-    expect(shown).toBe('a\u241b[2Jb\u241b]0;title\u2407c\u241b[10;10Hd\u20399B\u203a31me');
-    expect(segs.filter((s) => s.control).map((s) => s.text)).toEqual(['\u241b', '\u241b', '\u2407', '\u241b', '\u20399B\u203a']);
+    expect(segs.map((s) => s.text).join('')).toBe('aESC[2JbESC]0;titleBELcESC[10;10Hd9B31me');
+    expect(segs.filter((s) => s.control).map((s) => s.text)).toEqual(['ESC', 'ESC', 'BEL', 'ESC', '9B']);
     expect(segs.some((s) => s.style)).toBe(false);
     const html = renderToStaticMarkup(<Ansi text={'\x1b[2J\x1b]0;x\x07'} />);
     expect(html).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(html).toContain('<span class="ctl"');
+  });
+
+  it('gives the control pictures the engine put in place of controls the same marks', () => {
+    const segs = parseSgr('\u241b[2J\u2407 \u2421 \u2420');
+    expect(segs.filter((s) => s.control).map((s) => s.text)).toEqual(['ESC', 'BEL', 'DEL']);
+    expect(segs.at(-1)!.text).toBe(' \u2420'); // the space picture is not a control
   });
 
   it('keeps tabs, and colour runs on across a shown escape', () => {
     const segs = parseSgr('\x1b[32mgo\tgreen\x1b[Kstill\x1b[0m plain');
     expect(segs.map((s) => [s.text, s.style?.color])).toEqual([
-      ['go\tgreen', 'rgb(126, 198, 153)'], ['\u241b', 'rgb(126, 198, 153)'], ['[Kstill', 'rgb(126, 198, 153)'], [' plain', undefined],
+      ['go\tgreen', 'rgb(126, 198, 153)'], ['ESC', 'rgb(126, 198, 153)'], ['[Kstill', 'rgb(126, 198, 153)'], [' plain', undefined],
     ]);
   });
 

@@ -19,7 +19,7 @@ export const Ansi = memo(function Ansi({ text }: { text: string }) {
   return (
     <>
       {parts.map((p, i) => (p.style || p.control
-        ? <span key={i} className={p.control ? 'ctl' : undefined} style={p.style ? cssOf(p.style) : undefined}>{p.text}</span>
+        ? <span key={i} className={p.control ? 'ctl' : undefined} title={p.control ? `control character ${p.text}, shown, not obeyed` : undefined} style={p.style ? cssOf(p.style) : undefined}>{p.text}</span>
         : <span key={i}>{p.text}</span>))}
     </>
   );

@@ -159,11 +159,13 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
 
   const jump = (dir: 1 | -1) => {
     const el = scroller.current;
-    let from: number;
-    if (selection) from = viewIndexFrom(view, kept, selection.head);
-    else if (!el) from = dir === 1 ? -1 : count;
-    // Nothing picked: search from what is on screen, so an error in sight is the first one found.
-    else from = dir === 1 ? indexAt(el.scrollTop) - 1 : indexAt(el.scrollTop + el.clientHeight) + 1;
+    if (!el) return;
+    const top = indexAt(el.scrollTop);
+    const bottom = indexAt(el.scrollTop + el.clientHeight - 1);
+    const picked = selection ? viewIndexFrom(view, kept, selection.head) : -1;
+    // From the picked row while it is in sight; else from what is on screen, so an error in sight is the
+    // first one found, and a selection left far behind does not drag the search back there.
+    const from = selection && picked >= top && picked <= bottom ? picked : dir === 1 ? top - 1 : bottom + 1;
     const i = nextError(view, kept, count, from, dir);
     if (i === undefined) { setNote(dir === 1 ? 'no error below' : 'no error above'); return; }
     const abs = viewAbs(view, kept, i);

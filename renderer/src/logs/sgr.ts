@@ -26,8 +26,8 @@ export interface Segment {
 
 // Colour parameters may use ';' (common) or ':' (ITU T.416) between their parts.
 const SGR_RE = /\x1b\[([0-9;:]*)m/y;
-// Tab is the one control a log line keeps as itself.
-const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+// Tab is the one control a log line keeps as itself; U+2400–U+2421 are the engine's pictures of controls.
+const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2400-\u241f\u2421]/;
 const SGR_ONLY_RE = /\x1b\[[0-9;:]*m/g;
 
 /** The text without its SGR sequences: what the operator reads, for filters, copy and download. */
@@ -35,11 +35,19 @@ export function stripSgr(text: string): string {
   return text.includes('\x1b') ? text.replace(SGR_ONLY_RE, '') : text;
 }
 
-/** How a control character is shown: the Unicode control pictures for C0 and DEL, its code for C1. */
+const C0 = ['NUL', 'SOH', 'STX', 'ETX', 'EOT', 'ENQ', 'ACK', 'BEL', 'BS', 'HT', 'LF', 'VT', 'FF', 'CR', 'SO', 'SI',
+  'DLE', 'DC1', 'DC2', 'DC3', 'DC4', 'NAK', 'SYN', 'ETB', 'CAN', 'EM', 'SUB', 'ESC', 'FS', 'GS', 'RS', 'US'];
+
+/**
+ * How a control character is shown: its name (ESC, BEL) in a mark, since the Unicode control pictures
+ * (␛, ␇) are missing from many monospace fonts and would show as empty boxes. The pictures the engine
+ * already put in their place get the same mark, so both look alike.
+ */
 export function controlMark(c: number): string {
-  if (c < 0x20) return String.fromCharCode(0x2400 + c);
-  if (c === 0x7f) return '\u2421';
-  return `\u2039${c.toString(16).toUpperCase()}\u203a`;
+  if (c === 0x7f || c === 0x2421) return 'DEL';
+  if (c >= 0x2400 && c < 0x2420) return C0[c - 0x2400];
+  if (c < 0x20) return C0[c];
+  return c.toString(16).toUpperCase();
 }
 
 type Colour = { kind: 'none' } | { kind: 'index'; n: number } | { kind: 'rgb'; rgb: Rgb };
