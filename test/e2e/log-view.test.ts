@@ -22,7 +22,7 @@ let page: Page;
 beforeAll(async () => {
   docker = dockerClient(testDockerHost());
   await ensureTestImage(docker);
-  await runContainer(docker, { name: 'pilothouse-itest-flood-1', service: 'flood', cmd: ['sh', '-c', FLOOD] });
+  await runContainer(docker, { name: 'pilothouse-itest-page-flood-1', service: 'page-flood', cmd: ['sh', '-c', FLOOD] });
   engine = new Engine({ dataDir: mkdtempSync(path.join(tmpdir(), 'ph-e2e-')), env: { DOCKER_HOST: testDockerHost() } });
   await engine.start();
   web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
@@ -33,7 +33,7 @@ afterAll(async () => {
   await browser?.close();
   await web?.close();
   engine?.stop();
-  await docker?.getContainer('pilothouse-itest-flood-1').remove({ force: true }).catch(() => undefined);
+  await docker?.getContainer('pilothouse-itest-page-flood-1').remove({ force: true }).catch(() => undefined);
 });
 
 /** The sequence number of the log row under a fixed point near the top of the log pane. */
@@ -47,7 +47,7 @@ function rowAtTop(p: Page): Promise<string | null> {
 
 it('a paused log holds still while old lines are dropped, and a follow resumes at the end', async () => {
   await page.goto(web.url);
-  await page.locator(`li[data-resource$="/${ITEST_PROJECT}/flood"]`).click({ timeout: 20_000 });
+  await page.locator(`li[data-resource$="/${ITEST_PROJECT}/page-flood"]`).click({ timeout: 20_000 });
   const count = page.locator('.log-count');
   await expect.poll(() => count.innerText(), { timeout: 60_000 }).toMatch(/older dropped/);
   expect(await page.locator('.log-scroll .line').count()).toBeLessThan(200); // virtualized: a few rows in the DOM
