@@ -3,12 +3,12 @@ import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffec
 import type { Client } from '../../../shared/contract/client';
 import { emptyModel, ingest, refilter, type LogModel } from '../logModel';
 import { downloadName, rowsToText } from '../logs/export';
-import { continues, keptRows, rowAt, type Row } from '../logs/kept';
+import { keptRows, rowAt } from '../logs/kept';
+import { LogRow } from '../logs/LogRow';
 import { nextError } from '../logs/navigate';
 import { clickRow, isSelected, selectedBounds, selectedRows, type Selection } from '../logs/selection';
 import type { Severity } from '../logs/severity';
 import { viewAbs, viewCount, viewIndexFrom } from '../logs/view';
-import { Ansi } from './Ansi';
 
 const ROW = 18;
 
@@ -16,10 +16,6 @@ export interface LogViewHandle { focusFilter(): void }
 
 /** What is under the top of the viewport while paused: the view puts it back there after every batch. */
 interface Anchor { abs: number; delta: number }
-
-function pieceLabel(part: NonNullable<Row['line']['part']>): string {
-  return `piece ${part.index + 1} of a long line${part.more ? '' : ', its last'}`;
-}
 
 /**
  * A followed log: virtualized (a handful of DOM rows whatever the length), follows the end until the
@@ -194,6 +190,8 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
     return () => { window.removeEventListener('keydown', onKey); document.removeEventListener('copy', onCopy); };
   }, []);
 
+  const pick = useCallback((abs: number, extend: boolean) => setSelection((s) => clickRow(s, abs, extend)), []);
+
   const selectedCount = selection ? (() => { const [lo, hi] = selectedBounds(selection); return hi - lo + 1; })() : 0;
 
   return (
@@ -231,35 +229,17 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
         <div className="log-rows" style={{ height: totalSize }}>
           {v.getVirtualItems().map((item) => {
             const r = rowAt(kept, item.key as number);
-            const l = r.line;
-            const level = l.stream === 'system' ? 'system' : r.level;
-            const cont = continues(l);
-            const cls = ['line', level && `line-${level}`, l.stream === 'stderr' && 'line-stderr', l.part && 'line-part',
-              isSelected(selection, r.abs) && 'line-selected'].filter(Boolean).join(' ');
             return (
-              <div
+              <LogRow
                 key={r.abs}
-                ref={wrap ? v.measureElement : undefined}
-                data-index={item.index}
-                className={cls}
-                style={{ transform: `translateY(${item.start}px)` }}
-                data-seq={l.seq}
-                title={l.part ? pieceLabel(l.part) : undefined}
-              >
-                <span
-                  className="gutter"
-                  role="button"
-                  aria-label={cont ? `select ${pieceLabel(l.part!)} (line ${r.no})` : `select line ${r.no}`}
-                  onMouseDown={(e) => { if (e.shiftKey) e.preventDefault(); }}
-                  onClick={(e) => setSelection((s) => clickRow(s, r.abs, e.shiftKey))}
-                >{cont ? '↪' : r.no}</span>
-                <span className="text">
-                  {showTs && l.ts && !cont && <span className="ts">{l.ts.replace('T', ' ').slice(0, 23)}</span>}
-                  {l.part && <span className="piece-tag">{pieceLabel(l.part)}</span>}
-                  <Ansi text={l.text} />
-                  {l.truncated && <span className="trunc-tag">✂ {l.truncated.toLocaleString()} more characters cut by the engine</span>}
-                </span>
-              </div>
+                row={r}
+                index={item.index}
+                start={item.start}
+                selected={isSelected(selection, r.abs)}
+                showTs={showTs}
+                measure={wrap ? v.measureElement : undefined}
+                onPick={pick}
+              />
             );
           })}
         </div>
