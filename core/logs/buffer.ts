@@ -10,7 +10,12 @@ export class LogBuffer {
   private head = 0;
   private size = 0;
   private nextSeq = 1;
+  /** Joined text of whole blocks of lines, made by a search and kept while the block is (search.ts). */
+  private blocks = new Map<number, string>();
   dropped = 0;
+
+  /** Lines per block of joined text. */
+  static readonly BLOCK = 1024;
 
   constructor(readonly maxBytes: number) {}
 
@@ -21,7 +26,9 @@ export class LogBuffer {
     this.items.push(line);
     this.size += cost(line);
     while (this.size > this.maxBytes && this.head < this.items.length - 1) {
-      this.size -= cost(this.items[this.head]);
+      const gone = this.items[this.head];
+      this.size -= cost(gone);
+      if (this.blocks.size) this.blocks.delete(Math.floor((gone.seq - 1) / LogBuffer.BLOCK));
       this.items[this.head] = undefined as never;   // let the line go now, not at the next compaction
       this.head++;
       this.dropped++;
@@ -41,13 +48,34 @@ export class LogBuffer {
     return this.items.slice(from);
   }
 
-  /** Visits kept lines from the newest back; stops when `fn` returns false. */
-  newestFirst(fn: (l: LogLine) => boolean | void): void {
-    for (let i = this.items.length - 1; i >= this.head; i--) if (fn(this.items[i]) === false) return;
+  /** Sequence numbers of the oldest and newest kept lines (first > last when empty). */
+  get firstSeq(): number { return this.head < this.items.length ? this.items[this.head].seq : this.nextSeq; }
+  get lastSeq(): number { return this.nextSeq - 1; }
+
+  /** The kept line numbered `seq`. */
+  at(seq: number): LogLine | undefined { return this.items[this.head + seq - this.firstSeq]; }
+
+  /**
+   * The texts of block `b` (lines numbered b·BLOCK+1 … (b+1)·BLOCK) joined by newlines, when all of them
+   * are kept; made once, since kept lines never change.
+   */
+  blockText(b: number): string | undefined {
+    const from = b * LogBuffer.BLOCK + 1;
+    const to = from + LogBuffer.BLOCK - 1;
+    if (from < this.firstSeq || to > this.lastSeq) return undefined;
+    let t = this.blocks.get(b);
+    if (t === undefined) {
+      const start = this.head + from - this.firstSeq;
+      const parts = new Array<string>(LogBuffer.BLOCK);
+      for (let i = 0; i < LogBuffer.BLOCK; i++) parts[i] = this.items[start + i].text;
+      t = parts.join('\n');
+      this.blocks.set(b, t);
+    }
+    return t;
   }
 
   /** Lets every line go (the last subscriber left). */
-  clear(): void { this.items = []; this.head = 0; this.size = 0; }
+  clear(): void { this.items = []; this.head = 0; this.size = 0; this.blocks.clear(); }
 }
 
 /**

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../shared/contract/domain';
 import type { FollowSink } from '../../core/logs/follow';
+import { LogBuffer } from '../../core/logs/buffer';
 import { LogHub } from '../../core/logs/hub';
+import { parseFilter } from '../../shared/text/filter';
 import { fastMatcher, searchKept } from '../../core/logs/search';
 
 function source() {
@@ -78,5 +80,21 @@ describe('log hub: one follow per resource', () => {
     expect(r.more).toBe(true);
     expect(searchKept(hub.kept('r')!, fastMatcher('/^ERROR [1-3]0$/'), 10).lines.map((l) => l.text)).toEqual(['ERROR 10', 'ERROR 20', 'ERROR 30']);
     expect(searchKept(hub.kept('r')!, fastMatcher('a.b'), 10).lines).toEqual([]);   // a literal, not a regex
+  });
+
+  it('searching blocks of joined lines finds exactly what a line-by-line search finds', () => {
+    const buf = new LogBuffer(400_000);   // some lines already dropped at the head, mid-block
+    const words = ['alpha', 'beta', 'Gamma', 'delta'];
+    for (let i = 0; i < 5000; i++) buf.push({ stream: 'stdout', text: i % 777 === 0 ? '' : `${words[i % 4]} ${i} ${words[(i * 7) % 4]}` });
+    expect(buf.dropped).toBeGreaterThan(0);
+    const naive = (q: string) => { const f = parseFilter(q); const out: number[] = []; for (let s = buf.firstSeq; s <= buf.lastSeq; s++) if (f.test(buf.at(s)!.text)) out.push(s); return out; };
+    for (const q of ['gamma', 'Gamma 4', '/^beta 1\\d+ alpha$/', '/^$/', '/delta(?! \\d)/', '/(?<=alpha )3/', '/\\bta\\b/', '/A 10\\d\\d D/i', 'nothing here']) {
+      const r = searchKept(buf, fastMatcher(q), 100_000);
+      expect(r.lines.map((l) => l.seq), q).toEqual(naive(q));
+      expect(r.scanned).toBe(buf.length);
+    }
+    const few = searchKept(buf, fastMatcher('alpha'), 5);
+    expect(few.lines.map((l) => l.seq)).toEqual(naive('alpha').slice(-5));
+    expect(few.more).toBe(true);
   });
 });
