@@ -81,13 +81,14 @@ it('filtered and wrapped, a paused log holds still too, and the page keeps up wi
   const count = page.locator('.log-count');
   await expect.poll(async () => Number((await count.innerText()).match(/^([\d,]+) lines/)![1].replace(/,/g, '')), { timeout: 20_000 }).toBeGreaterThan(500);
 
-  await page.locator('.log-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
+  // Three quarters down: the row on top stays kept for the ~30,000 lines that drop before it goes.
+  await page.locator('.log-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight * 0.75; });
   await expect.poll(() => page.locator('button.follow').innerText()).toMatch(/^Paused/);
   let before: string | null = null;
   await expect.poll(async () => (before = await rowAtTop(page)), { timeout: 10_000 }).not.toBeNull();
   const dropped = async () => Number((await count.innerText()).match(/([\d,]+) older dropped/)![1].replace(/,/g, ''));
   const droppedBefore = await dropped();
-  await expect.poll(dropped, { timeout: 30_000 }).toBeGreaterThan(droppedBefore + 20_000);
+  await expect.poll(dropped, { timeout: 30_000 }).toBeGreaterThan(droppedBefore + 12_000);
   await expect.poll(() => rowAtTop(page), { timeout: 5_000 }).toBe(before);
   // Every shown row matches: the index extended batch by batch holds only what the filter lets through.
   const texts = await page.locator('.log-scroll .line .text').allInnerTexts();
