@@ -30,13 +30,15 @@ export const LogRow = memo(function LogRow({ row, index, start, selected, showTs
     .filter(Boolean).join(' ');
   return (
     <div ref={measure} data-index={index} className={cls} style={{ transform: `translateY(${start}px)` }} data-seq={l.seq} title={l.part ? pieceLabel(l.part) : undefined}>
+      {/* The number is drawn from data-no by CSS: out of the row's text, so copying or reading the text never picks it up. */}
       <span
         className="gutter"
+        data-no={cont ? '↪' : row.no}
         role="button"
         aria-label={cont ? `select ${pieceLabel(l.part!)} (line ${row.no})` : `select line ${row.no}`}
         onMouseDown={(e) => { if (e.shiftKey) e.preventDefault(); }}
         onClick={(e) => onPick(row.abs, e.shiftKey)}
-      >{cont ? '↪' : row.no}</span>
+      />
       <span className="text">
         {showTs && l.ts && !cont && <span className="ts">{l.ts.replace('T', ' ').slice(0, 23)}</span>}
         {l.part && <span className="piece-tag">{pieceLabel(l.part)}</span>}
