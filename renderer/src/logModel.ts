@@ -21,7 +21,7 @@ export function makeFilter(query: string): TextFilter {
 export interface LogModel { kept: Kept; view: View; query: string; severity: Severity }
 
 export function emptyModel(query = '', severity: Severity = 'all'): LogModel {
-  return refilter({ kept: emptyKept, view: undefined as unknown as View, query: '', severity: 'all' }, query, severity);
+  return viewOf(emptyKept, query, severity);
 }
 
 /** A batch in: kept rows appended and trimmed, the view extended by the new rows only. */
@@ -32,6 +32,10 @@ export function ingest(m: LogModel, batch: readonly LogLine[], cap = PAGE_LOG_CH
 
 /** A new query or severity: the one time every kept row is tested again. */
 export function refilter(m: LogModel, query: string, severity: Severity): LogModel {
+  return viewOf(m.kept, query, severity);
+}
+
+function viewOf(kept: Kept, query: string, severity: Severity): LogModel {
   const all = !query.trim() && severity === 'all';
-  return { kept: m.kept, query, severity, view: buildView(m.kept, { text: makeFilter(query), severity }, all) };
+  return { kept, query, severity, view: buildView(kept, { text: makeFilter(query), severity }, all) };
 }
