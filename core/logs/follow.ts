@@ -3,7 +3,7 @@ import { nextBackoff } from '../engine/backoff';
 import type { RawLine } from './lines';
 import type { Entry } from './partials';
 import { Reassembler } from './reassemble';
-import { ResumePoint } from './resume';
+import { ResumePoint, StreamOrder } from './resume';
 import type { LogSource } from './source';
 import { readTail } from './tail';
 
@@ -36,6 +36,7 @@ type State = 'opening' | 'open' | 'ended' | 'waiting' | 'closed';
  */
 export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () => void {
   const point = new ResumePoint();
+  const order = new StreamOrder();
   const asm = new Reassembler((l) => sink.line(l));
   let state: State = 'opening';
   let generation = 0;
@@ -68,7 +69,7 @@ export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () 
     let fresh = resumed;
     const onRecord = (e: Entry) => {
       if (my !== generation) return;
-      if (skip(e.ts)) return;
+      if (skip(e.ts) || order.repeat(e.stream, e.ts, e.text)) return;
       if (fresh) {
         fresh = false;
         attempt = 0;

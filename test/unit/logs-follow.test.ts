@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { followLog, type FollowDeps } from '../../core/logs/follow';
 import type { RawLine } from '../../core/logs/lines';
 import type { Entry } from '../../core/logs/partials';
-import { ResumePoint, tsKey } from '../../core/logs/resume';
+import { ResumePoint, StreamOrder, tsKey } from '../../core/logs/resume';
 import type { LogSource } from '../../core/logs/source';
 import { until } from '../support/wait';
 
@@ -65,6 +65,19 @@ describe('resume without duplicates', () => {
     const q = new ResumePoint(); q.delivered('2026-11-23T10:00:00.100000000Z');
     const s2 = q.skipper();
     expect([s2('2026-11-23T10:00:00.1Z'), s2('2026-11-23T10:00:00.1Z')]).toEqual([true, false]);
+  });
+
+  it('a record older than its stream\'s last (Docker re-reading a rotated file) is a repeat; one of the same nanosecond is one only with the same bytes', () => {
+    const o = new StreamOrder();
+    const b = (t: string) => Buffer.from(t);
+    expect(o.repeat('stdout', ts(5), b('five'))).toBe(false);
+    expect(o.repeat('stderr', ts(3), b('three on stderr'))).toBe(false);   // streams are apart
+    expect(o.repeat('stdout', ts(4), b('four'))).toBe(true);
+    expect(o.repeat('stdout', ts(5), b('five'))).toBe(true);
+    expect(o.repeat('stdout', ts(5), b('also five'))).toBe(false);
+    expect(o.repeat('stdout', '2026-11-23T10:00:00.000000006Z', b('six'))).toBe(false);
+    // A coarse clock: two equal lines in one second are two lines.
+    expect([o.repeat('x', '2026-11-23T10:00:01Z', b('ping')), o.repeat('x', '2026-11-23T10:00:01Z', b('ping'))]).toEqual([false, false]);
   });
 
   it('after a break, lines of the same nanosecond and a long line broken in the middle come once each', async () => {
