@@ -3,7 +3,7 @@ export {};
 //   npm run bench [-- NAME ...] [options of the scenarios, e.g. --n 50000 for model]
 const args = process.argv.slice(2);
 const all: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
-  logs: () => import('./logs-ingest'),
+  logs: () => import('./logs-suite'),
   model: () => import('./core-model'),
 };
 const which = args.filter((a) => Object.hasOwn(all, a));

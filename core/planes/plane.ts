@@ -36,7 +36,12 @@ export interface Plane {
   action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined;
   /**
    * Where a resource's log comes from. Every plane's logs go through the one follow engine
-   * (core/logs/follow.ts) by way of a LogSource; a plane never streams logs to a page by itself.
+   * (core/logs/follow.ts, shared per resource by core/logs/hub.ts) by way of a LogSource, and nothing
+   * else: a plane never streams logs to a page or the CLI by itself, never joins long lines, resumes,
+   * deduplicates or buffers. It hands over its records as the source stores them, each parsed by its
+   * kind's rule in core/logs/partials.ts (Docker: `dockerEntry`; Kubernetes: `criEntry` for the
+   * kubelet's "<ts> <stream> P|F <text>"; an SSH plane's plain lines are whole records), and says in
+   * `explain` why a stream ended.
    */
   logSource?(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined;
 }
