@@ -28,7 +28,7 @@ function measure(follows: number, lines: number): Promise<Sample[]> {
 describe('memory of followed logs (real Docker)', () => {
   it('returns to within 20 MB of where it started after five 500,000-line follows', async () => {
     const s = await measure(5, 500_000);
-    const start = s[0], end = s.at(-1)!;
+    const start = s[0], end = s.find((x) => x.at === 'end')!;
     const followed = s.filter((x) => x.at.startsWith('followed'));
     console.log(s.map((x) => `${x.at}: rss ${(x.rss / MB).toFixed(0)} MB, heap ${(x.heap / MB).toFixed(1)} MB of ${(x.heapTotal / MB).toFixed(0)}, external ${(x.external / MB).toFixed(1)} MB${x.lines ? `, ${x.lines} lines in ${x.seconds} s` : ''}`).join('\n'));
     expect(followed).toHaveLength(5);
@@ -39,5 +39,8 @@ describe('memory of followed logs (real Docker)', () => {
     expect((end.heap + end.external - start.heap - start.external) / MB).toBeLessThan(20);
     // And the process does not keep growing follow after follow (the old engine: +50 MB each, kept).
     expect((end.rss - followed[0].rss) / MB).toBeLessThan(20);
+    // Once idle, the process gives back what it grew into: RSS within 20 MB of where it started.
+    const idle = s.find((x) => x.at === 'idle')!;
+    expect((idle.rss - start.rss) / MB).toBeLessThan(20);
   }, 600_000);
 });

@@ -1,4 +1,4 @@
-import { Writable, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DockerOptions } from 'dockerode';
 import type { DockerCandidate } from './discover';
 
@@ -19,8 +19,6 @@ export interface DockerApi {
   request<T = unknown>(method: 'GET' | 'POST', path: string, query?: Query): Promise<{ status: number; body: T }>;
   /** A streamed GET (events, logs): resolves with the body once the engine answered 200. */
   stream(path: string, query?: Query): Promise<Readable>;
-  /** Splits a multiplexed (non-TTY) log stream into stdout and stderr: the modem's own demultiplexer. */
-  demux(stream: Readable, stdout: (b: Buffer) => void, stderr: (b: Buffer) => void): void;
   close(): void;
 }
 
@@ -39,7 +37,6 @@ export async function openApi(c: DockerCandidate): Promise<DockerApi> {
       reject(new DockerApiError(`${message}${err.statusCode ? ` (${path})` : ''}`, err.statusCode, err.code));
     });
   });
-  const sink = (fn: (b: Buffer) => void) => new Writable({ write(chunk, _enc, cb) { fn(chunk as Buffer); cb(); } });
   return {
     async request<T>(method: 'GET' | 'POST', path: string, query?: Query) {
       try {
@@ -50,7 +47,6 @@ export async function openApi(c: DockerCandidate): Promise<DockerApi> {
       }
     },
     stream: (path, query) => dial<Readable>('GET', path, query, true),
-    demux: (stream, stdout, stderr) => docker.modem.demuxStream(stream, sink(stdout), sink(stderr)),
     close() { /* the modem holds no pooled connections */ },
   };
 }
