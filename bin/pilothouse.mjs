@@ -59,4 +59,8 @@ if (args[0] === 'serve' && !args.some((a) => a === '--help' || a === '-h') && !p
 // off every later start of a short command such as `status`.
 module.enableCompileCache?.();
 const { main } = await import(pathToFileURL(entry).href);
-process.exit(await main(args));
+const code = await main(args);
+// Into a pipe, stdout is written asynchronously: exiting at once would cut a long log (a 2 MB line) at
+// the pipe's 64 KB. An empty write's callback runs once everything written before it is out.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
+process.exit(code);
