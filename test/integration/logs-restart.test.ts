@@ -18,9 +18,11 @@ const host = testDockerHost();
 const rigDocker = existsSync(path.join(REPO, '.rig/docker/DOCKER_HOST')) && readFileSync(path.join(REPO, '.rig/docker/DOCKER_HOST'), 'utf8').trim() === host;
 const NAME = 'pilothouse-itest-logs-restart';
 const RID = `docker/env/standalone/${NAME}`;
-// Numbered lines that go on counting across restarts (the count lives in the container's /tmp), every
-// 7th on stderr, every 10th 24 KB long (two records in Docker's log).
-const SCRIPT = `i=$(cat /tmp/n 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /tmp/n;
+// Numbered lines that go on counting across restarts (the count lives in the container's /tmp, replaced
+// by a rename: a kill between `>`'s truncation and its write once made the count start again at 1, and the
+// container itself printed 225 numbers twice), every 7th on stderr, every 10th 24 KB long (two records in
+// Docker's log).
+const SCRIPT = `i=$(cat /tmp/n 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n;
   if [ $((i % 10)) -eq 0 ]; then awk -v i=$i 'BEGIN { printf "%d long ", i; for (k = 0; k < 3000; k++) printf "%07d,", k; print "" }';
   elif [ $((i % 7)) -eq 0 ]; then echo "$i short" >&2; else echo "$i short"; fi; sleep 0.05; done`;
 const LONG = Array.from({ length: 3000 }, (_, k) => `${String(k).padStart(7, '0')},`).join('');
