@@ -77,7 +77,7 @@ export function App() {
         )}
       </div>
       <footer className="keys dim">
-        <kbd>f</kbd> or <kbd>Ctrl K</kbd> filter resources · <kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> select · <kbd>Enter</kbd> log · <kbd>/</kbd> filter log · <kbd>n</kbd><kbd>N</kbd> next/previous error · <kbd>Esc</kbd> overview
+        <kbd>f</kbd> or <kbd>Ctrl K</kbd> filter resources · <kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> select · <kbd>Enter</kbd> log · <kbd>/</kbd> filter log · <kbd>Esc</kbd> overview
       </footer>
     </div>
   );
