@@ -11,6 +11,7 @@ import {
   type ConfigContext,
   type ConfigFs,
 } from '../../core/planes/ssh/config';
+import { diskConfigFs } from '../../core/planes/ssh/config-fs';
 
 const HOME = '/home/op';
 
@@ -277,11 +278,19 @@ describe.skipIf(!hasSsh)('agrees with `ssh -G`', () => {
     ].join('\n'),
   );
   const ctx: ConfigContext = {
-    fs: memFs(Object.fromEntries(['config', 'd/a.conf', 'd/b.conf'].map((f) => [posix.join(dir, f), readFileSync(join(dir, f), 'utf8')]))),
+    fs: diskConfigFs,
     home: homedir(),
     localUser: userInfo().username,
     path: config,
   };
+
+  it('reads the same files from disk as from memory', () => {
+    const mem = memFs(Object.fromEntries(['config', 'd/a.conf', 'd/b.conf'].map((f) => [posix.join(dir, f), readFileSync(join(dir, f), 'utf8')])));
+    expect(listHostAliases({ ...ctx, fs: mem })).toEqual(listHostAliases(ctx));
+    expect(listHostAliases(ctx).map((h) => h.alias)).toEqual(['db.lab', 'web']);
+    expect(diskConfigFs.read(join(dir, 'nope'))).toBeUndefined();
+    expect(() => diskConfigFs.read(join(dir, 'd'))).toThrow();
+  });
 
   for (const alias of ['web', 'n1', 'n12', 'db.lab', 'gw.lab', 'x.lab', 'plain']) {
     it(alias, () => {
