@@ -82,9 +82,9 @@ const KEY = blob(1);
 const OTHER = blob(2);
 const JUMP_KEY = blob(3);
 
-function setup(opts: { kh?: string; behave?: Behaviour; extra?: Partial<SshConnectionOptions> } = {}) {
+function setup(opts: { kh?: string; config?: string; behave?: Behaviour; extra?: Partial<SshConnectionOptions> } = {}) {
   const files = new Map<string, string | Buffer>([
-    [`${HOME}/.ssh/config`, CONFIG],
+    [`${HOME}/.ssh/config`, opts.config ?? CONFIG],
     [`${HOME}/.ssh/id_test`, 'not parsed here'],
     [`${HOME}/.ssh/kh`, opts.kh ?? line('10.0.0.1', JUMP_KEY) + line('inner-alias', KEY)],
   ]);
@@ -274,6 +274,20 @@ describe('SshConnection state machine', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(conn.state.state).toBe('closed');
     expect(clients.every((c) => c.ended)).toBe(true);
+  });
+
+  it('offers the key files, then the agent unless IdentitiesOnly yes', async () => {
+    const { conn, clients } = setup({ extra: { agentSocket: '/run/agent.sock' } });
+    conn.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((clients[0]!.cfg.authHandler as { type: string }[]).map((m) => m.type)).toEqual(['publickey', 'agent']);
+    conn.close();
+    const only = setup({ config: CONFIG.replace('Host bastion', 'Host bastion\n  IdentitiesOnly yes'), extra: { agentSocket: '/run/agent.sock' } });
+    only.conn.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((only.clients[0]!.cfg.authHandler as { type: string }[]).map((m) => m.type)).toEqual(['publickey']);
+    expect((only.clients[1]!.cfg.authHandler as { type: string }[]).map((m) => m.type)).toEqual(['publickey', 'agent']);
+    only.conn.close();
   });
 
   it('a config error is refused with its file and line', async () => {

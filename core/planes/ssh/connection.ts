@@ -70,8 +70,11 @@ export interface SshClientLike {
 export interface SshConnectionOptions {
   alias: string;
   config: ConfigContext;
-  /** SSH_AUTH_SOCK: the agent is offered after the key files when set (and IdentitiesOnly is not yes). */
-  agentSocket?: string;
+  /**
+   * The agent, offered after the key files (not when IdentitiesOnly yes and a key file was found).
+   * Default: $SSH_AUTH_SOCK when set; null: no agent.
+   */
+  agentSocket?: string | null;
   /** Key and known_hosts files; undefined when absent. Default: the disk. */
   readFile?: (path: string) => Buffer | undefined;
   /** Used only by acceptHostKey. Default: the disk (append, never rewrite). */
@@ -131,7 +134,7 @@ export class SshConnection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped whenever what is in flight must be forgotten (suspend, close, a new dial). */
   private generation = 0;
-  private readonly opts: Required<Omit<SshConnectionOptions, 'agentSocket'>> & { agentSocket?: string };
+  private readonly opts: Required<Omit<SshConnectionOptions, 'agentSocket'>> & { agentSocket: string | undefined };
 
   constructor(options: SshConnectionOptions) {
     this.alias = options.alias;
@@ -145,6 +148,7 @@ export class SshConnection {
       now: Date.now,
       random: Math.random,
       ...options,
+      agentSocket: options.agentSocket === null ? undefined : (options.agentSocket ?? (process.env.SSH_AUTH_SOCK || undefined)),
     };
   }
 
