@@ -2,7 +2,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LogLine, PlaneEndpoint, Resource } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
-import { parseFilter } from '../../shared/text/filter';
 import { ActionRunner } from '../actions/runner';
 import { AuditLog } from '../audit/audit-log';
 import { LogBuffer } from '../logs/buffer';
@@ -157,8 +156,6 @@ export class Engine {
    * kept for the resource's open follow when there is one (no call to the plane), else reads the tail.
    */
   async searchLogs(ref: string, query: string, limit: number, tail: number): Promise<{ lines: LogLine[]; scanned: number; more: boolean }> {
-    const f = parseFilter(query);
-    if (f.error) throw new PilothouseError('invalid-input', `logs:search: query: ${f.error}`);
     const match = fastMatcher(query);
     const kept = this.logs.kept(this.find(ref).id);
     if (kept) return searchKept(kept, match, limit);

@@ -1,4 +1,6 @@
 import type { LogLine } from '../../shared/contract/domain';
+import { PilothouseError } from '../../shared/contract/envelope';
+import { readQuery } from '../../shared/text/filter';
 import { LogBuffer } from './buffer';
 
 export interface SearchResult { lines: LogLine[]; scanned: number; more: boolean }
@@ -14,16 +16,19 @@ export interface Matcher {
 }
 
 /**
- * A matcher for a filter box's query with the same reading as shared/text/filter.ts, built for a million
- * lines: a plain text is matched as a case-insensitive literal regex, not by lower-casing every line
- * (which copies each line and costs several times the search itself).
+ * A matcher for a filter box's query, read as shared/text/filter.ts reads it, built for a million lines:
+ * a plain text is matched as a case-insensitive literal regex, not by lower-casing every line (which
+ * copies each line and costs several times the search itself). A query that is not a valid regular
+ * expression is the caller's error, named.
  */
 export function fastMatcher(query: string): Matcher {
-  const q = query.trim();
-  if (!q) return { test: () => true };
-  const m = /^\/(.+)\/([imsu]*)$/.exec(q);
-  const [src, flags] = m ? [m[1], m[2] || 'i'] : [q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'];
-  const re = new RegExp(src, flags);
+  const r = readQuery(query);
+  if (!r) return { test: () => true };
+  const [src, flags] = 'regex' in r ? [r.regex[1], r.flags] : [r.literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'];
+  let re: RegExp;
+  try { re = new RegExp(src, flags); } catch (e) {
+    throw new PilothouseError('invalid-input', `logs:search: query: invalid regular expression: ${(e as Error).message}`);
+  }
   const looksAround = /\(\?<?[=!]/.test(src);
   return { test: (t) => re.test(t), block: looksAround ? undefined : new RegExp(src, flags.includes('m') ? flags : flags + 'm') };
 }

@@ -12,19 +12,29 @@ export interface TextFilter {
 
 const REGEX_QUERY = /^\/(.+)\/([imsu]*)$/;
 
-export function parseFilter(query: string): TextFilter {
+/**
+ * How a query reads, for every matcher built on it: a regular expression with its flags (case-insensitive
+ * unless flags are given), or a literal text; undefined for an empty query.
+ */
+export function readQuery(query: string): { regex: RegExpExecArray; flags: string } | { literal: string } | undefined {
   const q = query.trim();
-  if (!q) return { test: () => true };
+  if (!q) return undefined;
   const m = REGEX_QUERY.exec(q);
-  if (m) {
+  return m ? { regex: m, flags: m[2] || 'i' } : { literal: q };
+}
+
+export function parseFilter(query: string): TextFilter {
+  const r = readQuery(query);
+  if (!r) return { test: () => true };
+  if ('regex' in r) {
     try {
-      const re = new RegExp(m[1], m[2] || 'i');
+      const re = new RegExp(r.regex[1], r.flags);
       return { test: (t) => re.test(t) };
     } catch (e) {
       // Matching everything keeps the lines on screen while the operator is still typing the pattern.
       return { test: () => true, error: `invalid regular expression: ${(e as Error).message}` };
     }
   }
-  const low = q.toLowerCase();
+  const low = r.literal.toLowerCase();
   return { test: (t) => t.toLowerCase().includes(low) };
 }
