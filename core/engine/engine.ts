@@ -10,7 +10,7 @@ import { LogHub } from '../logs/hub';
 import { fastMatcher, searchKept, searchLines } from '../logs/search';
 import type { LogSource } from '../logs/source';
 import { readTail } from '../logs/tail';
-import type { ModelObject } from '../model/object';
+import { planeOf, type ModelObject } from '../model/object';
 import { Model } from '../model/store';
 import { inScope, View } from '../model/view';
 import type { Plane, PlaneSink } from '../planes/plane';
@@ -33,8 +33,6 @@ export function defaultDataDir(env = process.env): string {
   const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(base, 'pilothouse');
 }
-
-const planeOf = (id: string) => id.slice(0, id.indexOf('/'));
 
 /**
  * The engine composes planes: each writes objects into the one model, the model derives resources, views

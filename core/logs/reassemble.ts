@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { RawLine } from './lines';
-import { sanitize } from './lines';
+import { safeLogText } from '../../shared/text/safe-text';
 import type { Entry } from './partials';
 
 /** A line is shown in pieces of at most this many characters, so one 2 MB line never becomes one 2 MB row. */
@@ -38,7 +38,7 @@ export class Reassembler {
       // The common case, one record one line: no decoder state, no copies.
       const text = e.text.toString('utf8');
       if (text.length <= (this.opts.maxPiece ?? MAX_PIECE)) {
-        const line: RawLine = { stream: e.stream, text: sanitize(text) };
+        const line: RawLine = { stream: e.stream, text: safeLogText(text) };
         if (e.ts !== undefined) line.ts = e.ts;
         this.emit(line);
         return;
@@ -91,7 +91,7 @@ export class Reassembler {
 
   private piece(stream: Entry['stream'], o: Open, text: string, more: boolean): void {
     o.kept += text.length;
-    const line: RawLine = { stream, text: sanitize(text) };
+    const line: RawLine = { stream, text: safeLogText(text) };
     if (o.ts !== undefined) line.ts = o.ts;
     // A line that fits one piece is not marked as a piece.
     if (more || o.index > 0) line.part = { index: o.index++, more };

@@ -39,15 +39,21 @@ export class ResumePoint {
 }
 
 /**
- * An RFC 3339 timestamp as text that sorts by time: UTC seconds, then nine fraction digits. Only used at a
- * resume's boundary, never per line.
+ * An RFC 3339 timestamp as whole UTC seconds and nine fraction digits, from the text's own digits: a JS
+ * Date keeps milliseconds only, and lines of one millisecond would repeat or go missing. Undefined when
+ * it is not a timestamp.
  */
-export function tsKey(iso: string): string {
+export function tsParts(iso: string): { seconds: number; nanos: string } | undefined {
   const m = /^(.*?:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(iso);
   const ms = Date.parse(m ? m[1] + m[3] : iso);
-  if (Number.isNaN(ms)) return iso;
-  const frac = m?.[2] ? m[2].slice(0, 9).padEnd(9, '0') : '000000000';
-  return `${String(Math.floor(ms / 1000)).padStart(12, '0')}.${frac}`;
+  if (Number.isNaN(ms)) return undefined;
+  return { seconds: Math.floor(ms / 1000), nanos: m?.[2] ? m[2].slice(0, 9).padEnd(9, '0') : '000000000' };
+}
+
+/** A timestamp as text that sorts by time. Only used at a resume's boundary, never per line. */
+export function tsKey(iso: string): string {
+  const p = tsParts(iso);
+  return p ? `${String(p.seconds).padStart(12, '0')}.${p.nanos}` : iso;
 }
 
 /**

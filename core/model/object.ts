@@ -14,6 +14,9 @@ export interface ModelObject<T = unknown> {
   data: T;
 }
 
+/** The plane a resource id belongs to: ids begin `<plane>/<endpoint name>/`. */
+export const planeOf = (resourceId: string): string => resourceId.slice(0, resourceId.indexOf('/'));
+
 export function objectKey(o: Pick<ModelObject, 'endpoint' | 'kind' | 'ns' | 'name'>): string {
   return `${o.endpoint}/${o.kind}/${o.ns}/${o.name}`;
 }

@@ -1,7 +1,7 @@
 import type { PlaneEndpoint, Reason, Resource } from '../../shared/contract/domain';
 import { displayStatus } from '../../shared/health/summary';
 import { sameResource } from './equal';
-import { objectKey, type ModelObject, type PlaneRules, type UpdateState } from './object';
+import { objectKey, planeOf, type ModelObject, type PlaneRules, type UpdateState } from './object';
 import { TimerHeap } from './timers';
 
 export interface ModelChange {
@@ -17,8 +17,6 @@ export interface ModelOptions {
   /** How changes are batched into one emission; tests pass a manual scheduler. */
   schedule?: (fn: () => void) => void;
 }
-
-const planeOf = (id: string) => id.slice(0, id.indexOf('/'));
 
 /**
  * The store of normalized objects and the resources derived from them. Planes write objects; a resource

@@ -1,4 +1,5 @@
 import type { Entry } from '../../logs/partials';
+import { tsParts } from '../../logs/resume';
 import type { LogSource } from '../../logs/source';
 import type { ModelObject } from '../../model/object';
 import type { ContainerView } from './container';
@@ -13,17 +14,12 @@ export interface LogTarget {
   whyLogEnded?(containerId: string, err?: Error): Promise<string>;
 }
 
-/**
- * Docker's `since` as seconds with nanoseconds ("1764000000.123456789"), taken from the ISO timestamp's
- * own digits: going through a JS Date would cut it to milliseconds and repeat lines of the same millisecond.
- */
+/** Docker's `since`: unix seconds with nanoseconds ("1764000000.123456789"), exact to the source's digits. */
 export function dockerSince(iso: string): string {
   if (/^\d+(\.\d+)?$/.test(iso)) return iso;   // already unix seconds, as Docker takes them
-  const m = /^(.*?:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
-  const ms = Date.parse(m ? m[1] + m[3] : iso);
-  if (Number.isNaN(ms)) throw new Error(`not a timestamp: '${iso}'`);
-  const frac = m?.[2] ? m[2].slice(0, 9).padEnd(9, '0') : '000000000';
-  return `${Math.floor(ms / 1000)}.${frac}`;
+  const p = tsParts(iso);
+  if (!p) throw new Error(`not a timestamp: '${iso}'`);
+  return `${p.seconds}.${p.nanos}`;
 }
 
 /** Why a container's log cannot be streamed now, or undefined when it can. */
