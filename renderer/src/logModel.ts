@@ -2,7 +2,7 @@ import type { LogLine } from '../../shared/contract/domain';
 import { parseFilter, type TextFilter } from '../../shared/text/filter';
 import { appendRows, emptyKept, type Kept } from './logs/kept';
 import type { Severity } from './logs/severity';
-import { stripSgr } from './logs/sgr';
+import { stripSgr } from '../../shared/text/plain-text';
 import { buildView, extendView, type View } from './logs/view';
 
 export { lineLevel, type Level } from './logs/severity';

@@ -1,7 +1,12 @@
 import { safeLogText } from './safe-text';
 
-// After safeLogText the only escapes left are SGR, so removing them leaves no escape at all.
+// Colour parameters may use ';' (common) or ':' (ITU T.416) between their parts.
 const SGR_G = /\x1b\[[0-9:;]*m/g;
+
+/** The text without its SGR colour sequences: what the operator reads, for filters, copy and files. */
+export function stripSgr(text: string): string {
+  return text.includes('\x1b') ? text.replace(SGR_G, '') : text;
+}
 
 /**
  * A log line's text for a file, a pipe or a terminal that asked for no colour: safe (see safeLogText)
@@ -9,6 +14,6 @@ const SGR_G = /\x1b\[[0-9:;]*m/g;
  * clear the screen is part of what the program printed.
  */
 export function plainLogText(text: string): string {
-  const safe = safeLogText(text);
-  return safe.includes('\x1b') ? safe.replace(SGR_G, '') : safe;
+  // After safeLogText the only escapes left are SGR, so removing them leaves no escape at all.
+  return stripSgr(safeLogText(text));
 }

@@ -2,7 +2,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { Ansi } from '../../renderer/src/components/Ansi';
 import { ANSI16, contrast, ensureContrast, LOG_BG, MIN_CONTRAST, type Rgb, xterm256 } from '../../renderer/src/logs/palette';
-import { parseSgr, stripSgr } from '../../renderer/src/logs/sgr';
+import { parseSgr } from '../../renderer/src/logs/sgr';
+import { stripSgr } from '../../shared/text/plain-text';
 
 const rgb = (s: string): Rgb => s.match(/\d+/g)!.map(Number) as unknown as Rgb;
 

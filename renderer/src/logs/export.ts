@@ -1,5 +1,5 @@
 import type { Row } from './kept';
-import { stripSgr } from './sgr';
+import { stripSgr } from '../../../shared/text/plain-text';
 
 /**
  * Rows as the text an operator copies or downloads: what they read (SGR codes taken out), one line per

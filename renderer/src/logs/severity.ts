@@ -1,4 +1,4 @@
-import { stripSgr } from './sgr';
+import { stripSgr } from '../../../shared/text/plain-text';
 
 export type Level = 'error' | 'warn' | undefined;
 /** What the severity filter lets through: everything, warnings and errors, or errors only. */

@@ -28,12 +28,6 @@ export interface Segment {
 const SGR_RE = /\x1b\[([0-9;:]*)m/y;
 // Tab is the one control a log line keeps as itself; U+2400–U+2421 are the engine's pictures of controls.
 const CONTROL_RE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2400-\u241f\u2421]/;
-const SGR_ONLY_RE = /\x1b\[[0-9;:]*m/g;
-
-/** The text without its SGR sequences: what the operator reads, for filters, copy and download. */
-export function stripSgr(text: string): string {
-  return text.includes('\x1b') ? text.replace(SGR_ONLY_RE, '') : text;
-}
 
 const C0 = ['NUL', 'SOH', 'STX', 'ETX', 'EOT', 'ENQ', 'ACK', 'BEL', 'BS', 'HT', 'LF', 'VT', 'FF', 'CR', 'SO', 'SI',
   'DLE', 'DC1', 'DC2', 'DC3', 'DC4', 'NAK', 'SYN', 'ETB', 'CAN', 'EM', 'SUB', 'ESC', 'FS', 'GS', 'RS', 'US'];
