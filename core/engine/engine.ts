@@ -106,20 +106,30 @@ export class Engine {
     return out.sort((a, b) => cmp(a.group.name, b.group.name) || cmp(a.name, b.name) || cmp(a.id, b.id));
   }
 
-  /** Finds a resource by id, `group/name`, or a unique name; the error lists close matches. */
+  /** Finds a resource by id, `group/name`, a unique name or an id's tail; the error lists close matches. */
   find(ref: string): Resource {
     this.model.flush();
     const byId = this.model.get(ref);
     if (byId) return byId;
-    const all = this.list();
-    const matches = (pred: (r: Resource) => boolean) => all.filter(pred);
-    const label = (r: Resource) => `${r.group.name}/${r.name}${all.filter((o) => o.group.name === r.group.name && o.name === r.name).length > 1 ? ` (${r.id})` : ''}`;
-    for (const found of [matches((r) => `${r.group.name}/${r.name}` === ref), matches((r) => r.name === ref), matches((r) => r.id.endsWith(`/${ref}`))]) {
-      if (found.length === 1) return found[0];
-      if (found.length > 1) throw new PilothouseError('conflict', `'${ref}' names ${found.length} resources: ${found.map((r) => r.id).join(', ')}; say which by id`);
+    // One pass over the model, however the operator named it; most precise reading first.
+    const found: Resource[][] = [[], [], []];
+    const near: Resource[] = [];
+    const named = new Map<string, number>();   // group/name → how many resources answer to it
+    for (const r of this.model.all()) {
+      const gn = `${r.group.name}/${r.name}`;
+      named.set(gn, (named.get(gn) ?? 0) + 1);
+      if (gn === ref) found[0].push(r);
+      if (r.name === ref) found[1].push(r);
+      if (r.id.endsWith(`/${ref}`)) found[2].push(r);
+      if (near.length < 5 && (r.name.includes(ref) || ref.includes(r.name))) near.push(r);
     }
-    const near = all.filter((r) => r.name.includes(ref) || ref.includes(r.name)).slice(0, 5).map(label);
-    throw new PilothouseError('not-found', `no resource named '${ref}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
+    for (const f of found) {
+      if (f.length === 1) return f[0];
+      if (f.length > 1) throw new PilothouseError('conflict', `'${ref}' names ${f.length} resources: ${f.map((r) => r.id).sort().join(', ')}; say which by id`);
+    }
+    // A name two engines share is told apart by its id.
+    const hint = near.map((r) => `${r.group.name}/${r.name}${named.get(`${r.group.name}/${r.name}`)! > 1 ? ` (${r.id})` : ''}`).sort();
+    throw new PilothouseError('not-found', `no resource named '${ref}'${hint.length ? `; did you mean ${hint.join(', ')}?` : ''}`);
   }
 
   private planeFor(rid: string): Plane | undefined { return this.planes.find((p) => p.name === planeOf(rid)); }
@@ -130,10 +140,17 @@ export class Engine {
     return this.planeFor(rid)?.logSource?.(r, this.model.objectsOf(rid));
   }
 
+  /** A resource and where its log comes from; a resource without a log is named. */
+  private logOf(ref: string): { r: Resource; src: LogSource } {
+    const r = this.find(ref);
+    const src = this.logSource(r.id);
+    if (!src) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
+    return { r, src };
+  }
+
   /** Follows a resource's log; everyone following the same resource shares one stream (core/logs/hub.ts). */
   followLogs(ref: string, tail: number, sink: StreamSink<LogLine>): () => void {
-    const r = this.find(ref);
-    if (!this.logSource(r.id)) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
+    const { r } = this.logOf(ref);
     return this.logs.subscribe(r.id, tail, sink, (lines) => followLog({
       resolve: () => this.logSource(r.id),
       watch: (fn) => this.model.subscribe((c) => { if (c.upsert.some((u) => u.id === r.id) || c.endpoints) fn(); }),
@@ -142,10 +159,11 @@ export class Engine {
   }
 
   async tailLogs(ref: string, tail: number): Promise<LogLine[]> {
-    const r = this.find(ref);
-    const src = this.logSource(r.id);
-    if (!src) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
-    const buf = new LogBuffer(Infinity);
+    return this.readTail(this.logOf(ref).src, tail);
+  }
+
+  private async readTail(src: LogSource, tail: number): Promise<LogLine[]> {
+    const buf = new LogBuffer(Infinity);   // numbers the lines as a follow would
     return (await readTail(src, tail)).lines.map((l) => buf.push(l));
   }
 
@@ -155,9 +173,10 @@ export class Engine {
    */
   async searchLogs(ref: string, query: string, limit: number, tail: number): Promise<{ lines: LogLine[]; scanned: number; more: boolean }> {
     const match = fastMatcher(query);
-    const kept = this.logs.kept(this.find(ref).id);
+    const { r, src } = this.logOf(ref);
+    const kept = this.logs.kept(r.id);
     if (kept) return searchKept(kept, match, limit);
-    return searchLines(await this.tailLogs(ref, tail), match, limit);
+    return searchLines(await this.readTail(src, tail), match, limit);
   }
 
   /** Objects behind a resource, for tests and the detail pane's raw view. */
