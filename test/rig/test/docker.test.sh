@@ -71,8 +71,15 @@ declare -A URLS=(
   [http://127.0.0.1:22081/api/v1/health]=ok      [http://127.0.0.1:22090/ping]=ok
   [http://127.0.0.1:23091/healthz]=OK            [http://127.0.0.1:23090/-/healthy]=ok
 )
-c2c=$(dk exec "$(cname alphakraken webapp)" wget -q -O - http://airflow-webserver:8080/health 2>&1)
-[[ $c2c == *metadatabase* ]] && ok "container to container over the project network (webapp -> airflow-webserver:8080)" || fail "container to container" "$c2c"
+# Right after a daemon restart (the integration tests' recovery case runs just before this in CI) the
+# containers come back with shuffled addresses and the webserver has its 4 s start delay: allow 30 s for
+# the name to resolve to a listening container, and say what the name resolved to when it never does.
+c2c_try() { c2c=$(dk exec "$(cname alphakraken webapp)" wget -q -O - http://airflow-webserver:8080/health 2>&1); [[ $c2c == *metadatabase* ]]; }
+if wait_for 30 "webapp -> airflow-webserver:8080" c2c_try; then
+  ok "container to container over the project network (webapp -> airflow-webserver:8080)"
+else
+  fail "container to container" "$c2c; resolves to: $(dk exec "$(cname alphakraken webapp)" nslookup airflow-webserver 2>&1 | grep -A3 '^Name' | tr '\n' ' '); webserver at: $(dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}{{.State.Status}}' "$(cname alphakraken airflow-webserver)" 2>&1)"
+fi
 for u in "${!URLS[@]}"; do
   body=$(http_body "$u"); [[ $body == *"${URLS[$u]}"* ]] && ok "GET $u" || fail "GET $u" "$body"
 done
