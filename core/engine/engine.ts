@@ -53,7 +53,8 @@ export class Engine {
     this.audit = new AuditLog(path.join(opts.dataDir, 'audit.jsonl'));
     this.model = new Model({ now: this.now });
     const env = opts.env ?? process.env;
-    this.planes = opts.planes ?? PLANE_FACTORIES.map((f) => f.create({ env, home: opts.home ?? os.homedir(), now: this.now }));
+    const planeEnv = { env, home: opts.home ?? os.homedir(), now: this.now };
+    this.planes = opts.planes ?? PLANE_FACTORIES.map((f) => f.create(planeEnv));
     for (const p of this.planes) this.model.registerRules(p.name, p.rules);
     this.actions = new ActionRunner({
       model: this.model,

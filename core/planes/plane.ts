@@ -2,6 +2,7 @@ import type { PlaneEndpoint, PlaneName, Resource } from '../../shared/contract/d
 import type { ActionDef } from '../actions/action';
 import type { LogSource } from '../logs/source';
 import type { ModelObject, PlaneRules } from '../model/object';
+import type { TerminalRequest, TerminalSession } from '../terminals/session';
 
 /** Where a plane writes what it sees. The model behind it derives resources and tells the views. */
 export interface PlaneSink {
@@ -44,6 +45,11 @@ export interface Plane {
    * `explain` why a stream ended.
    */
   logSource?(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined;
+  /**
+   * An interactive session on a resource (a shell on a host, an exec into a container); undefined when
+   * the resource has none. Rejects with a PilothouseError that says why it could not open.
+   */
+  terminal?(resource: Resource, objects: readonly ModelObject[], request: TerminalRequest): Promise<TerminalSession> | undefined;
 }
 
 /** How a plane is made from the user's environment; the registry lists them. */
@@ -52,6 +58,11 @@ export interface PlaneFactory {
   create(env: PlaneEnv): Plane;
 }
 
+/**
+ * One object for every plane the engine makes, so that planes can share what must exist once per engine
+ * (the SSH connection to a host is shared by the ssh plane's commands, shells and tunnels and by the docker
+ * plane's engine on that host: see core/planes/ssh/shared.ts, which memoizes on this object).
+ */
 export interface PlaneEnv {
   env: Record<string, string | undefined>;
   home: string;
