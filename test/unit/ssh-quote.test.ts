@@ -72,6 +72,6 @@ describe('shellQuote', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }, 60_000); // some thirty shells started one after another: seconds on a loaded 2-core runner
   }
 });
