@@ -60,7 +60,9 @@ check_eventually 90 "all extralit pods Ready" _kube_pods_ready extralit
 check_eventually 60 "pdf-chatbot pod Ready" _kube_pods_ready pdf-chatbot
 
 echo "== logs, exec, port-forward"
-check "kubectl logs deploy/argilla-server" contains "$(k -n extralit logs deploy/argilla-server --tail=200)" "Uvicorn running"
+# The start-up line is at the head of the log: the readiness probe's lines push it out of any tail after
+# about half an hour, and a check must not depend on how long the rig has run.
+check "kubectl logs deploy/argilla-server" contains "$(k -n extralit logs deploy/argilla-server 2>&1 | head -n 200)" "Uvicorn running"
 check "kubectl logs main-db-0" contains "$(k -n extralit logs main-db-0)" "ready to accept connections"
 check "kubectl exec search-engine list" contains "$(k -n extralit exec deploy/argilla-server -- python -m argilla_server search-engine list 2>&1)" "rg\."
 check "kubectl exec main-db-0 psql" eq "$(k -n extralit exec main-db-0 -- psql -X -tAc 'select 1' 2>&1)" 1
