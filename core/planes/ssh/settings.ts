@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import type { PlaneEnv } from '../plane';
+
+/**
+ * The operator's hosts file, `$PILOTHOUSE_CONFIG_DIR/hosts.yaml`: what Pilothouse should know about a
+ * host beyond ~/.ssh/config (mounts that matter, units, its Docker engine, compose projects, tunnels,
+ * SLURM), plus hosts ~/.ssh/config lacks. Each host is checked on its own: one bad host is reported with
+ * its file, line and field and the others load as usual.
+ */
+
+/** A word for ~/.ssh/config or a remote path: no blanks, no quotes, nothing a config line would split on. */
+const word = (what: string) => z.string().min(1, `${what} is empty`).regex(/^[^\s"'#]+$/, `${what} may not hold blanks, quotes or #`);
+
+// A host name goes into the ssh settings as written: letters, digits and what DNS, IPv4 and IPv6 use.
+const hostName = z.string().regex(/^[A-Za-z0-9._:-]+$/, 'not a host name or address');
+const alias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an alias is letters, digits, dot, dash and underscore (no patterns)');
+const port = z.number().int('a port is a whole number').min(1).max(65535);
+const absPath = z.string().regex(/^(\/|~\/|~$)[^\n]*$/, 'an absolute path (or one under ~/)');
+
+export const ComposeSettingsSchema = z.strictObject({
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project name is lowercase letters, digits, - and _'),
+  dir: absPath,
+  /** A wrapper to run instead of the detected compose CLI, as an argument list. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string()).optional(),
+  envFiles: z.array(z.string().min(1)).optional(),
+  /** Profiles, started in this order. */
+  order: z.array(z.string().min(1)).optional(),
+});
+
+export const TunnelSettingsSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a tunnel name is letters, digits, dot, dash and underscore'),
+  localPort: port,
+  remoteHost: hostName.default('127.0.0.1'),
+  remotePort: port,
+});
+
+const HostFieldsSchema = z.strictObject({
+  hostName: hostName.optional(),
+  user: word('user').optional(),
+  port: port.optional(),
+  /** Mount points that should be there (findmnt). */
+  mounts: z.array(z.string().regex(/^\/[^\s]*$/, 'a mount point is an absolute path without blanks')).optional(),
+  /** systemd units whose state matters. */
+  units: z.array(z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'not a systemd unit name')).optional(),
+  docker: z.boolean().optional(),
+  compose: z.array(ComposeSettingsSchema).optional(),
+  tunnels: z.array(TunnelSettingsSchema).optional(),
+  slurm: z.boolean().optional(),
+});
+
+export type ComposeSettings = z.infer<typeof ComposeSettingsSchema>;
+export type TunnelSettings = z.infer<typeof TunnelSettingsSchema>;
+
+export interface HostSettings {
+  alias: string;
+  hostName?: string;
+  user?: string;
+  port?: number;
+  mounts: string[];
+  units: string[];
+  docker: boolean;
+  compose: ComposeSettings[];
+  tunnels: TunnelSettings[];
+  slurm: boolean;
+  /** Where it was written, for messages. */
+  file: string;
+  line: number;
+}
+
+export interface HostSettingsError {
+  file: string;
+  /** 1-based; 0 when the problem is the file as a whole (cannot be read). */
+  line: number;
+  /** Dotted path to the field: `hosts.kraken-workers.mounts.1`. */
+  field: string;
+  /** The host it takes out, when it is one host's entry. */
+  alias?: string;
+  message: string;
+}
+
+export interface HostSettingsResult {
+  /** The file read (or that would be read: it need not exist). */
+  file: string;
+  hosts: HostSettings[];
+  errors: HostSettingsError[];
+}
+
+export function configDir(env: PlaneEnv): string {
+  const e = env.env;
+  if (e.PILOTHOUSE_CONFIG_DIR) return e.PILOTHOUSE_CONFIG_DIR;
+  return posix.join(e.XDG_CONFIG_HOME || posix.join(env.home, '.config'), 'pilothouse');
+}
+
+export function hostsFilePath(env: PlaneEnv): string {
+  return posix.join(configDir(env), 'hosts.yaml');
+}
+
+export function formatSettingsError(e: HostSettingsError): string {
+  return `${e.file}${e.line ? ` line ${e.line}` : ''}: ${e.field}: ${e.message}`;
+}
+
+/** Reads and checks hosts.yaml; a missing file is no hosts and no error. */
+export function loadHostSettings(env: PlaneEnv, read: (path: string) => string | undefined = readText): HostSettingsResult {
+  const file = hostsFilePath(env);
+  let text: string | undefined;
+  try {
+    text = read(file);
+  } catch (err) {
+    return { file, hosts: [], errors: [{ file, line: 0, field: '(file)', message: `cannot read: ${(err as Error).message}` }] };
+  }
+  return { file, ...parseHostSettings(text ?? '', file) };
+}
+
+/** Pure: the text of a hosts file to hosts and errors, each error with its line and field. */
+export function parseHostSettings(text: string, file: string): { hosts: HostSettings[]; errors: HostSettingsError[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
+  const errors: HostSettingsError[] = [];
+  if (doc.errors.length) {
+    // YAML that does not parse: nothing in it can be trusted to be what the operator meant.
+    for (const e of doc.errors) errors.push({ file, line: e.linePos?.[0]?.line ?? lineOf(e.pos[0]), field: '(yaml)', message: e.message.split('\n')[0]! });
+    return { hosts: [], errors };
+  }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return { hosts: [], errors };
+  if (!isMap(root)) return { hosts: [], errors: [{ file, line: lineOf(range(root)), field: '(top)', message: 'expected a mapping with a `hosts:` key' }] };
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+    if (key !== 'hosts') errors.push({ file, line: lineOf(range(pair.key as Node)), field: key, message: 'unknown key (the file holds `hosts:` only)' });
+  }
+  const hostsNode = root.get('hosts', true) as Node | undefined;
+  if (hostsNode === undefined || (isScalar(hostsNode) && hostsNode.value === null)) return { hosts: [], errors };
+  if (!isMap(hostsNode)) return { hosts: [], errors: [...errors, { file, line: lineOf(range(hostsNode)), field: 'hosts', message: 'expected a mapping of host alias to its settings' }] };
+
+  const hosts: HostSettings[] = [];
+  for (const pair of hostsNode.items) {
+    const keyNode = pair.key as Node;
+    const name = isScalar(keyNode) ? String(keyNode.value) : '';
+    const line = lineOf(range(keyNode));
+    const a = alias.safeParse(name);
+    if (!a.success) {
+      errors.push({ file, line, field: `hosts.${name || '?'}`, alias: name, message: a.error.issues[0]!.message });
+      continue;
+    }
+    const valueNode = pair.value as Node | null;
+    const value = valueNode && !(isScalar(valueNode) && valueNode.value === null) ? (valueNode as Node).toJSON() : {};
+    const parsed = HostFieldsSchema.safeParse(value);
+    if (!parsed.success) {
+      // One error per host (the first), at the line of the field that is wrong.
+      const issue = parsed.error.issues[0]!;
+      const extra = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
+      const path = ['hosts', name, ...issue.path.map(String), ...extra];
+      errors.push({ file, line: lineOf(nodeOffset(doc, path) ?? range(keyNode)), field: path.join('.'), alias: name, message: issue.message });
+      continue;
+    }
+    const h = parsed.data;
+    hosts.push({
+      alias: name,
+      ...(h.hostName !== undefined ? { hostName: h.hostName } : {}),
+      ...(h.user !== undefined ? { user: h.user } : {}),
+      ...(h.port !== undefined ? { port: h.port } : {}),
+      mounts: h.mounts ?? [],
+      units: h.units ?? [],
+      docker: h.docker ?? false,
+      compose: h.compose ?? [],
+      tunnels: h.tunnels ?? [],
+      slurm: h.slurm ?? false,
+      file,
+      line,
+    });
+  }
+  return { hosts, errors };
+}
+
+function range(node: Node | null | undefined): number | undefined {
+  return node?.range?.[0];
+}
+
+/**
+ * Where the deepest node on `path` that exists starts: the key of a mapping entry (the line the operator
+ * looks for when its value is wrong), the item of a list.
+ */
+function nodeOffset(doc: Document, path: string[]): number | undefined {
+  let node: unknown = doc.contents;
+  let best: number | undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) break;
+      best = range(pair.key as Node) ?? best;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item) break;
+      best = range(item) ?? best;
+      node = item;
+    } else break;
+  }
+  return best;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
