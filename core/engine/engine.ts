@@ -15,6 +15,9 @@ import { Model } from '../model/store';
 import { inScope, View } from '../model/view';
 import type { Plane, PlaneSink } from '../planes/plane';
 import { PLANE_FACTORIES } from '../planes/registry';
+import type { TerminalRequest } from '../terminals/session';
+import { Terminals, type TerminalStream } from '../terminals/stream';
+import type { TerminalItem } from '../../shared/contract/channels';
 import type { Handlers, StreamSink } from './dispatch';
 
 export const VERSION = '0.1.0';
@@ -46,6 +49,8 @@ export class Engine {
   readonly planes: Plane[];
   /** One follow per followed resource, shared by its subscribers; released when the last one leaves. */
   readonly logs = new LogHub();
+  /** Every open terminal session; all are closed when the engine stops. */
+  readonly terminals = new Terminals();
   private readonly now: () => number;
 
   constructor(readonly opts: EngineOptions) {
@@ -91,7 +96,7 @@ export class Engine {
     this.model.flush();
   }
 
-  stop(): void { this.logs.closeAll(); this.planes.forEach((p) => p.stop()); this.model.dispose(); }
+  stop(): void { this.terminals.closeAll(); this.logs.closeAll(); this.planes.forEach((p) => p.stop()); this.model.dispose(); }
   suspend(): void { this.planes.forEach((p) => p.suspend()); }
   resume(): void { this.planes.forEach((p) => p.resume()); }
 
@@ -180,6 +185,14 @@ export class Engine {
     return searchLines(await this.readTail(src, tail), match, limit);
   }
 
+  /** Opens a resource's terminal (a shell, an exec) onto a stream; a resource without one is named. */
+  openTerminal(ref: string, req: TerminalRequest, sink: StreamSink<TerminalItem>): TerminalStream {
+    const r = this.find(ref);
+    const opening = this.planeFor(r.id)?.terminal?.(r, this.model.objectsOf(r.id), req);
+    if (!opening) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no terminal`);
+    return this.terminals.serve(opening, sink);
+  }
+
   /** Objects behind a resource, for tests and the detail pane's raw view. */
   objectsOf(rid: string): ModelObject[] { return this.model.objectsOf(rid); }
 
@@ -200,6 +213,7 @@ export class Engine {
           return { close: () => view.close(), message: (m) => view.update(m.scope, m.level) };
         },
         'logs:follow': ({ resource, tail }, sink) => this.followLogs(resource, tail, sink),
+        'terminal:session': ({ resource, ...req }, sink) => this.openTerminal(resource, req, sink),
       },
     };
   }

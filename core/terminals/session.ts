@@ -33,4 +33,11 @@ export interface TerminalSession {
   onEnd(fn: (end: TerminalEnd) => void): void;
   /** Ends the session (the page closed its tab); idempotent. */
   close(): void;
+  /**
+   * Stop reading output until `resume` (the page is behind). A session over a flow-controlled stream
+   * (an SSH channel, a hijacked socket) pauses that stream, so the program itself blocks on its writes
+   * and nothing is dropped. Optional: a session without it is never paused.
+   */
+  pause?(): void;
+  resume?(): void;
 }

@@ -5,6 +5,32 @@ import { ActionPreview, ActionResult, LogLine, PlaneEndpoint, Resource, ViewItem
 // once; stream channels deliver batches until the subscriber leaves.
 
 const ref = z.string().min(1).max(1000);
+const terminalCols = z.number().int().min(1).max(1000);
+const terminalRows = z.number().int().min(1).max(500);
+
+/** A terminal's output, decoded from UTF-8 on the engine (a character split across chunks is joined there). */
+export const TerminalItem = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('data'), data: z.string() }),
+  z.object({
+    t: z.literal('end'),
+    exitCode: z.number().int().nullable().optional(),
+    signal: z.string().optional(),
+    /** The connection dropped (not an exit): the page offers to reconnect. */
+    lost: z.boolean().optional(),
+    reason: z.string(),
+  }),
+]);
+export type TerminalItem = z.infer<typeof TerminalItem>;
+
+/** Into an open terminal: keys or a paste (a long paste in pieces), a new size, or characters shown. */
+export const TerminalMessage = z.union([
+  z.object({ input: z.string().min(1).max(65_536) }).strict(),
+  z.object({ resize: z.object({ cols: terminalCols, rows: terminalRows }) }).strict(),
+  z.object({ ack: z.number().int().min(1) }).strict(),
+]);
+export type TerminalMessage = z.infer<typeof TerminalMessage>;
+/** Characters the engine sends a terminal's client before it waits for an ack. */
+export const TERMINAL_WINDOW = 256 * 1024;
 const actionRef = z.object({ resource: ref, action: z.string().min(1).max(100) });
 
 export const requests = {
@@ -67,6 +93,26 @@ export const streams = {
     item: LogLine,
     batchMs: 50,
     message: undefined,
+  },
+  /**
+   * An interactive session on a resource that has one (`Resource.terminal`): its output as text, then
+   * one `end` item, then the stream ends. Closing the stream closes the session. The client acks the
+   * characters it has shown (`{ack}`); past TERMINAL_WINDOW unacked characters the engine stops reading
+   * the session until acks come (core/terminals/stream.ts), so a slow page slows the program, never
+   * loses output. A client that never acks sees at most TERMINAL_WINDOW characters.
+   */
+  'terminal:session': {
+    input: z.object({
+      resource: ref,
+      cols: terminalCols,
+      rows: terminalRows,
+      /** The program and its arguments, as a list (default: the plane's shell). */
+      command: z.array(z.string().max(10_000)).min(1).max(1000).optional(),
+      container: z.string().min(1).max(253).optional(),
+    }),
+    item: TerminalItem,
+    batchMs: 0,
+    message: TerminalMessage,
   },
 } as const;
 
