@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AuthMethod, ClientChannel, ConnectConfig, ExecOptions } from 'ssh2';
+import type { AuthMethod, ClientChannel, ConnectConfig, ExecOptions, PseudoTtyOptions, ShellOptions } from 'ssh2';
 import { nextBackoff } from '../../../shared/time/backoff';
 import { resolveHost, SshConfigError, type ConfigContext, type JumpHost, type ResolvedHost } from './config';
 import { knownHostsAppend, knownHostsLine, verifyHostKey, type HostKeyVerdict, type KnownHostsFile, type KnownKey } from './known-hosts';
@@ -65,6 +65,8 @@ export interface SshClientLike {
   end(): this;
   exec(command: string, options: ExecOptions, callback: (err: Error | undefined, channel: ClientChannel) => void): this;
   forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, callback: (err: Error | undefined, channel: ClientChannel) => void): this;
+  /** An interactive login shell on a pty (core/planes/ssh/shell.ts). */
+  shell(window: PseudoTtyOptions, options: ShellOptions, callback: (err: Error | undefined, channel: ClientChannel) => void): this;
 }
 
 export interface SshConnectionOptions {
