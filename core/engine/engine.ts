@@ -58,7 +58,7 @@ export class Engine {
     this.audit = new AuditLog(path.join(opts.dataDir, 'audit.jsonl'));
     this.model = new Model({ now: this.now });
     const env = opts.env ?? process.env;
-    const planeEnv = { env, home: opts.home ?? os.homedir(), now: this.now };
+    const planeEnv = { env, home: opts.home ?? os.homedir(), now: this.now, dataDir: opts.dataDir };
     this.planes = opts.planes ?? PLANE_FACTORIES.map((f) => f.create(planeEnv));
     for (const p of this.planes) this.model.registerRules(p.name, p.rules);
     this.actions = new ActionRunner({
@@ -193,6 +193,22 @@ export class Engine {
     return this.terminals.serve(opening, sink);
   }
 
+  /**
+   * A `full` view of named resources is someone looking at them in detail: their planes may stream
+   * extras meanwhile (Plane.watch: container stats). Returns the release.
+   */
+  watchDetail(scope: { ids?: string[] }, level: string): () => void {
+    if (level !== 'full' || !scope.ids?.length || scope.ids.length > 20) return () => {};
+    this.model.flush();
+    const releases: Array<() => void> = [];
+    for (const id of scope.ids) {
+      const r = this.model.get(id);
+      const p = r && this.planeFor(id);
+      if (r && p?.watch) releases.push(p.watch(r, this.model.objectsOf(id)));
+    }
+    return () => releases.splice(0).forEach((f) => f());
+  }
+
   /** Objects behind a resource, for tests and the detail pane's raw view. */
   objectsOf(rid: string): ModelObject[] { return this.model.objectsOf(rid); }
 
@@ -210,7 +226,17 @@ export class Engine {
       streams: {
         'stack:watch': ({ scope, level }, sink) => {
           const view = new View(this.model, scope, level, sink);
-          return { close: () => view.close(), message: (m) => view.update(m.scope, m.level) };
+          let looking = { scope, level };
+          let release = this.watchDetail(scope, level);
+          return {
+            close: () => { release(); view.close(); },
+            message: (m) => {
+              view.update(m.scope, m.level);
+              looking = { scope: m.scope ?? looking.scope, level: m.level ?? looking.level };
+              release();
+              release = this.watchDetail(looking.scope, looking.level);
+            },
+          };
         },
         'logs:follow': ({ resource, tail }, sink) => this.followLogs(resource, tail, sink),
         'terminal:session': ({ resource, ...req }, sink) => this.openTerminal(resource, req, sink),

@@ -50,6 +50,12 @@ export interface Plane {
    * the resource has none. Rejects with a PilothouseError that says why it could not open.
    */
   terminal?(resource: Resource, objects: readonly ModelObject[], request: TerminalRequest): Promise<TerminalSession> | undefined;
+  /**
+   * Someone looks at this resource in detail (a `full` view names it): a plane may stream extras for it
+   * while that lasts (container stats), written into the model as objects of the resource. Returns the
+   * release; the plane stops when every look is released.
+   */
+  watch?(resource: Resource, objects: readonly ModelObject[]): () => void;
 }
 
 /** How a plane is made from the user's environment; the registry lists them. */
@@ -67,4 +73,6 @@ export interface PlaneEnv {
   env: Record<string, string | undefined>;
   home: string;
   now: () => number;
+  /** The engine's data directory, for what a plane keeps between runs (the SSH plane's last boot times). */
+  dataDir?: string;
 }

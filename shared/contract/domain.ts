@@ -83,13 +83,16 @@ export const PlaneEndpoint = z.object({
   /** What was tried, in words an operator can act on: "unix:///var/run/docker.sock (default socket)". */
   target: z.string(),
   source: z.string(),
-  state: z.enum(['connecting', 'connected', 'unavailable', 'suspended']),
+  /** `idle`: known but deliberately not connected (an ssh alias not named in hosts.yaml): no problem. */
+  state: z.enum(['connecting', 'connected', 'unavailable', 'suspended', 'idle']),
   message: z.string().optional(),
   hint: z.string().optional(),
   /** When the next attempt is due (ms since epoch), while unavailable. */
   retryAt: z.number().optional(),
   /** A configuration file is wrong (not merely a server being away): the CLI exits 2 for it. */
   configError: z.boolean().optional(),
+  /** Nothing will change until the operator acts (an unknown host key to trust, a changed one refused): no retry. */
+  waitsForOperator: z.boolean().optional(),
 });
 export type PlaneEndpoint = z.infer<typeof PlaneEndpoint>;
 

@@ -1,0 +1,70 @@
+import type { PlaneEndpoint } from '../../../shared/contract/domain';
+import type { SshConnectionState } from './connection';
+import type { HostConnectionView } from './rules';
+
+/** Where a host came from, for the endpoint's `source`. */
+export interface HostOrigin {
+  alias: string;
+  /** `user@host:port`, with ` via hop` for ProxyJump. */
+  target: string;
+  /** `hosts.yaml line 3`, `~/.ssh/config line 12`. */
+  source: string;
+}
+
+/** The connection as the host object keeps it (no key blobs, no clients). */
+export function connectionView(s: SshConnectionState): HostConnectionView {
+  switch (s.state) {
+    case 'idle': return { state: 'idle' };
+    case 'connecting': return { state: 'connecting', via: s.via };
+    case 'connected': return { state: 'connected', via: s.via, since: s.since };
+    case 'lost': return { state: 'lost', why: s.why, retryAt: s.retryAt };
+    case 'untrusted':
+      return { state: 'untrusted', host: s.unknown.alias, hostKeyName: s.unknown.hostKeyName, keyType: s.unknown.keyType, fingerprint: s.unknown.fingerprint, message: s.message };
+    case 'refused': {
+      const k = s.hostKey;
+      return {
+        state: 'refused', reason: s.reason, message: s.message,
+        ...(k ? { presented: `${k.presented.keyType} ${k.presented.fingerprint}`, known: `${k.known.keyType} ${k.known.fingerprint} (${k.known.file} line ${k.known.line})` } : {}),
+      };
+    }
+    case 'suspended': return { state: 'suspended' };
+    case 'closed': return { state: 'closed' };
+  }
+}
+
+/**
+ * A host's endpoint in words an operator can act on. A host-key problem waits for the operator (no
+ * retry by itself) and says so; a lost connection says why and when it tries again.
+ */
+export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoint {
+  const base = { id: `ssh/${o.alias}`, plane: 'ssh' as const, name: o.alias, target: o.target, source: o.source };
+  switch (s.state) {
+    case 'idle':
+      return { ...base, state: 'idle', message: `ssh/${o.alias}: not connected (only hosts named in hosts.yaml connect at start): use Connect on the host` };
+    case 'connecting':
+      return { ...base, state: 'connecting', message: `ssh/${o.alias}: connecting${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
+    case 'connected':
+      return { ...base, state: 'connected', message: `ssh/${o.alias}: connected${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
+    case 'lost':
+      return { ...base, state: 'unavailable', message: `ssh/${o.alias}: lost: ${s.why}`, retryAt: s.retryAt };
+    case 'untrusted':
+      return {
+        ...base, state: 'unavailable', waitsForOperator: true,
+        message: `ssh/${o.alias}: ${s.message}`,
+        hint: `Compare ${s.unknown.fingerprint} with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_${s.unknown.keyType.replace(/^ssh-/, '')}_key.pub on it), then use "Trust host key ${s.unknown.fingerprint}" on host ${o.alias}; it is appended to ${s.unknown.knownHostsFile}.`,
+      };
+    case 'refused':
+      return {
+        ...base, state: 'unavailable', waitsForOperator: true,
+        ...(s.reason === 'config' ? { configError: true } : {}),
+        message: `ssh/${o.alias}: ${s.message}`,
+        ...(s.reason === 'host-key-changed'
+          ? { hint: 'Pilothouse never accepts a changed key. If the server was reinstalled, check the new key with its administrator and remove the old line from known_hosts yourself (ssh-keygen -R).' }
+          : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings; Connect tries again.' } : {}),
+      };
+    case 'suspended':
+      return { ...base, state: 'suspended', message: `ssh/${o.alias}: paused while the computer sleeps` };
+    case 'closed':
+      return { ...base, state: 'unavailable', message: `ssh/${o.alias}: closed` };
+  }
+}
