@@ -24,5 +24,6 @@ export function sameResource(a: Resource, b: Resource): boolean {
     && sameList(a.reasons, b.reasons, (x, y) => x.text === y.text && x.severity === y.severity && x.ref === y.ref)
     && sameRecord(a.facts, b.facts)
     && sameList(a.actions, b.actions, (x, y) => x.id === y.id && x.label === y.label && x.destructive === y.destructive && x.confirm === y.confirm)
-    && sameList(a.children, b.children, (x, y) => x === y);
+    && sameList(a.children, b.children, (x, y) => x === y)
+    && a.terminal === b.terminal;
 }

@@ -70,6 +70,8 @@ export const Resource = ResourceRow.extend({
   /** Actions the plane offers for this resource right now. */
   actions: z.array(ActionSpec),
   children: z.array(z.string()).optional(),
+  /** An interactive session can be opened on it now (`terminal:session`): a running container, a host. */
+  terminal: z.boolean().optional(),
 });
 export type Resource = z.infer<typeof Resource>;
 

@@ -59,6 +59,9 @@ class FakeClient extends EventEmitter implements SshClientLike {
   exec(): this {
     throw new Error('not used');
   }
+  shell(): this {
+    throw new Error('not used');
+  }
   forwardOut(_a: string, _b: number, dstIP: string, dstPort: number, cb: (err: Error | undefined, ch: ClientChannel) => void): this {
     const ch = new PassThrough() as unknown as ClientChannel;
     (ch as unknown as { dst: string }).dst = `${dstIP}:${dstPort}`;

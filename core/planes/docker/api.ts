@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DockerOptions } from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { DockerCandidate } from './discover';
 
 /** A failed Docker API call: `statusCode` when the engine answered, `code` (ENOENT, ECONNREFUSED ...) when it could not be reached. */
@@ -19,6 +20,8 @@ export interface DockerApi {
   request<T = unknown>(method: 'GET' | 'POST', path: string, query?: Query): Promise<{ status: number; body: T }>;
   /** A streamed GET (events, logs): resolves with the body once the engine answered 200. */
   stream(path: string, query?: Query): Promise<Readable>;
+  /** The engine's own dockerode, for what a plain call cannot carry (an exec's hijacked stream: exec.ts). */
+  readonly docker: Dockerode;
   close(): void;
 }
 
@@ -47,6 +50,7 @@ export async function openApi(c: DockerCandidate): Promise<DockerApi> {
       }
     },
     stream: (path, query) => dial<Readable>('GET', path, query, true),
+    docker,
     close() { /* the modem holds no pooled connections */ },
   };
 }

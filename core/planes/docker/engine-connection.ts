@@ -292,6 +292,9 @@ export class EngineConnection {
     return () => { ended = true; stream.removeAllListeners('data'); stream.on('error', () => {}); stream.destroy(); };
   }
 
+  /** This engine's dockerode, reached however the engine is (an exec's terminal: exec.ts). */
+  async dockerode(): Promise<DockerApi['docker']> { return (await this.client()).docker; }
+
   /** Why a container's log stream ended, asked right after it did: the engine, the container, or the network. */
   async whyLogEnded(id: string, err?: Error): Promise<string> {
     let v: ContainerView | undefined;

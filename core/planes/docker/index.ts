@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import type { PlaneEndpoint, Resource } from '../../../shared/contract/domain';
 import type { ActionDef } from '../../actions/action';
 import type { LogSource } from '../../logs/source';
+import type { TerminalRequest, TerminalSession } from '../../terminals/session';
 import type { ModelObject } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
 import { containerAction } from './actions';
 import { discoverDocker, type DiscoverDeps, type DockerCandidate } from './discover';
 import { EngineConnection } from './engine-connection';
 import { containerLogSource } from './logs';
+import { containerTerminal } from './exec';
 import { dockerRules } from './rules';
 
 /**
@@ -79,6 +81,11 @@ export class DockerPlane implements Plane {
   logSource(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined {
     const conn = this.conns.get(resource.endpoint);
     return conn && containerLogSource(conn, objects);
+  }
+
+  terminal(resource: Resource, objects: readonly ModelObject[], req: TerminalRequest): Promise<TerminalSession> | undefined {
+    const conn = this.conns.get(resource.endpoint);
+    return conn && containerTerminal(conn, objects, req);
   }
 
   /** Discovers the engines and makes the connections match: new ones connect, gone ones are dropped. */

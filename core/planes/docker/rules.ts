@@ -98,6 +98,8 @@ export const dockerRules: PlaneRules = {
         reasons,
         facts: facts(c),
         actions: isUp(c) ? [ACTIONS.restart, ACTIONS.stop] : [ACTIONS.start],
+        // An exec needs a running process to join (a restarting or paused container has none to give).
+        ...(c.state.status === 'running' && { terminal: true }),
       },
     };
     if (h.recheckAt !== undefined) d.recheckAt = h.recheckAt;

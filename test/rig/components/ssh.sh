@@ -244,16 +244,48 @@ ssh_mounted_pools() { # prints the mounted pool mount points of a host
 }
 
 # Kill every process of a host (all processes in its mount namespace), as a power-off does.
+# ssh_holder_check HOST PID : succeeds when PID is HOST's holder; otherwise prints why not.
+# A pid in .rig/pids outlives the process after a machine restart and may now belong to anything. Killing
+# "every process in its mount namespace" would then kill almost every process on the machine (CI
+# included) when that is the root namespace. So, as kube.sh does for its pids: the command line must be
+# the holder's, and its mount namespace must be neither init's nor ours.
+ssh_holder_check() {
+  local h=$1 p=$2 cmd mnt root self
+  cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || { echo "pid $p is gone"; return 1; }
+  [[ $cmd == "sleep infinity " ]] || { echo "pid $p is not the holder of $h (its command line is '${cmd% }')"; return 1; }
+  mnt=$(readlink "/proc/$p/ns/mnt" 2>/dev/null)
+  [[ -n $mnt ]] || { echo "pid $p: its mount namespace cannot be read"; return 1; }
+  root=$(readlink /proc/1/ns/mnt 2>/dev/null); self=$(readlink "/proc/$$/ns/mnt" 2>/dev/null)
+  if [[ $mnt == "$root" || $mnt == "$self" ]]; then
+    echo "pid $p runs in the root mount namespace ($mnt), not in a host of its own"; return 1
+  fi
+}
+# ssh_sshd_check HOST PID : the sshd pid must still be HOST's sshd (its config file on the command line).
+ssh_sshd_check() {
+  local cmd; cmd=$(tr '\0' ' ' < "/proc/$2/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *" -f $(ssh_hostdir "$1")/sshd_config "* ]]
+}
+
 ssh_halt_host() {
-  local h=$1 p mnt q
+  local h=$1 p mnt q why
   p=$(ssh_holder_pid "$h")
   if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
-    mnt=$(readlink "/proc/$p/ns/mnt")
-    for q in /proc/[0-9]*; do
-      q=${q#/proc/}
-      [[ $q == "$$" ]] && continue
-      if [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]]; then kill -KILL "$q" 2>/dev/null || true; fi
-    done
+    if why=$(ssh_holder_check "$h" "$p"); then
+      mnt=$(readlink "/proc/$p/ns/mnt")
+      for q in /proc/[0-9]*; do
+        q=${q#/proc/}
+        [[ $q == "$$" ]] && continue
+        if [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]]; then kill -KILL "$q" 2>/dev/null || true; fi
+      done
+    else
+      rig_log "host $h: not killing anything for pid $p: $why; forgetting its stale pid file"
+      rm -f "$RIG_DIR/pids/ssh-$h-holder.pid"
+    fi
+  fi
+  p=$(cat "$RIG_DIR/pids/ssh-$h-sshd.pid" 2>/dev/null)
+  if [[ -n $p ]] && kill -0 "$p" 2>/dev/null && ! ssh_sshd_check "$h" "$p"; then
+    rig_log "host $h: pid $p is no longer its sshd; forgetting its stale pid file"
+    rm -f "$RIG_DIR/pids/ssh-$h-sshd.pid"
   fi
   stop_daemon "ssh-$h-sshd" || true; stop_daemon "ssh-$h-holder" || true
   local f
