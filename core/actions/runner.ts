@@ -5,6 +5,9 @@ import { actorName } from '../audit/audit-log';
 import type { Model } from '../model/store';
 import type { ActionDef } from './action';
 
+const LOG_LINES_MAX = 2000;
+const LOG_LINE_MAX = 4000;
+
 export interface ActionRunnerDeps {
   model: Model;
   audit: AuditLog;
@@ -61,25 +64,35 @@ export class ActionRunner {
     });
     try {
       model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label} in progress` });
+      // The step log: the run's output as it comes, shown as the update's reason (live in every view) and
+      // returned with the result; bounded, since a command's output is not ours to hold without end.
+      const log: string[] = [];
+      const onLog = (text: string) => {
+        for (const l of text.split('\n')) {
+          log.push(l.length > LOG_LINE_MAX ? `${l.slice(0, LOG_LINE_MAX)}…` : l);
+          if (log.length > LOG_LINES_MAX) log.shift();
+        }
+        model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label}: ${log[log.length - 1]}` });
+      };
       try {
-        await def.run(() => {});
+        await def.run(onLog);
       } catch (e) {
         const msg = (e as Error).message;
         model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} failed: ${msg}` });
         const line = await record('failed', msg);
-        return { outcome: 'failed', message: `${def.spec.label} failed: ${msg}`, resource: this.current(r.id), audit: line };
+        return { outcome: 'failed', message: `${def.spec.label} failed: ${msg}`, resource: this.current(r.id), audit: line, log };
       }
       // The run succeeded; whether the goal holds is a separate question with its own answer.
       const verified = await this.waitFor(r.id, def);
       if (verified) {
         model.setUpdate(r.id, undefined);
         const line = await record('ok');
-        return { outcome: 'ok', message: `${def.spec.label} done: ${def.verifyText}`, resource: this.current(r.id), audit: line };
+        return { outcome: 'ok', message: `${def.spec.label} done: ${def.verifyText}`, resource: this.current(r.id), audit: line, log };
       }
       const why = `${def.verifyText} did not hold within ${Math.round(def.verifyTimeoutMs / 1000)} s`;
       model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} not verified: ${why}` });
       const line = await record('unverified', why);
-      return { outcome: 'unverified', message: `${def.spec.label} ran, but ${why}`, resource: this.current(r.id), audit: line };
+      return { outcome: 'unverified', message: `${def.spec.label} ran, but ${why}`, resource: this.current(r.id), audit: line, log };
     } finally {
       this.busy.delete(r.id);
     }

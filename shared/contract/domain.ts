@@ -181,5 +181,7 @@ export const ActionResult = z.object({
   resource: Resource.optional(),
   /** The audit record's JSON line, as written. */
   audit: z.string(),
+  /** The run's step log (a command's output, the steps of an ordered start), its last lines. */
+  log: z.array(z.string()).optional(),
 });
 export type ActionResult = z.infer<typeof ActionResult>;

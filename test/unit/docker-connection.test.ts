@@ -27,7 +27,7 @@ async function setup(containers: Parameters<typeof fakeDockerEngine>[1]) {
     endpoint: (ep) => { states.push(ep); model.setEndpoint(ep); }, dropEndpoint: (id) => model.dropEndpoint(id), objectsOf: (r) => model.objectsOf(r),
   });
   cleanups.push(() => conn.stop());
-  const ids = () => { model.flush(); return [...model.all()].map((r) => `${r.id} ${r.runtime}`).sort(); };
+  const ids = () => { model.flush(); return [...model.all()].filter((r) => r.kind !== 'compose-project').map((r) => `${r.id} ${r.runtime}`).sort(); };
   return { fake, conn, model, states, ids };
 }
 

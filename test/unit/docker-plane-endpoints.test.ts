@@ -65,7 +65,7 @@ describe('the Docker plane with several engines', () => {
     const h2 = home({ alpha: `unix://${path.join(h, 'a.sock')}`, beta: `unix://${path.join(h, 'b.sock')}` });
     const { plane, model } = await startPlane({}, h2);
     expect(plane.endpoints().map((e) => [e.id, e.state]).sort()).toEqual([['docker/alpha', 'connected'], ['docker/beta', 'connected']]);
-    const rs = [...model.all()].map((r) => [r.id, r.endpoint, r.runtime]).sort();
+    const rs = [...model.all()].filter((r) => r.kind !== 'compose-project').map((r) => [r.id, r.endpoint, r.runtime]).sort();
     expect(rs).toEqual([
       ['docker/alpha/shop/web', 'docker/alpha', 'ok'],
       ['docker/beta/shop/web', 'docker/beta', 'error'],
@@ -84,7 +84,7 @@ describe('the Docker plane with several engines', () => {
     cleanups.push(() => a.close());
     const { plane, model } = await startPlane({ DOCKER_HOST: `unix://${sock}` }, home({ rig: `unix://${sock}` }));
     expect(plane.endpoints().map((e) => e.id)).toEqual(['docker/rig']);
-    expect([...model.all()].map((r) => r.id)).toEqual(['docker/rig/p/s']);
+    expect([...model.all()].map((r) => r.id).sort()).toEqual(['docker/rig/p', 'docker/rig/p/s']);
   });
 
   it('a broken context is a config-error endpoint; an engine that is away is unavailable with a hint and a retry time', async () => {

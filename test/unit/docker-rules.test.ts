@@ -28,10 +28,10 @@ const derive = (ep: string, ...cs: ContainerView[]) => {
 };
 
 describe('docker rules: binding', () => {
-  it('a compose container binds to docker/<engine>/<project>/<service>; a standalone one by its name', () => {
-    expect(dockerRules.bind(containerObject('docker/default', view()))).toEqual(['docker/default/shop/backend']);
+  it('a compose container binds to docker/<engine>/<project>/<service> and to its project; a standalone one by its name', () => {
+    expect(dockerRules.bind(containerObject('docker/default', view()))).toEqual(['docker/default/shop/backend', 'docker/default/shop']);
     expect(dockerRules.bind(containerObject('docker/colima', view({}, { project: null, name: 'adhoc-redis' })))).toEqual(['docker/colima/standalone/adhoc-redis']);
-    expect(dockerRules.bind(containerObject('docker/default', view({}, { number: '2' })))).toEqual(['docker/default/shop/backend-2']);
+    expect(dockerRules.bind(containerObject('docker/default', view({}, { number: '2' })))).toEqual(['docker/default/shop/backend-2', 'docker/default/shop']);
   });
 
   it('objects carry the compose project as namespace and the container id as name', () => {
@@ -108,7 +108,7 @@ describe('docker rules in the model', () => {
     m.reconcile('docker/rig', [containerObject('docker/rig', view())], ['container']);
     m.reconcile('docker/default', [containerObject('docker/default', view({ Status: 'exited', ExitCode: 2 }))], ['container']);
     m.flush();
-    const all = [...m.all()].sort((a, b) => a.id.localeCompare(b.id));
+    const all = [...m.all()].filter((r) => r.kind !== 'compose-project').sort((a, b) => a.id.localeCompare(b.id));
     expect(all.map((r) => [r.id, r.endpoint, r.runtime])).toEqual([
       ['docker/default/shop/backend', 'docker/default', 'error'],
       ['docker/rig/shop/backend', 'docker/rig', 'ok'],
@@ -116,7 +116,7 @@ describe('docker rules in the model', () => {
     // A re-list of one engine leaves the other's resources alone.
     m.reconcile('docker/default', [], ['container']);
     m.flush();
-    expect([...m.all()].map((r) => r.id)).toEqual(['docker/rig/shop/backend']);
+    expect([...m.all()].filter((r) => r.kind !== 'compose-project').map((r) => r.id)).toEqual(['docker/rig/shop/backend']);
   });
 
   it('the flapping reason is derived again by the model\'s clock when its wording changes and when it ends', () => {
@@ -125,7 +125,7 @@ describe('docker rules in the model', () => {
       const m = new Model({ now: Date.now, schedule: () => {} });
       m.registerRules('docker', dockerRules);
       const seen: string[] = [];
-      m.subscribe((c) => c.upsert.forEach((r) => seen.push(`${r.runtime}: ${r.reasons[0]?.text ?? '-'}`)));
+      m.subscribe((c) => c.upsert.filter((r) => r.kind !== 'compose-project').forEach((r) => seen.push(`${r.runtime}: ${r.reasons[0]?.text ?? '-'}`)));
       m.upsert(containerObject('docker/default', view({ StartedAt: '2026-11-23T11:59:30Z' }, { restarts: 5 })));
       m.flush();
       // Nothing but time passes: the model's timer re-derives at each minute and at the window's end.

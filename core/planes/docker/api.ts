@@ -25,11 +25,16 @@ export interface DockerApi {
   close(): void;
 }
 
-export async function openApi(c: DockerCandidate): Promise<DockerApi> {
+/**
+ * `agent`: an engine reached through a transport of ours (an SSH host's shared connection,
+ * ssh-transport.ts) instead of a socket or a URL the modem dials itself.
+ */
+export async function openApi(c: DockerCandidate, agent?: import('node:http').Agent): Promise<DockerApi> {
   const { default: Docker } = await import('dockerode');
   // No keep-alive agent: measured on a local socket, 33 inspects took 26 ms with a connection each and
   // 113 ms through a keep-alive pool.
-  const docker = new Docker(c.socketPath ? { socketPath: c.socketPath } : { host: c.host, port: c.port, protocol: c.protocol, username: c.username } as DockerOptions);
+  const docker = new Docker(agent ? { protocol: 'http', host: 'docker', port: 80, agent } as DockerOptions
+    : c.socketPath ? { socketPath: c.socketPath } : { host: c.host, port: c.port, protocol: c.protocol, username: c.username } as DockerOptions);
   type DialErr = Error & { statusCode?: number; code?: string; json?: { message?: string } | string };
   const dial = <T>(method: string, path: string, query: Query | undefined, isStream: boolean) => new Promise<T>((resolve, reject) => {
     const opts = Object.fromEntries(Object.entries(query ?? {}).filter(([, v]) => v !== undefined));

@@ -4,7 +4,11 @@ export interface ContainerView {
   id: string;
   name: string;
   image: string;
-  labels: { project?: string; service?: string; number?: string; oneoff?: boolean };
+  labels: {
+    project?: string; service?: string; number?: string; oneoff?: boolean;
+    /** Where compose ran and which files it read: how a local project's compose commands are run again. */
+    workingDir?: string; configFiles?: string;
+  };
   state: {
     status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | string;
     exitCode: number;
@@ -52,6 +56,8 @@ export function containerFromInspect(raw: InspectLike): ContainerView {
       service: labels['com.docker.compose.service'],
       number: labels['com.docker.compose.container-number'],
       oneoff: labels['com.docker.compose.oneoff'] === 'True',
+      workingDir: labels['com.docker.compose.project.working_dir'] || undefined,
+      configFiles: labels['com.docker.compose.project.config_files'] || undefined,
     },
     state: {
       status: st.Status ?? 'unknown',

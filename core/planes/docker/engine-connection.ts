@@ -21,6 +21,25 @@ const COALESCE_MS = 50;
  */
 export const INSPECT_CONCURRENCY_LOCAL = 32;
 export const INSPECT_CONCURRENCY_REMOTE = 8;
+/** Over SSH every call is a channel, and sshd allows 10 per connection (MaxSessions) for everything on the host. */
+export const INSPECT_CONCURRENCY_SSH = 4;
+
+/**
+ * An engine reached through a transport of ours rather than a socket: the agent that carries its API
+ * calls, and what to say when it cannot be reached (the host's own words: "docker ... is not running").
+ */
+export interface EngineTransport {
+  agent: import('node:http').Agent;
+  diagnose(err: Error): Promise<{ message: string; hint?: string } | undefined>;
+}
+
+/** One sample of a container's resource use, from the engine's stats stream. */
+export interface ContainerStats {
+  cpuPercent?: number;
+  memUsed?: number;
+  memLimit?: number;
+  read: string;
+}
 
 export type DockerAction = 'start' | 'stop' | 'restart';
 
@@ -45,13 +64,14 @@ export class EngineConnection {
   private firstAttempt: Promise<void>;
   private resolveFirst!: () => void;
   private readonly concurrency: number;
+  private readonly listeners = new Set<() => void>();
   endpoint: PlaneEndpoint;
 
-  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now) {
+  constructor(readonly candidate: DockerCandidate, private readonly sink: PlaneSink, private readonly now: () => number = Date.now, private readonly transport?: EngineTransport) {
     const c = candidate;
     this.id = `docker/${c.name}`;
     this.target = c.target;
-    this.concurrency = c.socketPath ? INSPECT_CONCURRENCY_LOCAL : INSPECT_CONCURRENCY_REMOTE;
+    this.concurrency = transport ? INSPECT_CONCURRENCY_SSH : c.socketPath ? INSPECT_CONCURRENCY_LOCAL : INSPECT_CONCURRENCY_REMOTE;
     this.endpoint = this.describe('connecting');
     this.firstAttempt = new Promise((r) => { this.resolveFirst = r; });
   }
@@ -64,6 +84,27 @@ export class EngineConnection {
   }
   get connected(): boolean { return this.endpoint.state === 'connected'; }
   get(id: string): ContainerView | undefined { return this.containers.get(id); }
+  /** The containers of one compose project on this engine now, as the events keep them. */
+  projectContainers(project: string): ContainerView[] {
+    const out: ContainerView[] = [];
+    for (const c of this.containers.values()) if (c.labels.project === project) out.push(c);
+    return out;
+  }
+  /** Called after every change this connection applies (an event's inspect, a full list); returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private changed(): void { for (const fn of [...this.listeners]) { try { fn(); } catch { /* a listener's bug is not the engine's */ } } }
+
+  /** The engine may be back (its host's SSH connection came up again): try now instead of at the backoff's time. */
+  retryNow(): void {
+    if (this.stopped || this.suspended || this.endpoint.state !== 'unavailable') return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.attempt = 0;
+    void this.connect();
+  }
 
   suspend(): void {
     if (this.stopped) return;
@@ -89,7 +130,7 @@ export class EngineConnection {
   }
 
   private client(): Promise<DockerApi> {
-    return (this.api ??= openApi(this.candidate));
+    return (this.api ??= openApi(this.candidate, this.transport?.agent));
   }
 
   /** Pooled connections to an engine that went away (or a laptop that slept) are dead: start afresh. */
@@ -144,6 +185,7 @@ export class EngineConnection {
       // Objects before the state: the model then derives every resource once, already reachable.
       this.sink.reconcile(this.id, [...this.containers.values()].map((v) => containerObject(this.id, v)), [CONTAINER]);
       this.setEndpoint('connected');
+      this.changed();
     } catch (e) {
       if (gen !== this.generation) return;
       this.fail(e as NodeJS.ErrnoException);
@@ -165,6 +207,12 @@ export class EngineConnection {
     // Containers stay in the model (shown unknown) rather than vanishing while the engine is away.
     this.setEndpoint('unavailable', `Docker engine ${this.id} at ${this.candidate.target} (${this.candidate.source}): ${why}`, dockerHint(this.candidate, code), delay === undefined ? undefined : this.now() + delay);
     if (delay !== undefined) this.retryTimer = setTimeout(() => void this.connect(), delay);
+    const gen = this.generation;
+    // Over SSH the modem only sees the channel close; the host itself says why (docker stopped, CLI missing).
+    void this.transport?.diagnose(e).then((d) => {
+      if (!d || gen !== this.generation || this.endpoint.state !== 'unavailable') return;
+      this.setEndpoint('unavailable', d.message, d.hint ?? this.endpoint.hint, this.endpoint.retryAt);
+    }, () => undefined);
   }
 
   private followEvents(stream: NodeJS.ReadableStream, gen: number): void {
@@ -213,12 +261,14 @@ export class EngineConnection {
     if (v) {
       this.containers.set(v.id, v);
       this.sink.upsert(containerObject(this.id, v));
+      this.changed();
       return;
     }
     const gone = this.containers.get(id);
     if (!gone) return;
     this.containers.delete(id);
     this.sink.remove(objectKey(containerObject(this.id, gone)));
+    this.changed();
   }
 
   private async inspect(id: string): Promise<ContainerView | undefined> {
@@ -292,6 +342,34 @@ export class EngineConnection {
     return () => { ended = true; stream.removeAllListeners('data'); stream.on('error', () => {}); stream.destroy(); };
   }
 
+  /**
+   * A container's stats stream (one sample a second from the engine), until the returned function is
+   * called or the stream ends. The first sample has no CPU figure: CPU % needs two readings.
+   */
+  async stats(id: string, onSample: (s: ContainerStats) => void, onEnd: (err?: Error) => void): Promise<() => void> {
+    const api = await this.client();
+    const stream = await api.stream(`/containers/${encodeURIComponent(id)}/stats`, { stream: 1 });
+    let partial = '';
+    let ended = false;
+    const finish = (e?: Error) => { if (ended) return; ended = true; onEnd(e); };
+    stream.on('data', (b: Buffer) => {
+      partial += b.toString('utf8');
+      // One JSON document a line; a bounded remainder so a broken stream cannot grow without end.
+      if (partial.length > 1 << 20) { stream.destroy(); finish(new Error('stats stream sent a line over 1 MB')); return; }
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl).trim();
+        partial = partial.slice(nl + 1);
+        if (!line) continue;
+        try { onSample(statsFromSample(JSON.parse(line) as DockerStatsSample)); } catch { /* a sample we cannot read is skipped */ }
+      }
+    });
+    stream.on('end', () => finish());
+    stream.on('close', () => finish());
+    stream.on('error', (e: Error) => finish(e));
+    return () => { ended = true; stream.removeAllListeners('data'); stream.on('error', () => {}); stream.destroy(); };
+  }
+
   /** This engine's dockerode, reached however the engine is (an exec's terminal: exec.ts). */
   async dockerode(): Promise<DockerApi['docker']> { return (await this.client()).docker; }
 
@@ -318,5 +396,35 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
   let next = 0;
   const worker = async () => { while (next < items.length) { const i = next++; out[i] = await fn(items[i]); } };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** The fields of Docker's stats sample that CPU % and memory use are computed from (API 1.41+, cgroup v1 and v2). */
+export interface DockerStatsSample {
+  read?: string;
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
+/**
+ * CPU % and memory as `docker stats` shows them: CPU is the container's share of the host's time since
+ * the previous sample times the CPUs online (so 200 % is two full cores); memory excludes the page cache
+ * the kernel can drop (`inactive_file` on cgroup v2, `total_inactive_file` on v1).
+ */
+export function statsFromSample(s: DockerStatsSample): ContainerStats {
+  const out: ContainerStats = { read: s.read ?? '' };
+  const cpu = s.cpu_stats, pre = s.precpu_stats;
+  const cpuDelta = (cpu?.cpu_usage?.total_usage ?? 0) - (pre?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (cpu?.system_cpu_usage ?? 0) - (pre?.system_cpu_usage ?? 0);
+  const cpus = cpu?.online_cpus || cpu?.cpu_usage?.percpu_usage?.length || 1;
+  if (pre?.system_cpu_usage && sysDelta > 0 && cpuDelta >= 0) out.cpuPercent = (cpuDelta / sysDelta) * cpus * 100;
+  const m = s.memory_stats;
+  if (m?.usage !== undefined) {
+    const st = m.stats ?? {};
+    const cache = st.total_inactive_file ?? st.inactive_file ?? 0;
+    out.memUsed = cache < m.usage ? m.usage - cache : m.usage;
+    if (m.limit) out.memLimit = m.limit;
+  }
   return out;
 }

@@ -4,13 +4,18 @@ import type { ActionDef } from '../../actions/action';
 import type { LogSource } from '../../logs/source';
 import type { TerminalRequest, TerminalSession } from '../../terminals/session';
 import type { ModelObject } from '../../model/object';
+import { objectKey } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
+import { composeAction } from '../compose/actions';
+import { ComposeDetector, localHost, sshHost, type CommandHost } from '../compose/host';
+import { composeConfigObject } from '../compose/project';
 import { containerAction } from './actions';
 import { discoverDocker, type DiscoverDeps, type DockerCandidate } from './discover';
 import { EngineConnection } from './engine-connection';
 import { containerLogSource } from './logs';
 import { containerTerminal } from './exec';
-import { dockerRules } from './rules';
+import { openRemote, remoteCandidates } from './remote';
+import { dockerRules, primaryContainer, statsObject } from './rules';
 
 /**
  * How long start() waits for the engines' first answers. A local socket answers in milliseconds; a
@@ -47,6 +52,11 @@ export class DockerPlane implements Plane {
   private sink?: PlaneSink;
   private readonly conns = new Map<string, EngineConnection>();
   private readonly problems = new Map<string, PlaneEndpoint>();
+  /** Where each engine's compose commands run: this machine, or the SSH host the engine is on. */
+  private readonly hosts = new Map<string, { host: CommandHost; remote: boolean; off?: () => void; close?: () => void }>();
+  private readonly detector = new ComposeDetector();
+  /** Container stats streams, one per watched resource, shared by whoever looks at it. */
+  private readonly stats = new Map<string, { count: number; stop: () => void }>();
   private stopped = false;
 
   constructor(private readonly env: PlaneEnv, private readonly deps: DiscoverDeps = nodeDiscoverDeps(env)) {}
@@ -58,7 +68,10 @@ export class DockerPlane implements Plane {
 
   stop(): void {
     this.stopped = true;
+    for (const s of this.stats.values()) s.stop();
+    this.stats.clear();
     for (const c of this.conns.values()) c.stop();
+    for (const h of this.hosts.values()) { h.off?.(); h.close?.(); }
   }
 
   suspend(): void { for (const c of this.conns.values()) c.suspend(); }
@@ -75,7 +88,67 @@ export class DockerPlane implements Plane {
 
   action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined {
     const conn = this.conns.get(resource.endpoint);
-    return conn && containerAction(conn, resource, actionId, objects);
+    if (!conn) return undefined;
+    if (resource.kind === 'compose-project') {
+      const h = this.hostOf(conn);
+      return composeAction({
+        endpoint: conn.id, host: h.host, remote: h.remote, dockerHost: h.remote ? undefined : conn.target, detector: this.detector,
+        containers: (p) => conn.projectContainers(p), onChange: (fn) => conn.onChange(fn), home: this.env.home,
+        stepTimeoutMs: stepTimeout(this.env.env.PILOTHOUSE_COMPOSE_STEP_TIMEOUT),
+      }, resource, actionId, objects);
+    }
+    return containerAction(conn, resource, actionId, objects);
+  }
+
+  /**
+   * Someone looks at this resource in detail: its container's stats stream runs, one per resource
+   * however many look, and stops (its sample leaves the model) when the last one looks away.
+   */
+  watch(resource: Resource): () => void {
+    if (resource.kind !== 'compose-service' && resource.kind !== 'container') return () => {};
+    const rid = resource.id;
+    const had = this.stats.get(rid);
+    if (had) { had.count++; return () => this.unwatch(rid); }
+    const entry = { count: 1, stop: () => {} };
+    this.stats.set(rid, entry);
+    let closed = false;
+    let stopStream: (() => void) | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let key: string | undefined;
+    const open = () => {
+      const sink = this.sink!;
+      const o = primaryContainer(sink.objectsOf(rid));
+      const conn = this.conns.get(resource.endpoint);
+      if (closed || !o || !conn || o.data.state.status !== 'running') return;
+      key = objectKey(statsObject(conn.id, rid, o.data, { read: '' }));
+      void conn.stats(o.data.id, (s) => { if (!closed) sink.upsert(statsObject(conn.id, rid, o.data, s)); }, () => {
+        stopStream = undefined;
+        if (key) sink.remove(key);
+        // The container stopped or was replaced: follow the one the resource stands for next.
+        if (!closed) { retry = setTimeout(open, 2_000); retry.unref?.(); }
+      }).then((stop) => { if (closed) stop(); else stopStream = stop; }, () => undefined);
+    };
+    entry.stop = () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      stopStream?.();
+      if (key) this.sink?.remove(key);
+    };
+    open();
+    return () => this.unwatch(rid);
+  }
+
+  private unwatch(rid: string): void {
+    const e = this.stats.get(rid);
+    if (!e || --e.count > 0) return;
+    this.stats.delete(rid);
+    e.stop();
+  }
+
+  private hostOf(conn: EngineConnection): { host: CommandHost; remote: boolean } {
+    let h = this.hosts.get(conn.id);
+    if (!h) { h = { host: localHost(this.env.env), remote: false }; this.hosts.set(conn.id, h); }
+    return h;
   }
 
   logSource(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined {
@@ -88,16 +161,38 @@ export class DockerPlane implements Plane {
     return conn && containerTerminal(conn, objects, req);
   }
 
+  /** hosts.yaml's hosts (read by the SSH plane's settings module); none when there is no such file. */
+  private async hostSettings() {
+    const { loadHostSettings } = await import('../ssh/settings');
+    return loadHostSettings(this.env).hosts;
+  }
+
+  /** An engine on an SSH host: its API over the host's shared connection; retried at once when SSH is back. */
+  private async startRemote(r: ReturnType<typeof remoteCandidates>[number], sink: PlaneSink): Promise<void> {
+    const id = `docker/${r.candidate.name}`;
+    const { conn: ssh, transport } = await openRemote(this.env, r.alias);
+    if (this.stopped || this.conns.has(id)) return;
+    const conn = new EngineConnection(r.candidate, sink, this.env.now, transport);
+    this.conns.set(id, conn);
+    const off = ssh.subscribe((s) => { if (s.state === 'connected') conn.retryNow(); });
+    this.hosts.set(id, { host: sshHost(r.alias, ssh), remote: true, off, close: () => ssh.close() });
+    await conn.start();
+  }
+
   /** Discovers the engines and makes the connections match: new ones connect, gone ones are dropped. */
   private async sync(): Promise<void> {
     if (this.stopped) return;
     const sink = this.sink!;
     const found = discoverDocker(this.deps);
-    const ids = new Set(found.map((c) => `docker/${c.name}`));
+    const remotes = remoteCandidates(await this.hostSettings(), new Set(found.map((c) => c.name)));
+    const ids = new Set([...found, ...remotes.map((r) => r.candidate)].map((c) => `docker/${c.name}`));
     const drop = (id: string) => {
       this.conns.get(id)?.stop();
       this.conns.delete(id);
       this.problems.delete(id);
+      const h = this.hosts.get(id);
+      h?.off?.();
+      this.hosts.delete(id);
       sink.dropEndpoint(id);
     };
     for (const id of [...this.conns.keys(), ...this.problems.keys()]) if (!ids.has(id)) drop(id);
@@ -120,11 +215,25 @@ export class DockerPlane implements Plane {
       this.conns.set(id, conn);
       firsts.push(conn.start());
     }
+    for (const r of remotes) {
+      const id = `docker/${r.candidate.name}`;
+      if (!this.conns.has(id)) firsts.push(this.startRemote(r, sink));
+      // hosts.yaml is read again on every sync (start, wake): its projects as written now.
+      for (const cfg of r.host.compose) {
+        sink.upsert(composeConfigObject(id, { project: cfg.project, host: r.alias, dir: cfg.dir, command: cfg.command, env: cfg.env, envFiles: cfg.envFiles, order: cfg.order, file: r.host.file, line: r.host.line }));
+      }
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((r) => { timer = setTimeout(r, FIRST_ATTEMPT_MS); timer.unref?.(); });
     await Promise.race([Promise.all(firsts), deadline]);
     clearTimeout(timer);
   }
+}
+
+/** Timeout per step of the ordered start, in seconds (PILOTHOUSE_COMPOSE_STEP_TIMEOUT); default 120 s. */
+function stepTimeout(v: string | undefined): number | undefined {
+  const n = Number(v);
+  return v && Number.isFinite(n) && n > 0 ? n * 1000 : undefined;
 }
 
 export const dockerPlaneFactory: PlaneFactory = {

@@ -1,10 +1,21 @@
 import type { ActionSpec, Reason } from '../../../shared/contract/domain';
 import { objectKey, type Derived, type ModelObject, type PlaneRules } from '../../model/object';
 import type { ContainerView } from './container';
+import type { ContainerStats } from './engine-connection';
 import { containerHealth } from './health';
+import { deriveProject, projectId, COMPOSE_CONFIG, type ComposeConfigData } from '../compose/project';
 
 export const STANDALONE = 'standalone';
 export const CONTAINER = 'container';
+/** A container's latest stats sample, kept in the model only while someone looks at its resource. */
+export const STATS = 'stats';
+
+export interface StatsData { resource: string; container: string; stats: ContainerStats }
+export type StatsObject = ModelObject<StatsData>;
+
+export function statsObject(endpoint: string, resource: string, c: ContainerView, stats: ContainerStats): StatsObject {
+  return { plane: 'docker', endpoint, kind: STATS, ns: c.labels.project ?? '', name: c.id, data: { resource, container: c.id, stats } };
+}
 
 export type ContainerObject = ModelObject<ContainerView>;
 
@@ -53,6 +64,25 @@ export function primaryContainer(objects: readonly ModelObject[]): ContainerObje
   return best;
 }
 
+const MIB = 1024 * 1024;
+export function formatBytes(n: number): string {
+  if (n >= 1024 * MIB) return `${(n / (1024 * MIB)).toFixed(2)} GiB`;
+  if (n >= MIB) return `${(n / MIB).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(0)} KiB`;
+}
+
+/** `cpu` and `memory` facts from a stats sample of this container (not of a replaced one). */
+export function statsFacts(objects: readonly ModelObject[], containerId: string): Record<string, string> {
+  const f: Record<string, string> = {};
+  for (const o of objects) {
+    if (o.kind !== STATS || o.name !== containerId) continue;
+    const s = (o as StatsObject).data.stats;
+    if (s.cpuPercent !== undefined) f.cpu = `${s.cpuPercent.toFixed(1)} %`;
+    if (s.memUsed !== undefined) f.memory = s.memLimit ? `${formatBytes(s.memUsed)} of ${formatBytes(s.memLimit)}` : formatBytes(s.memUsed);
+  }
+  return f;
+}
+
 function facts(c: ContainerView): Record<string, string> {
   const f: Record<string, string> = {
     container: c.name,
@@ -74,11 +104,18 @@ function facts(c: ContainerView): Record<string, string> {
  */
 export const dockerRules: PlaneRules = {
   bind(obj) {
+    if (obj.kind === STATS) return [(obj.data as StatsData).resource];
+    if (obj.kind === COMPOSE_CONFIG) return [projectId(obj.endpoint, (obj.data as ComposeConfigData).project)];
     if (obj.kind !== CONTAINER) return [];
-    return [resourceId(obj.endpoint, obj.data as ContainerView)];
+    const c = obj.data as ContainerView;
+    // A compose container is also part of its project's resource, where the project's actions live.
+    return c.labels.project ? [resourceId(obj.endpoint, c), projectId(obj.endpoint, c.labels.project)] : [resourceId(obj.endpoint, c)];
   },
 
-  derive(id, objects, { now }): Derived | undefined {
+  derive(id, objects, ctx): Derived | undefined {
+    // `docker/<engine>/<project>`: one segment fewer than a service.
+    if (id.split('/').length === 3) return deriveProject(id, objects);
+    const { now } = ctx;
     const o = primaryContainer(objects);
     if (!o) return undefined;
     const c = o.data;
@@ -96,7 +133,7 @@ export const dockerRules: PlaneRules = {
         group: project ? { kind: 'compose-project', name: project } : { kind: STANDALONE, name: STANDALONE },
         runtime: h.runtime,
         reasons,
-        facts: facts(c),
+        facts: { ...facts(c), ...statsFacts(objects, c.id) },
         actions: isUp(c) ? [ACTIONS.restart, ACTIONS.stop] : [ACTIONS.start],
         // An exec needs a running process to join (a restarting or paused container has none to give).
         ...(c.state.status === 'running' && { terminal: true }),
