@@ -1,0 +1,68 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { ExecCredentials } from './exec-credential';
+import type { KubeContext } from './kubeconfig';
+
+/** One GET against an API server: the response once its headers arrived, its body still streaming. */
+export interface KubeTransport {
+  get(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage>;
+}
+
+/** A network-level failure (no HTTP status): the server is not reachable from here. */
+export class UnreachableError extends Error {}
+
+/** TCP keepalive: a connection that died under a sleep or a VPN change is noticed, not waited on forever. */
+const KEEPALIVE_MS = 15_000;
+
+export function describeNetworkError(e: unknown, server: string): string {
+  const err = e as NodeJS.ErrnoException & { reason?: string };
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return `cannot reach ${server}: connection refused (is the API server running, the tunnel or VPN up?)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach ${server}: the name does not resolve (${code}; VPN or DNS?)`;
+  if (code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `cannot reach ${server}: ${code}`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) return `TLS with ${server} failed: ${err.message} (${code}; certificate-authority in the kubeconfig?)`;
+  return `cannot reach ${server}: ${err.message || code || String(e)}`;
+}
+
+/**
+ * Requests with the context's auth applied by client-node (CA, client certificate, token, token file,
+ * OIDC, proxy agent) plus the exec plugin's credential from the shared cache. Node's http/https, not the
+ * generated API classes: the watch loop wants the raw bytes, parsed once.
+ */
+export class ContextTransport implements KubeTransport {
+  constructor(private readonly ctx: KubeContext, private readonly creds: ExecCredentials) {}
+
+  async get(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
+    const res = await this.once(pathAndQuery, opts);
+    if (res.statusCode === 401 && this.ctx.exec) {
+      // An exec credential the server no longer takes (revoked, clock skew): run the plugin again, once.
+      res.resume();
+      this.creds.invalidate(this.ctx.exec);
+      return this.once(pathAndQuery, opts);
+    }
+    return res;
+  }
+
+  private async once(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
+    const ctx = this.ctx;
+    const server = ctx.server!;
+    // A server URL may carry a path prefix (Rancher: https://host/k8s/clusters/c-xyz).
+    const url = new URL(server.replace(/\/$/, '') + pathAndQuery);
+    const req: https.RequestOptions = { method: 'GET', headers: { Accept: opts.accept, 'User-Agent': 'pilothouse' }, signal: opts.signal };
+    await ctx.config!.applyToHTTPSOptions(req);
+    if (ctx.exec) {
+      const cluster = ctx.config!.getCurrentCluster();
+      const cred = await this.creds.get(ctx.exec, { server, caData: cluster?.caData, skipTLSVerify: cluster?.skipTLSVerify });
+      if (cred.token) (req.headers as Record<string, string>).Authorization = `Bearer ${cred.token}`;
+      if (cred.clientCertificateData && cred.clientKeyData) { req.cert = cred.clientCertificateData; req.key = cred.clientKeyData; }
+    }
+    const mod = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const r = mod.request(url, req, resolve);
+      r.on('socket', (s) => s.setKeepAlive(true, KEEPALIVE_MS));
+      r.setTimeout(opts.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no answer for ${Math.round(opts.idleTimeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
+      r.on('error', (e) => reject(opts.signal.aborted ? e : new UnreachableError(describeNetworkError(e, server))));
+      r.end();
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import type { PlaneEndpoint } from '../../../shared/contract/domain';
+import type { ModelObject } from '../../model/object';
+import type { PlaneSink } from '../plane';
+import { ContextTransport, type KubeTransport } from './client';
+import type { ExecCredentials } from './exec-credential';
+import { WATCHED_KINDS, type KindInfo } from './kinds';
+import type { KubeContext } from './kubeconfig';
+import { KindWatch, type KindStatus } from './watch';
+
+export interface ContextDeps {
+  creds: ExecCredentials;
+  now: () => number;
+  random?: () => number;
+  kinds?: readonly KindInfo[];
+  /** Tests hand in a transport; the plane makes one from the context. */
+  transport?: KubeTransport;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+/**
+ * The endpoint's state from its kinds': connected once any kind is live; unavailable when every kind
+ * that may be listed is failing (the server is away) or none may be listed at all. Kinds that are
+ * forbidden or not served are named in the message, once, while the rest works.
+ */
+export function endpointState(statuses: readonly KindStatus[]): Pick<PlaneEndpoint, 'state' | 'message' | 'retryAt'> {
+  const notes: string[] = [];
+  const failing: Array<Extract<KindStatus, { state: 'failed' }>> = [];
+  let live = 0, listing = 0, closed = 0;
+  for (const s of statuses) {
+    if (s.state === 'watching') { live++; if (s.note) notes.push(s.note); }
+    else if (s.state === 'listing') listing++;
+    else if (s.state === 'failed') failing.push(s);
+    else { closed++; notes.push(s.message); }
+  }
+  if (failing.length && !live && !listing) {
+    // Every kind failing at once is one cause (the server, the network, the credentials): say it once.
+    const first = failing.find((f) => f.unreachable) ?? failing[0];
+    const retryAt = Math.min(...failing.map((f) => f.retryAt));
+    return { state: 'unavailable', message: [first.message, ...notes].join('; '), retryAt };
+  }
+  if (!live && !listing && closed) return { state: 'unavailable', message: notes.join('; ') };
+  const messages = [...notes, ...failing.map((f) => `${f.message} (retrying)`)];
+  const message = messages.length ? messages.join('; ') : undefined;
+  return { state: live ? 'connected' : 'connecting', message };
+}
+
+/** One kube context: a KindWatch per kind, one endpoint whose state and message summarize them. */
+export class ContextConnection {
+  readonly id: string;
+  endpoint: PlaneEndpoint;
+  private readonly watches: KindWatch[];
+  private suspended = false;
+  private stopped = false;
+  private resolveFirst!: () => void;
+  private readonly firstAttempt: Promise<void>;
+
+  constructor(readonly ctx: KubeContext, private readonly source: string, private readonly sink: PlaneSink, deps: ContextDeps) {
+    this.id = ctx.id;
+    this.endpoint = this.describe({ state: 'connecting' });
+    this.firstAttempt = new Promise((r) => { this.resolveFirst = r; });
+    const transport = deps.transport ?? new ContextTransport(ctx, deps.creds);
+    this.watches = (deps.kinds ?? WATCHED_KINDS).map((kind) => new KindWatch({
+      kind,
+      endpoint: ctx.id,
+      transport,
+      namespace: ctx.namespace,
+      now: deps.now,
+      random: deps.random,
+      backoff: deps.backoff,
+      sink: {
+        reconcile: (objs: ModelObject[]) => sink.reconcile(ctx.id, objs, [kind.kind]),
+        upsert: (o) => sink.upsert(o),
+        remove: (k) => sink.remove(k),
+      },
+      onStatus: () => this.update(),
+    }));
+  }
+
+  get fingerprint(): string { return this.ctx.fingerprint; }
+
+  /** Resolves once every kind has listed or said why not. */
+  start(): Promise<void> {
+    this.sink.endpoint(this.endpoint);
+    for (const w of this.watches) w.start();
+    return this.firstAttempt;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watches) w.stop();
+    this.resolveFirst();
+  }
+
+  suspend(): void {
+    if (this.stopped || this.suspended) return;
+    this.suspended = true;
+    for (const w of this.watches) w.stop();
+    this.publish(this.describe({ state: 'suspended', message: 'the computer went to sleep: lists again on wake' }));
+  }
+
+  /** Lists every kind again, fresh: whatever changed while asleep is in the new lists. */
+  resume(): void {
+    if (this.stopped || !this.suspended) return;
+    this.suspended = false;
+    for (const w of this.watches) w.start();
+  }
+
+  /** Per-kind state, for tests and the CLI's detail. */
+  kindStatuses(): Array<{ kind: string; status: KindStatus }> {
+    return this.watches.map((w) => ({ kind: w.kind.kind, status: w.status }));
+  }
+
+  private update(): void {
+    if (this.stopped || this.suspended) return;
+    const statuses = this.watches.map((w) => w.status);
+    if (!statuses.some((s) => s.state === 'listing')) this.resolveFirst();
+    this.publish(this.describe(endpointState(statuses)));
+  }
+
+  private publish(ep: PlaneEndpoint): void {
+    const a = this.endpoint;
+    if (a.state === ep.state && a.message === ep.message && a.retryAt === ep.retryAt) return;
+    this.endpoint = ep;
+    this.sink.endpoint(ep);
+  }
+
+  private describe(s: Pick<PlaneEndpoint, 'state' | 'message' | 'retryAt'>): PlaneEndpoint {
+    const c = this.ctx;
+    const ep: PlaneEndpoint = {
+      id: c.id, plane: 'kube', name: c.name, target: c.server ?? '',
+      source: `context ${c.name} in ${c.file} (${this.source})`, state: s.state,
+    };
+    if (s.message) ep.message = s.message;
+    if (s.retryAt !== undefined) ep.retryAt = s.retryAt;
+    if (s.state === 'unavailable' && s.message?.startsWith('cannot reach')) ep.hint = `check with: kubectl --context ${c.name} get --raw /version`;
+    return ep;
+  }
+}

@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import type { PlaneEndpoint, Resource } from '../../../shared/contract/domain';
+import type { ActionDef } from '../../actions/action';
+import type { ModelObject, PlaneRules } from '../../model/object';
+import type { Plane, PlaneEnv, PlaneSink } from '../plane';
+import type { KubeTransport } from './client';
+import { ConfigWatch } from './config-watch';
+import { ContextConnection } from './context-connection';
+import { ExecCredentials, nodePluginRun, type ExecCredentialDeps } from './exec-credential';
+import type { KindInfo } from './kinds';
+import { kubeconfigPaths, loadKubeconfig, type KubeconfigDeps, type KubeContext, type MergedKubeconfig } from './kubeconfig';
+import { loginShellPath } from './login-shell';
+import { minimalKubeRules } from './rules-minimal';
+
+/** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
+export const FIRST_ATTEMPT_MS = 5_000;
+
+export const nodeKubeconfigDeps: KubeconfigDeps = {
+  readFile: (p) => {
+    try { return fs.readFileSync(p, 'utf8'); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+  exists: (p) => fs.existsSync(p),
+};
+
+export interface KubePlaneOptions {
+  rules?: PlaneRules;
+  config?: KubeconfigDeps;
+  plugins?: Partial<ExecCredentialDeps>;
+  kinds?: readonly KindInfo[];
+  /** Tests: a transport per context instead of the real one. */
+  transport?: (ctx: KubeContext) => KubeTransport;
+  /** Watch the kubeconfig files for changes (off in unit tests that reload by hand). */
+  watchConfig?: boolean;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+/** PILOTHOUSE_KUBE_CONTEXTS=a,b limits the plane to those contexts; unset: every context, all live. */
+export function selectedContexts(env: Record<string, string | undefined>): Set<string> | undefined {
+  const v = env.PILOTHOUSE_KUBE_CONTEXTS?.trim();
+  return v ? new Set(v.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+}
+
+/**
+ * Every context of the user's kubeconfig, live at once: one endpoint and one set of watches per
+ * context, each failing on its own. The files are watched; a context added, changed or removed is
+ * connected, re-connected or dropped without a restart.
+ */
+export class KubePlane implements Plane {
+  readonly name = 'kube' as const;
+  readonly rules: PlaneRules;
+  private sink?: PlaneSink;
+  private readonly conns = new Map<string, ContextConnection>();
+  private readonly problems = new Map<string, PlaneEndpoint>();
+  private readonly creds: ExecCredentials;
+  private readonly watcher?: ConfigWatch;
+  private stopped = false;
+  private suspended = false;
+  private merged?: MergedKubeconfig;
+
+  constructor(private readonly env: PlaneEnv, private readonly opts: KubePlaneOptions = {}) {
+    this.rules = opts.rules ?? minimalKubeRules;
+    this.creds = new ExecCredentials({
+      run: opts.plugins?.run ?? nodePluginRun,
+      env: opts.plugins?.env ?? (async () => ({ ...env.env, PATH: await loginShellPath(env.env) })),
+      now: opts.plugins?.now ?? env.now,
+    });
+    if (opts.watchConfig !== false) this.watcher = new ConfigWatch(() => { if (!this.suspended) void this.sync(); });
+  }
+
+  async start(sink: PlaneSink): Promise<void> {
+    this.sink = sink;
+    await this.sync();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watcher?.close();
+    for (const c of this.conns.values()) c.stop();
+  }
+
+  suspend(): void {
+    this.suspended = true;
+    for (const c of this.conns.values()) c.suspend();
+  }
+
+  resume(): void {
+    if (this.stopped || !this.sink) return;
+    this.suspended = false;
+    for (const c of this.conns.values()) c.resume();
+    // The files may have changed while asleep (a VPN client rewrote them): pick that up too.
+    void this.sync();
+  }
+
+  endpoints(): PlaneEndpoint[] {
+    return [...[...this.conns.values()].map((c) => c.endpoint), ...this.problems.values()];
+  }
+
+  /** The connection of a context (actions, logs and port-forwards of the other parts use it). */
+  connection(endpointId: string): ContextConnection | undefined { return this.conns.get(endpointId); }
+
+  action(_resource: Resource, _actionId: string, _objects: readonly ModelObject[]): ActionDef | undefined {
+    return undefined;
+  }
+
+  /** Reads the kubeconfig files again and makes the connections match them. */
+  async sync(): Promise<void> {
+    if (this.stopped || !this.sink) return;
+    const sink = this.sink;
+    const { files, source } = kubeconfigPaths(this.env.env, this.env.home);
+    const merged = loadKubeconfig(files, source, this.opts.config ?? nodeKubeconfigDeps);
+    this.merged = merged;
+    this.watcher?.watch(files);
+    const only = selectedContexts(this.env.env);
+    const wanted = merged.contexts.filter((c) => !only || only.has(c.name));
+    const next = new Map<string, PlaneEndpoint>();
+    for (const p of merged.problems) {
+      const name = `kubeconfig:${p.file}`;
+      next.set(`kube/${name}`, { id: `kube/${name}`, plane: 'kube', name, target: p.file, source, state: 'unavailable', message: p.message, configError: true });
+    }
+    for (const c of wanted) {
+      if (c.error) next.set(c.id, { id: c.id, plane: 'kube', name: c.name, target: c.server ?? '', source: `context ${c.name} in ${c.file} (${source})`, state: 'unavailable', message: c.error, configError: true });
+    }
+    if (only) {
+      for (const name of only) {
+        if (merged.contexts.some((c) => c.name === name)) continue;
+        const id = `kube/${name}`;
+        next.set(id, { id, plane: 'kube', name, target: '', source: 'PILOTHOUSE_KUBE_CONTEXTS', state: 'unavailable', message: `context "${name}" (from PILOTHOUSE_KUBE_CONTEXTS) is not in ${files.join(', ')}`, configError: true });
+      }
+    }
+    const good = new Map(wanted.filter((c) => !c.error).map((c) => [c.id, c]));
+    for (const [id, conn] of [...this.conns]) {
+      const c = good.get(id);
+      if (c && c.fingerprint === conn.fingerprint) continue;
+      conn.stop();
+      this.conns.delete(id);
+      // A context now pointing at another cluster or user (or broken): what it held may not be there.
+      sink.dropEndpoint(id);
+    }
+    for (const id of [...this.problems.keys()]) if (!next.has(id) && !good.has(id)) { this.problems.delete(id); sink.dropEndpoint(id); }
+    for (const [id, ep] of next) {
+      const old = this.problems.get(id);
+      this.problems.set(id, ep);
+      if (!old || old.message !== ep.message) sink.endpoint(ep);
+    }
+    const firsts: Array<Promise<void>> = [];
+    for (const [id, c] of good) {
+      this.problems.delete(id);
+      if (this.conns.has(id)) continue;
+      const conn = new ContextConnection(c, source, sink, {
+        creds: this.creds, now: this.env.now, kinds: this.opts.kinds, transport: this.opts.transport?.(c), backoff: this.opts.backoff,
+      });
+      this.conns.set(id, conn);
+      firsts.push(conn.start());
+      if (this.suspended) conn.suspend();
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((r) => { timer = setTimeout(r, FIRST_ATTEMPT_MS); timer.unref?.(); });
+    await Promise.race([Promise.all(firsts), deadline]);
+    clearTimeout(timer);
+  }
+
+  /** The merged kubeconfig as last read (the CLI's `--context` completion, tests). */
+  config(): MergedKubeconfig | undefined { return this.merged; }
+}

@@ -1,0 +1,311 @@
+import type { IncomingMessage } from 'node:http';
+import { nextBackoff } from '../../../shared/time/backoff';
+import { objectKey, type ModelObject } from '../../model/object';
+import { UnreachableError, type KubeTransport } from './client';
+import { collectionPath, LIST_ACCEPT, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, type KindInfo } from './kinds';
+import { TRIMMERS, type KubeMeta } from './objects';
+
+/** Where one kind's objects go: the plane's sink, narrowed to this endpoint and kind. */
+export interface KindSink {
+  /** A complete list: anything of this kind the model holds that is not in it is gone. */
+  reconcile(objs: ModelObject[]): void;
+  upsert(obj: ModelObject): void;
+  remove(key: string): void;
+}
+
+export type KindStatus =
+  | { state: 'listing' }
+  | { state: 'watching'; note?: string }
+  /** The user may not list this kind (403): said once, not retried until resume or a config change. */
+  | { state: 'forbidden'; message: string }
+  /** The server does not serve this kind (404: an older cluster, an API group turned off). */
+  | { state: 'unsupported'; message: string }
+  | { state: 'failed'; message: string; retryAt: number; unreachable: boolean };
+
+export interface KindWatchOptions {
+  kind: KindInfo;
+  endpoint: string;
+  transport: KubeTransport;
+  sink: KindSink;
+  onStatus(s: KindStatus): void;
+  /** The context's namespace: where to list when the cluster-wide list is forbidden. */
+  namespace?: string;
+  now?: () => number;
+  random?: () => number;
+  backoff?: { baseMs: number; maxMs: number };
+  pageSize?: number;
+  /** The server ends each watch after this long (client-go picks 5-10 min at random, so do we). */
+  watchTimeoutSeconds?: () => number;
+}
+
+/** Parsing bounds, so one bad or hostile line cannot take the engine's memory. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const MAX_PAGE_BYTES = 256 * 1024 * 1024;
+/** A watch ending sooner than this without one event counts as a failure for the backoff. */
+const SHORT_WATCH_MS = 1_000;
+
+/** An API answer that was not 200, read from its Status body. */
+export class ApiStatusError extends Error {
+  constructor(readonly code: number, readonly reason: string, message: string) { super(message); }
+}
+
+class Stopped extends Error {}
+
+/** "secrets is forbidden: User "x" cannot list ..." → "secrets: forbidden for user x". */
+export function forbiddenText(plural: string, serverMessage: string, scope: string): string {
+  const user = /User "([^"]+)"/.exec(serverMessage)?.[1];
+  return `${plural}: forbidden${user ? ` for user ${user}` : ''}${scope}`;
+}
+
+async function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) { res.destroy(); throw new Error(`answer larger than ${limit} bytes`); }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function statusError(res: IncomingMessage): Promise<ApiStatusError> {
+  let reason = '', message = `HTTP ${res.statusCode}`;
+  try {
+    const body = JSON.parse((await readBody(res, 1024 * 1024)).toString('utf8')) as { reason?: string; message?: string };
+    reason = body.reason ?? '';
+    if (body.message) message = body.message;
+  } catch { /* a proxy's HTML error page: the status code says enough */ }
+  return new ApiStatusError(res.statusCode ?? 0, reason, message);
+}
+
+/**
+ * One kind on one context, kept live without polling: a paged list (limit + continue), each page's raw
+ * JSON parsed once and trimmed at once, the model reconciled with the complete list, then a watch from
+ * the list's resourceVersion with bookmarks. A watch that ends is resumed from the last resourceVersion
+ * seen; 410 Gone (the server no longer has that version) lists again and reconciles, so nothing stale or
+ * missing remains. Failures back off, capped and jittered.
+ */
+export class KindWatch {
+  private rv?: string;
+  private gen = 0;
+  private attempt = 0;
+  private running = false;
+  private abort?: AbortController;
+  private wake?: () => void;
+  private timer?: ReturnType<typeof setTimeout>;
+  /** Listing only the context's namespace, because the cluster-wide list was forbidden. */
+  private nsOnly = false;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly pageSize: number;
+  private readonly watchTimeout: () => number;
+  private readonly trim: (raw: unknown) => unknown;
+  status: KindStatus = { state: 'listing' };
+
+  constructor(private readonly o: KindWatchOptions) {
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    this.backoff = o.backoff ?? { baseMs: 1_000, maxMs: 30_000 };
+    this.pageSize = o.pageSize ?? 500;
+    this.watchTimeout = o.watchTimeoutSeconds ?? (() => 300 + Math.floor(this.random() * 300));
+    this.trim = TRIMMERS[o.kind.kind] as (raw: unknown) => unknown;
+  }
+
+  get kind(): KindInfo { return this.o.kind; }
+
+  /** Starts listing (fresh) and watching. Also what resume does. */
+  start(): void {
+    this.halt();
+    this.rv = undefined;
+    this.attempt = 0;
+    this.nsOnly = false;
+    const gen = ++this.gen;
+    this.setStatus({ state: 'listing' });
+    void this.loop(gen);
+  }
+
+  /** Closes the stream and cancels any retry. The model keeps what it has (the endpoint says why). */
+  stop(): void { this.halt(); }
+
+  private halt(): void {
+    this.gen++;
+    this.abort?.abort();
+    this.abort = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wake?.();
+  }
+
+  private setStatus(s: KindStatus): void {
+    this.status = s;
+    this.o.onStatus(s);
+  }
+
+  private live(gen: number): void { if (gen !== this.gen) throw new Stopped(); }
+
+  private async loop(gen: number): Promise<void> {
+    while (gen === this.gen) {
+      try {
+        if (this.rv === undefined) await this.list(gen);
+        const started = this.now();
+        const events = await this.watch(gen);
+        // The server closed the watch (its timeout, a restart): resume from the last version at once,
+        // unless it keeps closing at once, which would be a tight loop.
+        if (events === 0 && this.now() - started < SHORT_WATCH_MS) await this.retryLater(gen, 'the watch closed at once');
+      } catch (e) {
+        if (e instanceof Stopped || gen !== this.gen) return;
+        if (e instanceof ApiStatusError && e.code === 410) {
+          // Expired: the versions between ours and now are gone from the server's history. List again.
+          this.rv = undefined;
+          this.attempt++;
+          if (this.attempt > 1) await this.retryLater(gen, 'the resource version expired again').catch(() => undefined);
+          continue;
+        }
+        if (e instanceof ApiStatusError && e.code === 403) {
+          if (!this.nsOnly && this.o.kind.namespaced && this.o.namespace) {
+            // kubectl's default namespace is where a namespace-bound user may still list.
+            this.nsOnly = true;
+            this.rv = undefined;
+            continue;
+          }
+          const scope = this.nsOnly ? ` (cluster-wide and in namespace ${this.o.namespace})` : '';
+          this.setStatus({ state: 'forbidden', message: forbiddenText(this.o.kind.plural, e.message, scope) });
+          return;
+        }
+        if (e instanceof ApiStatusError && e.code === 404) {
+          const gv = this.o.kind.group ? `${this.o.kind.group}/${this.o.kind.version}` : this.o.kind.version;
+          this.setStatus({ state: 'unsupported', message: `${this.o.kind.plural}: not served by this cluster (${gv})` });
+          return;
+        }
+        const message = e instanceof ApiStatusError
+          ? `${this.o.kind.plural}: ${e.code === 401 ? 'unauthorized (the credentials were refused: expired token or certificate?)' : e.message}`
+          : (e as Error).message;
+        try { await this.retryLater(gen, message, e instanceof UnreachableError); } catch { return; }
+      }
+    }
+  }
+
+  /** Waits the backoff for this attempt, saying why; throws Stopped when stopped meanwhile. */
+  private async retryLater(gen: number, message: string, unreachable = false): Promise<void> {
+    const delay = nextBackoff(this.attempt++, this.backoff, this.random);
+    this.setStatus({ state: 'failed', message, retryAt: this.now() + delay, unreachable });
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, delay);
+    });
+    this.wake = undefined;
+    this.timer = undefined;
+    this.live(gen);
+  }
+
+  private path(): string {
+    return collectionPath(this.o.kind, this.nsOnly ? this.o.namespace : undefined);
+  }
+
+  private async request(gen: number, query: string, accept: string, idleTimeoutMs: number): Promise<IncomingMessage> {
+    this.live(gen);
+    const ac = new AbortController();
+    this.abort = ac;
+    const res = await this.o.transport.get(`${this.path()}?${query}`, { accept, signal: ac.signal, idleTimeoutMs });
+    if (gen !== this.gen) { res.destroy(); throw new Stopped(); }
+    if (res.statusCode !== 200) throw await statusError(res);
+    return res;
+  }
+
+  private toObject(raw: unknown): ModelObject | undefined {
+    const data = this.trim(raw) as { meta: KubeMeta };
+    if (!data.meta.name) return undefined;
+    return { plane: 'kube', endpoint: this.o.endpoint, kind: this.o.kind.kind, ns: data.meta.ns, name: data.meta.name, data };
+  }
+
+  private async list(gen: number): Promise<void> {
+    const objs: ModelObject[] = [];
+    let cont: string | undefined;
+    let rv: string | undefined;
+    const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : LIST_ACCEPT;
+    do {
+      const q = new URLSearchParams({ limit: String(this.pageSize) });
+      if (cont) q.set('continue', cont);
+      let res: IncomingMessage;
+      try {
+        res = await this.request(gen, q.toString(), accept, 60_000);
+      } catch (e) {
+        // The continue token expired between pages (410): start the list over, from the first page.
+        if (cont && e instanceof ApiStatusError && e.code === 410) { objs.length = 0; cont = undefined; continue; }
+        throw e;
+      }
+      const page = JSON.parse((await readBody(res, MAX_PAGE_BYTES)).toString('utf8')) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
+      this.live(gen);
+      for (const item of page.items ?? []) { const o = this.toObject(item); if (o) objs.push(o); }
+      cont = page.metadata?.continue || undefined;
+      rv = page.metadata?.resourceVersion;
+    } while (cont);
+    this.o.sink.reconcile(objs);
+    this.rv = rv ?? '';
+    this.attempt = 0;
+    this.setStatus(this.nsOnly
+      ? { state: 'watching', note: `${this.o.kind.plural}: only namespace ${this.o.namespace} (the cluster-wide list is forbidden)` }
+      : { state: 'watching' });
+  }
+
+  /** Streams one watch until the server ends it; returns how many events it carried. */
+  private async watch(gen: number): Promise<number> {
+    const timeout = this.watchTimeout();
+    const q = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(timeout) });
+    if (this.rv) q.set('resourceVersion', this.rv);
+    const accept = this.o.kind.metadataOnly ? METADATA_WATCH_ACCEPT : LIST_ACCEPT;
+    const res = await this.request(gen, q.toString(), accept, (timeout + 30) * 1000);
+    if (this.status.state !== 'watching') {
+      this.attempt = 0;
+      this.setStatus(this.nsOnly ? { state: 'watching', note: `${this.o.kind.plural}: only namespace ${this.o.namespace} (the cluster-wide list is forbidden)` } : { state: 'watching' });
+    }
+    let count = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const handle = (line: Buffer) => {
+      if (!line.length) return;
+      const ev = JSON.parse(line.toString('utf8')) as { type?: string; object?: { metadata?: { resourceVersion?: string }; code?: number; reason?: string; message?: string } };
+      const rv = ev.object?.metadata?.resourceVersion;
+      count++;
+      switch (ev.type) {
+        case 'ADDED':
+        case 'MODIFIED': { const o = this.toObject(ev.object); if (o) this.o.sink.upsert(o); break; }
+        case 'DELETED': { const o = this.toObject(ev.object); if (o) this.o.sink.remove(objectKey(o)); break; }
+        case 'BOOKMARK': break;
+        case 'ERROR': {
+          const s = ev.object ?? {};
+          throw new ApiStatusError(s.code ?? 500, s.reason ?? '', s.message ?? 'watch error');
+        }
+        default: return;
+      }
+      if (rv) this.rv = rv;
+    };
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (gen !== this.gen) throw new Stopped();
+        let start = 0;
+        for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+          const piece = chunk.subarray(start, nl);
+          if (pending.length) { pending.push(piece); handle(Buffer.concat(pending)); pending = []; pendingBytes = 0; }
+          else handle(piece);
+          start = nl + 1;
+        }
+        if (start < chunk.length) {
+          pending.push(chunk.subarray(start));
+          pendingBytes += chunk.length - start;
+          if (pendingBytes > MAX_LINE_BYTES) throw new Error(`${this.o.kind.plural}: a watch event larger than ${MAX_LINE_BYTES} bytes`);
+        }
+      }
+    } catch (e) {
+      res.destroy();
+      if (e instanceof Stopped || e instanceof ApiStatusError) throw e;
+      if (gen !== this.gen) throw new Stopped();
+      if (e instanceof SyntaxError) throw new Error(`${this.o.kind.plural}: the watch sent a line that is not JSON`);
+      // The connection dropped mid-stream: resume from the last version seen, after the backoff.
+      throw new UnreachableError(`${this.o.kind.plural}: the watch connection dropped (${(e as Error).message})`);
+    }
+    if (pending.length) handle(Buffer.concat(pending));
+    return count;
+  }
+}
