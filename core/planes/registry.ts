@@ -1,8 +1,9 @@
 import type { PlaneFactory } from './plane';
 import { dockerPlaneFactory } from './docker';
+import { sshPlaneFactory } from './ssh/plane';
 
 /**
  * Every plane the engine starts by default. A new plane (kube, ssh, airflow ...) is one line here and
  * one folder beside docker/; the engine itself does not change.
  */
-export const PLANE_FACTORIES: readonly PlaneFactory[] = [dockerPlaneFactory];
+export const PLANE_FACTORIES: readonly PlaneFactory[] = [dockerPlaneFactory, sshPlaneFactory];
