@@ -75,8 +75,7 @@ function exitOf(v: unknown): number | undefined {
 function timeLimit(v: unknown): string | undefined {
   const n = num(v);
   if (n === Infinity) return 'UNLIMITED';
-  if (n === undefined) return v === null || v === undefined ? undefined : 'UNLIMITED';
-  return String(n);
+  return n === undefined ? undefined : String(n);
 }
 
 export function parseSqueueJson(text: string): SlurmJob[] {
