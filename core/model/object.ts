@@ -34,6 +34,11 @@ export type DerivedResource = Omit<Resource, 'update' | 'since'> & {
    * resource as changed a moment ago.
    */
   stateSince?: number;
+  /**
+   * A change the plane itself sees under way (a Deployment's rollout): `in_progress` while it runs. An
+   * update state set by the action runner wins over it.
+   */
+  update?: Resource['update'];
 };
 
 export interface Derived {

@@ -212,7 +212,7 @@ export class Model {
       reasons = [{ text: `${ep.name} ${why}: last known state shown`, severity: 'warning' }, ...reasons];
     }
     if (u?.reason) reasons = [{ text: u.reason, severity: u.status === 'error' ? 'error' : 'info' }, ...reasons];
-    const r: Resource = { ...base, runtime, reasons, update: u?.status ?? 'idle' };
+    const r: Resource = { ...base, runtime, reasons, update: u?.status ?? base.update ?? 'idle' };
     const status = displayStatus(r);
     const prev = this.resources.get(rid);
     r.since = !prev ? Math.min(stateSince ?? now, now) : prev.since !== undefined && displayStatus(prev) === status ? prev.since : now;
