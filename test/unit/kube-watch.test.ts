@@ -1,0 +1,276 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContextTransport } from '../../core/planes/kube/client';
+import { endpointState } from '../../core/planes/kube/context-connection';
+import { ExecCredentials } from '../../core/planes/kube/exec-credential';
+import { WATCHED_KINDS, type KindInfo } from '../../core/planes/kube/kinds';
+import { loadKubeconfig } from '../../core/planes/kube/kubeconfig';
+import { KindWatch, type KindStatus } from '../../core/planes/kube/watch';
+import type { ModelObject } from '../../core/model/object';
+import { until } from '../support/wait';
+
+// A tiny API server speaking the list/watch protocol for pods: paged lists with continue tokens, watches
+// from a resourceVersion (with bookmarks, ERROR 410 events, 410/403 answers, and drops on demand).
+interface Call { path: string; query: URLSearchParams }
+class FakeApi {
+  rv = 100;
+  pods = new Map<string, { ns: string; name: string; rv: number; phase: string }>();
+  calls: Call[] = [];
+  watches = new Set<http.ServerResponse>();
+  /** Versions older than this answer 410, as after an etcd compaction. */
+  compactedBelow = 0;
+  forbidden = new Set<string>();
+  private server = http.createServer((req, res) => this.handle(req, res));
+  port = 0;
+
+  async listen() { await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r)); this.port = (this.server.address() as AddressInfo).port; }
+  async close() { for (const w of this.watches) w.destroy(); this.server.closeAllConnections(); await new Promise((r) => this.server.close(r)); }
+
+  pod(ns: string, name: string, phase = 'Running') { const p = { ns, name, rv: ++this.rv, phase }; this.pods.set(`${ns}/${name}`, p); return p; }
+  raw(p: { ns: string; name: string; rv: number; phase: string }) {
+    return {
+      metadata: { name: p.name, namespace: p.ns, uid: `uid-${p.name}`, resourceVersion: String(p.rv), managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }] },
+      spec: { containers: [{ name: 'c', image: 'img' }] },
+      status: { phase: p.phase },
+    };
+  }
+  /** Sends an event to every open watch. */
+  send(type: string, object: unknown) { for (const w of this.watches) w.write(`${JSON.stringify({ type, object })}\n`); }
+  change(ns: string, name: string, phase: string) { const p = this.pod(ns, name, phase); this.send('MODIFIED', this.raw(p)); }
+  add(ns: string, name: string) { const p = this.pod(ns, name); this.send('ADDED', this.raw(p)); }
+  del(ns: string, name: string) { const p = this.pods.get(`${ns}/${name}`)!; this.pods.delete(`${ns}/${name}`); p.rv = ++this.rv; this.send('DELETED', this.raw(p)); }
+  bookmark() { this.send('BOOKMARK', { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(++this.rv) } }); }
+  drop() { for (const w of this.watches) w.destroy(); this.watches.clear(); }
+  watchCalls() { return this.calls.filter((c) => c.query.get('watch') === '1'); }
+  listCalls() { return this.calls.filter((c) => c.query.get('watch') !== '1'); }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url!, 'http://x');
+    this.calls.push({ path: url.pathname, query: url.searchParams });
+    const status = (code: number, reason: string, message: string) => {
+      res.writeHead(code, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
+    };
+    if (this.forbidden.has(url.pathname)) return status(403, 'Forbidden', `pods is forbidden: User "reader" cannot list resource "pods" in API group "" at the cluster scope`);
+    const nsMatch = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
+    if (url.pathname !== '/api/v1/pods' && !nsMatch) return status(404, 'NotFound', 'the server could not find the requested resource');
+    const inNs = (p: { ns: string }) => !nsMatch || p.ns === nsMatch[1];
+    if (url.searchParams.get('watch') === '1') {
+      const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      if (from < this.compactedBelow) return status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+      this.watches.add(res);
+      res.on('close', () => this.watches.delete(res));
+      return;
+    }
+    const limit = Number(url.searchParams.get('limit') ?? '1000');
+    const start = Number(url.searchParams.get('continue') ?? '0');
+    const all = [...this.pods.values()].filter(inNs).sort((a, b) => a.name.localeCompare(b.name));
+    const page = all.slice(start, start + limit);
+    const more = start + limit < all.length;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv), continue: more ? String(start + limit) : undefined }, items: page.map((p) => this.raw(p)) }));
+  }
+}
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+
+const POD = WATCHED_KINDS.find((k) => k.kind === 'Pod')!;
+
+async function setup(opts: { namespace?: string; kind?: KindInfo } = {}) {
+  const api = new FakeApi();
+  await api.listen();
+  cleanups.push(() => api.close());
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ph-kwatch-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'config');
+  // The real transport: client-node applies the kubeconfig (plain http is allowed with insecure-skip-tls-verify).
+  fs.writeFileSync(file, `apiVersion: v1
+clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t0k3n}}]
+contexts: [{name: fake, context: {cluster: fake, user: u${opts.namespace ? `, namespace: ${opts.namespace}` : ''}}}]
+`);
+  const ctx = loadKubeconfig([file], 'test', { readFile: (p) => fs.readFileSync(p, 'utf8'), exists: fs.existsSync }).contexts[0];
+  expect(ctx.error).toBeUndefined();
+  const transport = new ContextTransport(ctx, new ExecCredentials({ run: async () => { throw new Error('no plugin'); }, env: async () => ({}), now: Date.now }));
+  const model = new Map<string, ModelObject>();
+  const log: string[] = [];
+  const statuses: KindStatus[] = [];
+  const w = new KindWatch({
+    kind: opts.kind ?? POD, endpoint: 'kube/fake', transport, namespace: opts.namespace,
+    backoff: { baseMs: 5, maxMs: 20 }, pageSize: 2, watchTimeoutSeconds: () => 600,
+    sink: {
+      reconcile: (objs) => { log.push(`reconcile ${objs.length}`); for (const k of [...model.keys()]) if (!objs.some((o) => key(o) === k)) model.delete(k); for (const o of objs) model.set(key(o), o); },
+      upsert: (o) => { log.push(`upsert ${o.name}`); model.set(key(o), o); },
+      remove: (k) => { log.push(`remove ${k}`); model.delete(k); },
+    },
+    onStatus: (s) => statuses.push(s),
+  });
+  cleanups.push(() => w.stop());
+  const names = () => [...model.values()].map((o) => `${o.ns}/${o.name}:${(o.data as { phase: string }).phase}`).sort();
+  return { api, w, model, log, statuses, names };
+}
+const key = (o: ModelObject) => `${o.endpoint}/${o.kind}/${o.ns}/${o.name}`;
+
+describe('the list/watch loop of one kind', () => {
+  it('lists in pages, reconciles once with the whole list, then watches from the list version with bookmarks', async () => {
+    const { api, w, log, names } = await setup();
+    for (const n of ['a', 'b', 'c', 'd', 'e']) api.pod('shop', n);
+    w.start();
+    await until('the watch to open', () => api.watches.size === 1);
+    expect(api.listCalls().map((c) => `${c.query.get('limit')} ${c.query.get('continue') ?? '-'}`)).toEqual(['2 -', '2 2', '2 4']);
+    expect(log).toEqual(['reconcile 5']);
+    const wc = api.watchCalls()[0].query;
+    expect(wc.get('resourceVersion')).toBe(String(api.rv));
+    expect(wc.get('allowWatchBookmarks')).toBe('true');
+    expect(w.status.state).toBe('watching');
+
+    api.change('shop', 'b', 'Failed');
+    api.add('shop', 'f');
+    api.del('shop', 'a');
+    await until('the events to arrive', () => names().join() === 'shop/b:Failed,shop/c:Running,shop/d:Running,shop/e:Running,shop/f:Running');
+    // A bookmark moves the version on: the next watch starts there, so nothing is replayed.
+    api.bookmark();
+    const bookmarkRv = String(api.rv);
+    await new Promise((r) => setTimeout(r, 50));
+    api.drop();
+    await until('the watch to be resumed', () => api.watchCalls().length === 2 && api.watches.size === 1);
+    expect(api.watchCalls()[1].query.get('resourceVersion')).toBe(bookmarkRv);
+    expect(api.listCalls()).toHaveLength(3);
+  });
+
+  it('keeps no managedFields of what it stores', async () => {
+    const { api, w, model } = await setup();
+    api.pod('shop', 'a');
+    w.start();
+    await until('the list', () => model.size === 1);
+    api.add('shop', 'b');
+    await until('the event', () => model.size === 2);
+    for (const o of model.values()) expect(JSON.stringify(o)).not.toContain('managedFields');
+  });
+
+  it('on 410 Gone (an ERROR event, as after a compaction) lists again and reconciles: nothing stale, nothing missing', async () => {
+    const { api, w, names, log } = await setup();
+    api.pod('shop', 'a'); api.pod('shop', 'b');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    // While the watch is away from history: one pod deleted, one added, with no events for them.
+    api.pods.delete('shop/a');
+    api.pod('shop', 'c');
+    api.compactedBelow = api.rv;
+    api.send('ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', message: 'too old resource version', code: 410 });
+    await until('the re-list', () => api.listCalls().length === 2 && api.watches.size === 1);
+    expect(names()).toEqual(['shop/b:Running', 'shop/c:Running']);
+    expect(log.filter((l) => l.startsWith('reconcile'))).toEqual(['reconcile 2', 'reconcile 2']);
+  });
+
+  it('on a 410 answer to a resumed watch (the server restarted and compacted) lists again', async () => {
+    const { api, w, names } = await setup();
+    api.pod('shop', 'a');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    api.pods.clear();
+    api.pod('shop', 'z');
+    api.compactedBelow = api.rv;
+    api.drop();
+    await until('the re-list', () => api.listCalls().length === 2 && api.watches.size === 1);
+    expect(names()).toEqual(['shop/z:Running']);
+    expect(w.status.state).toBe('watching');
+  });
+
+  it('a kind the user may not list is reported once, plainly, and not asked again', async () => {
+    const { api, w, statuses } = await setup();
+    api.forbidden.add('/api/v1/pods');
+    w.start();
+    await until('the answer', () => w.status.state !== 'listing');
+    expect(w.status).toEqual({ state: 'forbidden', message: 'pods: forbidden for user reader' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.calls).toHaveLength(1);
+    expect(statuses.filter((s) => s.state === 'forbidden')).toHaveLength(1);
+  });
+
+  it('forbidden cluster-wide, it lists the context namespace instead and says so', async () => {
+    const { api, w, names } = await setup({ namespace: 'shop' });
+    api.forbidden.add('/api/v1/pods');
+    api.pod('shop', 'a'); api.pod('other', 'b');
+    w.start();
+    await until('the namespaced watch', () => api.watches.size === 1);
+    expect(names()).toEqual(['shop/a:Running']);
+    expect(api.watchCalls()[0].path).toBe('/api/v1/namespaces/shop/pods');
+    expect(w.status).toEqual({ state: 'watching', note: 'pods: only namespace shop (the cluster-wide list is forbidden)' });
+  });
+
+  it('a kind the server does not serve is said once, not retried', async () => {
+    const { api, w } = await setup({ kind: WATCHED_KINDS.find((k) => k.kind === 'HorizontalPodAutoscaler')! });
+    w.start();
+    await until('the answer', () => w.status.state !== 'listing');
+    expect(w.status).toEqual({ state: 'unsupported', message: 'horizontalpodautoscalers: not served by this cluster (autoscaling/v2)' });
+    expect(api.calls).toHaveLength(1);
+  });
+
+  it('a dropped connection backs off and resumes from the last version it saw, without listing again', async () => {
+    const { api, w, names, statuses } = await setup();
+    api.pod('shop', 'a');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    api.change('shop', 'a', 'Failed');
+    await until('the event', () => names()[0] === 'shop/a:Failed');
+    const seen = String(api.rv);
+    api.drop();
+    await until('the resumed watch', () => api.watchCalls().length === 2 && api.watches.size === 1);
+    expect(api.watchCalls()[1].query.get('resourceVersion')).toBe(seen);
+    expect(api.listCalls()).toHaveLength(1);
+    expect(statuses.some((s) => s.state === 'failed' && s.unreachable && /pods: the watch connection dropped/.test(s.message))).toBe(true);
+    expect(w.status.state).toBe('watching');
+  });
+
+  it('an unreachable server is said with the address, and retried with backoff until it answers', async () => {
+    const { api, w } = await setup();
+    const port = api.port;
+    await api.close();
+    w.start();
+    await until('the failure', () => w.status.state === 'failed');
+    expect(w.status).toMatchObject({ state: 'failed', unreachable: true, message: `cannot reach http://127.0.0.1:${port}: connection refused (is the API server running, the tunnel or VPN up?)` });
+    expect((w.status as { retryAt: number }).retryAt).toBeGreaterThan(0);
+  });
+
+  it('stop closes the watch and never retries; start again lists fresh', async () => {
+    const { api, w, names } = await setup();
+    api.pod('shop', 'a');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    w.stop();
+    await until('the stream to close', () => api.watches.size === 0);
+    api.pods.clear();
+    api.pod('shop', 'new');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(api.calls).toHaveLength(2);
+    w.start();
+    await until('the fresh list', () => names().join() === 'shop/new:Running');
+    expect(api.listCalls()).toHaveLength(2);
+  });
+});
+
+describe("a context's endpoint from its kinds", () => {
+  it('connected while some kinds are live, naming the forbidden ones', () => {
+    expect(endpointState([{ state: 'watching' }, { state: 'forbidden', message: 'secrets: forbidden for user r' }]))
+      .toEqual({ state: 'connected', message: 'secrets: forbidden for user r' });
+  });
+  it('unavailable when every kind it may list fails, with one reason and the earliest retry', () => {
+    expect(endpointState([
+      { state: 'failed', message: 'cannot reach https://x: connection refused', retryAt: 20, unreachable: true },
+      { state: 'failed', message: 'cannot reach https://x: connection refused', retryAt: 10, unreachable: true },
+      { state: 'forbidden', message: 'secrets: forbidden for user r' },
+    ])).toEqual({ state: 'unavailable', message: 'cannot reach https://x: connection refused; secrets: forbidden for user r', retryAt: 10 });
+  });
+  it('connecting while lists are under way', () => {
+    expect(endpointState([{ state: 'listing' }, { state: 'watching' }]).state).toBe('connected');
+    expect(endpointState([{ state: 'listing' }, { state: 'failed', message: 'm', retryAt: 1, unreachable: true }]).state).toBe('connecting');
+  });
+});
