@@ -37,12 +37,16 @@ export function plainConfigContext(env: PlaneEnv, fs: ConfigFs = diskConfigFs): 
  * front of it, as if written at its top. hosts.yaml is read again on each dial, like ~/.ssh/config, so an
  * edit is used at the next connect.
  */
-export function sshConfigContext(env: PlaneEnv, fs: ConfigFs = diskConfigFs): ConfigContext {
+export function sshConfigContext(
+  env: PlaneEnv,
+  fs: ConfigFs = diskConfigFs,
+  hosts: () => readonly HostSettings[] = () => loadHostSettings(env).hosts,
+): ConfigContext {
   const real = sshConfigPath(env);
   // Not a file on disk: the name it carries is what an error in it would be reported against.
   const virtual = posix.join(configDir(env), 'hosts.yaml (as ssh settings)');
   const overlay: ConfigFs = {
-    read: (path) => (path === virtual ? hostsYamlAsSshConfig(loadHostSettings(env).hosts, real) : fs.read(path)),
+    read: (path) => (path === virtual ? hostsYamlAsSshConfig(hosts(), real) : fs.read(path)),
     list: (dir) => fs.list(dir),
   };
   return { fs: overlay, home: env.home, localUser: localUser(env), path: virtual };
