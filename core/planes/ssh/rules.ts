@@ -237,6 +237,8 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
       reasons,
       facts: factsOf(d, now),
       actions,
+      // A shell connects an idle host on the way (openShell waits for the connection); a lost, untrusted or refused one cannot.
+      ...((c.state === 'connected' || c.state === 'idle') && { terminal: true }),
     },
   };
   if (recheckAt !== undefined) out.recheckAt = recheckAt;
