@@ -71,6 +71,7 @@ function serveTerminal(opening: Promise<TerminalSession>, sink: StreamSink<Termi
   opening.then((s) => {
     if (closed) { s.close(); return; }
     session = s;
+    sink.push({ t: 'open' });
     s.onData((chunk) => send(decoder.decode(chunk, { stream: true })));
     s.onEnd((e) => finish({ t: 'end', reason: e.reason, ...(e.exitCode !== undefined && { exitCode: e.exitCode }), ...(e.signal && { signal: e.signal }), ...(e.lost && { lost: true }) }));
     if (pendingSize) s.resize(pendingSize);

@@ -10,6 +10,8 @@ const terminalRows = z.number().int().min(1).max(500);
 
 /** A terminal's output, decoded from UTF-8 on the engine (a character split across chunks is joined there). */
 export const TerminalItem = z.discriminatedUnion('t', [
+  /** The session is open (first, before any output): the program runs. */
+  z.object({ t: z.literal('open') }),
   z.object({ t: z.literal('data'), data: z.string() }),
   z.object({
     t: z.literal('end'),
@@ -95,8 +97,8 @@ export const streams = {
     message: undefined,
   },
   /**
-   * An interactive session on a resource that has one (`Resource.terminal`): its output as text, then
-   * one `end` item, then the stream ends. Closing the stream closes the session. The client acks the
+   * An interactive session on a resource that has one (`Resource.terminal`): `open` once it runs, its
+   * output as text, then one `end` item, then the stream ends. Closing the stream closes the session. The client acks the
    * characters it has shown (`{ack}`); past TERMINAL_WINDOW unacked characters the engine stops reading
    * the session until acks come (core/terminals/stream.ts), so a slow page slows the program, never
    * loses output. A client that never acks sees at most TERMINAL_WINDOW characters.

@@ -45,22 +45,23 @@ afterAll(async () => {
   if (docker) await removeOurs();
 });
 
-interface Term { sub: Subscription<unknown>; text: () => string; end: () => Extract<TerminalItem, { t: 'end' }> | undefined; closed: () => boolean; error: () => PilothouseError | undefined }
+interface Term { opened: () => boolean; sub: Subscription<unknown>; text: () => string; end: () => Extract<TerminalItem, { t: 'end' }> | undefined; closed: () => boolean; error: () => PilothouseError | undefined }
 
 function terminal(resource: string, extra: { command?: string[]; cols?: number; rows?: number } = {}): Term {
   let text = '';
   let end: Extract<TerminalItem, { t: 'end' }> | undefined;
   let closed = false;
+  let opened = false;
   let error: PilothouseError | undefined;
   const sub = client.subscribe('terminal:session', { resource, cols: 80, rows: 24, ...extra }, {
     onBatch: (items) => {
       let shown = 0;
-      for (const i of items) if (i.t === 'data') { text += i.data; shown += i.data.length; } else end = i;
+      for (const i of items) if (i.t === 'data') { text += i.data; shown += i.data.length; } else if (i.t === 'open') opened = true; else end = i;
       if (shown) sub.send({ ack: shown });
     },
     onEnd: (e) => { closed = true; error = e; },
   });
-  return { sub: sub as Subscription<unknown>, text: () => text, end: () => end, closed: () => closed, error: () => error };
+  return { opened: () => opened, sub: sub as Subscription<unknown>, text: () => text, end: () => end, closed: () => closed, error: () => error };
 }
 
 /** The lines a terminal showed, without the echo of what was typed (which contains the command itself). */
@@ -95,6 +96,7 @@ describe('terminals in containers of the rig’s Docker engine', () => {
   it('runs an argument list as given, each argument literal', async () => {
     const t = terminal(rid('shell'), { command: ['sh', '-c', 'echo "$1 $((6*7))"; exit 3', 'sh', "it's $(nope)"] });
     await until('the end', () => t.closed());
+    expect(t.opened()).toBe(true);
     expect(t.text()).toBe("it's $(nope) 42\r\n");
     expect(t.end()).toEqual({ t: 'end', exitCode: 3, reason: 'exited with code 3' });
   });
@@ -112,6 +114,7 @@ describe('terminals in containers of the rig’s Docker engine', () => {
   it('says why an exited container has no terminal, and names a resource that has none', async () => {
     const t = terminal(rid('done'));
     await until('the refusal', () => t.closed());
+    expect(t.opened()).toBe(false);
     expect(t.error()?.code).toBe('conflict');
     expect(t.error()?.message).toBe(`no terminal in ${PROJECT}-done-1: the container is exited (code 4), not running`);
     const none = terminal('no-such-resource-anywhere');

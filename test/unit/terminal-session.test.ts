@@ -90,6 +90,8 @@ describe('terminal:session on the engine', () => {
     const t = open(client, even(ids), { command: ['bash', '-l'] });
     await wait(() => plane.sessions.length === 1);
     expect(plane.requests[0]).toEqual({ cols: 80, rows: 24, command: ['bash', '-l'] });
+    await wait(() => t.items.length === 1);
+    expect(t.items).toEqual([{ t: 'open' }]);   // before any output: the program runs
     t.send({ input: 'echo hi\r' });
     t.send({ resize: { cols: 132, rows: 43 } });
     await wait(() => plane.sessions[0].sizes.length === 1);
@@ -221,6 +223,7 @@ describe('terminal:session on the engine', () => {
     const failed = open(client, even(ids));
     await wait(() => failed.ended());
     expect(failed.error()?.message).toBe('the terminal could not open: container abc is not running');
+    expect(failed.items).toEqual([]);
     expect(engine!.terminals.size).toBe(0);
   });
 
