@@ -82,6 +82,7 @@ export class ContextConnection {
   start(): Promise<void> {
     this.sink.endpoint(this.endpoint);
     for (const w of this.watches) w.start();
+    if (!this.watches.length) this.resolveFirst();
     return this.firstAttempt;
   }
 

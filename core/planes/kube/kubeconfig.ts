@@ -92,7 +92,7 @@ function lineOf(doc: Document, lc: LineCounter, keyPath: Array<string | number>)
 
 function parseFile(file: string, text: string): ParsedFile | FileProblem {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const at = e.linePos?.[0];
