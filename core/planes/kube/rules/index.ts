@@ -74,7 +74,8 @@ function combine(base: Rollout | Health, ...parts: Parts[]): Health {
   const errorsFirst: Finding[] = [...base.reasons];
   for (const p of parts) {
     // A workload rolling out is pending while its new pods start; a pod error still shows.
-    runtime = p.runtime === 'pending' && runtime === 'ok' && !('rolling' in base && base.rolling) ? 'pending' : worse(runtime, p.runtime);
+    // 'ok' adds nothing: it must not turn a claim or secret (not_applicable) into something that runs.
+    if (p.runtime !== 'ok') runtime = p.runtime === 'pending' && runtime === 'ok' && 'rolling' in base && base.rolling ? runtime : worse(runtime, p.runtime);
     errorsFirst.push(...p.reasons);
     recheckAt = earliest(recheckAt, p.recheckAt);
   }

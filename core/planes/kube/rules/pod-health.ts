@@ -20,7 +20,7 @@ function exitText(s: ContainerState): string {
   const names: Record<number, string> = { 137: 'SIGKILL', 143: 'SIGTERM', 139: 'SIGSEGV', 134: 'SIGABRT', 130: 'SIGINT' };
   const code = s.exitCode ?? 0;
   const parts = [`exit code ${code}${names[code] ? ` (${names[code]})` : ''}`];
-  if (s.reason && s.reason !== 'Error' && s.reason !== 'Completed') parts.push(s.reason);
+  if (s.reason && !['Error', 'Completed', 'OOMKilled'].includes(s.reason)) parts.push(s.reason);
   return parts.join(', ');
 }
 
@@ -39,7 +39,7 @@ function containerFinding(c: ContainerStatus, init: boolean, job: boolean, ref: 
     const r = s.reason ?? '';
     if (r === 'CrashLoopBackOff') {
       const lastRun = last?.kind === 'terminated'
-        ? `; last run ended with ${exitText(last)}${last.finishedAt && parseTime(last.finishedAt) ? ` ${ago(parseTime(last.finishedAt)!, now).text}` : ''}${last.message ? `: ${clip(last.message)}` : ''}`
+        ? `; last run ended with ${last.reason === 'OOMKilled' ? 'out of memory (OOMKilled)' : exitText(last)}${last.finishedAt && parseTime(last.finishedAt) ? ` ${ago(parseTime(last.finishedAt)!, now).text}` : ''}${last.message ? `: ${clip(last.message)}` : ''}`
         : '';
       const changesAt = last?.finishedAt && parseTime(last.finishedAt) ? ago(parseTime(last.finishedAt)!, now).changesAt : undefined;
       return {

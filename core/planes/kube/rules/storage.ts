@@ -111,10 +111,9 @@ function wantedClass(c: KubePVC, classes: readonly KubeStorageClass[] | undefine
 export function misfits(c: KubePVC, pv: KubePV, classes: readonly KubeStorageClass[] | undefined): string[] {
   const out: string[] = [];
   const ref = pv.claimRef;
-  if (ref && (ref.ns !== c.meta.ns || ref.name !== c.meta.name)) {
-    const who = claimKey(ref.ns, ref.name);
-    out.push(pv.phase === 'Released' ? `Released, still holding the claimRef of ${who}` : pv.phase === 'Bound' ? `bound to ${who}` : `reserved for ${who}`);
-  }
+  // A Released PV keeps the deleted claim's uid: not even a new claim of the same name can bind it.
+  if (ref && pv.phase === 'Released') out.push(`Released, still holding the claimRef of ${claimKey(ref.ns, ref.name)}`);
+  else if (ref && (ref.ns !== c.meta.ns || ref.name !== c.meta.name)) out.push(`${pv.phase === 'Bound' ? 'bound to' : 'reserved for'} ${claimKey(ref.ns, ref.name)}`);
   if (pv.phase === 'Failed') out.push('Failed');
   const want = wantedClass(c, classes);
   if ((pv.storageClassName ?? '') !== want) out.push(`class "${pv.storageClassName || 'none'}", not "${want || 'none'}"`);
@@ -125,6 +124,9 @@ export function misfits(c: KubePVC, pv: KubePV, classes: readonly KubeStorageCla
   if ((pv.volumeMode ?? 'Filesystem') !== (c.volumeMode ?? 'Filesystem')) out.push(`volume mode ${pv.volumeMode ?? 'Filesystem'}`);
   const sel = c.selector?.matchLabels ?? {};
   if (Object.entries(sel).some(([k, v]) => pv.meta.labels[k] !== v)) out.push('labels do not match the claim\'s selector');
+  // The scheduler names the node of the claim's first pod (WaitForFirstConsumer); a PV pinned elsewhere cannot serve it.
+  const node = c.meta.annotations['volume.kubernetes.io/selected-node'];
+  if (node && pv.nodeAffinity && !pv.nodeAffinity.split(/[(),]/).map((v) => v.trim()).includes(node)) out.push(`only on nodes where ${pv.nodeAffinity}, not on ${node} where its pod runs`);
   return out;
 }
 
@@ -206,11 +208,14 @@ export function explainClaim(c: KubePVC, scene: StorageScene): Health {
   for (const pv of scene.pvs) {
     const intent = intendedClaim(pv, scene.claims.length ? scene.claims : [c]);
     if (!intent || intent.ns !== c.meta.ns || intent.name !== c.meta.name) continue;
-    const taken = pv.claimRef && (pv.claimRef.ns !== c.meta.ns || pv.claimRef.name !== c.meta.name) ? pv.claimRef : undefined;
+    const taken = pv.claimRef && (pv.phase === 'Released' || pv.claimRef.ns !== c.meta.ns || pv.claimRef.name !== c.meta.name) ? pv.claimRef : undefined;
     if (!taken) continue;
     mentioned.add(pv.meta.name);
     runtime = 'error';
-    reasons.push(err(`Pending: PV ${pv.meta.name}${sizeOf(pv)}, meant for this claim (${intent.why}), is ${pv.phase === 'Released' ? 'Released but still holds the claimRef of' : 'bound to'} claim ${claimKey(taken.ns, taken.name)}`, ref));
+    const head = `Pending: PV ${pv.meta.name}${sizeOf(pv)}, meant for this claim (${intent.why}), is`;
+    reasons.push(err(pv.phase === 'Released'
+      ? `${head} Released and still holds the claimRef of ${taken.name === c.meta.name && taken.ns === c.meta.ns ? 'the deleted claim of the same name' : `claim ${claimKey(taken.ns, taken.name)}`}; remove that claimRef from the PV so it can bind`
+      : `${head} bound to claim ${claimKey(taken.ns, taken.name)}`, ref));
   }
 
   const cls = scene.classes?.find((k) => k.meta.name === wantedClass(c, scene.classes));
