@@ -116,7 +116,7 @@ export async function runOrderedStart(d: OrderDeps): Promise<void> {
     try {
       await d.up(step);
     } catch (e) {
-      throw new OrderedStartError(`Start in order stopped at ${label}: up failed: ${(e as Error).message}.${tail}`, step);
+      throw new OrderedStartError(`stopped at ${label}: up failed: ${(e as Error).message}.${tail}`, step);
     }
     d.log(`${label}: waiting until ${step.services.length} service${step.services.length === 1 ? ' is' : 's are'} running and healthy (at most ${Math.round(timeout / 1000)} s)`);
     const v = await waitStep(d, step, timeout, since);
@@ -130,7 +130,7 @@ export async function runOrderedStart(d: OrderDeps): Promise<void> {
       ? `${bad.service} did not get healthy: ${bad.detail}${last ? `; last health check said: ${last}` : ''}`
       : `${v.waitingFor.map((s) => s.service).join(', ')} did not get healthy within ${Math.round(timeout / 1000)} s: ${v.waitingFor.map((s) => `${s.service} ${s.detail}`).join('; ')}`;
     d.log(`${label}: stopped: ${why}`);
-    throw new OrderedStartError(`Start in order stopped at ${label}: ${why}.${tail}`, step, bad.service, last);
+    throw new OrderedStartError(`stopped at ${label}: ${why}.${tail}`, step, bad.service, last);
   }
 }
 
