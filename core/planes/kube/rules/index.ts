@@ -25,7 +25,8 @@ const main = <T>(objects: readonly ModelObject[], kind: string, p: ParsedId) =>
 /** Events about one of these objects (by kind and name); events bound by name only are checked here. */
 function eventsAbout(objects: readonly ModelObject[], about: readonly ModelObject[]): Obj<KubeEvent>[] {
   const names = new Set(about.map((o) => `${o.kind}/${o.ns}/${o.name}`));
-  return of<KubeEvent>(objects, 'Event').filter((e) => names.has(`${e.data.involved.kind}/${e.data.involved.ns || e.ns}/${e.data.involved.name}`));
+  // involvedObject.namespace is '' for cluster-scoped objects (nodes, PVs), whose events live in `default`.
+  return of<KubeEvent>(objects, 'Event').filter((e) => names.has(`${e.data.involved.kind}/${e.data.involved.ns}/${e.data.involved.name}`));
 }
 
 /** Grouping hints an operator knows a stack by: the app instance and the Helm release. */

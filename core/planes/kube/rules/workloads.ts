@@ -36,7 +36,8 @@ export function deploymentRollout(d: KubeDeployment, ref: string): Rollout {
   let rolling = false;
   if (s.updatedReplicas < want) { rolling = true; reasons.push(info(`rolling out: ${s.updatedReplicas} of ${plural(want, 'replica')} updated`, ref)); }
   else if (s.replicas > s.updatedReplicas) { rolling = true; reasons.push(info(`rolling out: ${plural(s.replicas - s.updatedReplicas, 'old replica')} still to be removed`, ref)); }
-  else if (s.availableReplicas < s.updatedReplicas) { rolling = true; reasons.push(info(`rolling out: ${s.availableReplicas} of ${s.updatedReplicas} updated replicas available`, ref)); }
+  // Once the new ReplicaSet was available (NewReplicaSetAvailable), a replica lost later is not a rollout.
+  else if (s.availableReplicas < s.updatedReplicas && progressing?.reason !== 'NewReplicaSetAvailable') { rolling = true; reasons.push(info(`rolling out: ${s.availableReplicas} of ${s.updatedReplicas} updated replicas available`, ref)); }
 
   let runtime: RuntimeStatus = 'ok';
   if (failure?.status === 'True') runtime = 'error';
