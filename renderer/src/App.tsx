@@ -67,7 +67,7 @@ export function App() {
           </span>
         ))}
       </header>
-      <EndpointBanners endpoints={store.endpoints} />
+      <EndpointBanners endpoints={store.endpoints} onSelect={select} />
       <div className="body">
         <ResourceList ref={listRef} store={store} selected={selected} onSelect={select} onOpen={openLog} />
         {selected && client ? (

@@ -95,6 +95,8 @@ export const PlaneEndpoint = z.object({
   configError: z.boolean().optional(),
   /** Nothing will change until the operator acts (an unknown host key to trust, a changed one refused): no retry. */
   waitsForOperator: z.boolean().optional(),
+  /** The resource whose actions settle this endpoint's problem (the host that offers "Trust host key"). */
+  actOn: z.string().optional(),
 });
 export type PlaneEndpoint = z.infer<typeof PlaneEndpoint>;
 

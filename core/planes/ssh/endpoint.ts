@@ -1,6 +1,6 @@
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import type { SshConnectionState } from './connection';
-import type { HostConnectionView } from './rules';
+import { hostResourceId, type HostConnectionView } from './rules';
 
 /** Where a host came from, for the endpoint's `source`. */
 export interface HostOrigin {
@@ -37,7 +37,7 @@ export function connectionView(s: SshConnectionState): HostConnectionView {
  * retry by itself) and says so; a lost connection says why and when it tries again.
  */
 export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoint {
-  const base = { id: `ssh/${o.alias}`, plane: 'ssh' as const, name: o.alias, target: o.target, source: o.source };
+  const base = { id: `ssh/${o.alias}`, plane: 'ssh' as const, name: o.alias, target: o.target, source: o.source, actOn: hostResourceId(o.alias) };
   switch (s.state) {
     case 'idle':
       return { ...base, state: 'idle', message: `ssh/${o.alias}: not connected (only hosts named in hosts.yaml connect at start): use Connect on the host` };

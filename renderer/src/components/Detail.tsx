@@ -60,6 +60,13 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
       </header>
       {gone && <div className="action-result outcome-failed" role="status">This resource is gone from its plane.</div>}
       {result && <div className={`action-result outcome-${result.outcome}`} role="status">{result.text}</div>}
+      {/* The resource that settles its endpoint's problem (a host with an unknown or changed key): the whole story, beside its action. */}
+      {ep?.waitsForOperator && ep.actOn === r.id && (
+        <div className="banner" role="note" data-endpoint={ep.id}>
+          <strong>{ep.message}</strong>
+          {ep.hint && <div>{ep.hint}</div>}
+        </div>
+      )}
       {reasons.length > 0 && (
         <ul className="reasons" aria-label="Reasons">
           {reasons.map((x, i) => <li key={i} className={`reason sev-${x.severity}`} title={x.ref}>{x.text}</li>)}

@@ -2,8 +2,12 @@ import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import { useNow } from '../hooks/useNow';
 import { untilTime } from '../model/relativeTime';
 
-/** One banner per endpoint that cannot be reached: several engines or contexts may fail at once. */
-export function EndpointBanners({ endpoints }: { endpoints: readonly PlaneEndpoint[] }) {
+/**
+ * One banner per endpoint that cannot be reached: several engines or contexts may fail at once. One that
+ * waits for the operator (an unknown host key, a changed one) says so instead of promising a retry, and
+ * leads to the resource whose action settles it.
+ */
+export function EndpointBanners({ endpoints, onSelect }: { endpoints: readonly PlaneEndpoint[]; onSelect?(resourceId: string): void }) {
   const failing = endpoints.filter((e) => e.state === 'unavailable' || e.configError);
   const now = useNow(1000);
   return (
@@ -15,8 +19,12 @@ export function EndpointBanners({ endpoints }: { endpoints: readonly PlaneEndpoi
           <div className="banner-note">
             Tried {e.target} ({e.source}).{' '}
             {e.configError ? 'Fix the configuration; Pilothouse reads it again when it changes.'
-              : e.retryAt ? `Retrying ${untilTime(e.retryAt, now)}; Pilothouse recovers by itself.`
-                : 'Pilothouse keeps retrying and recovers by itself.'}
+              : e.waitsForOperator ? 'Pilothouse does not retry this by itself: it waits for you.'
+                : e.retryAt ? `Retrying ${untilTime(e.retryAt, now)}; Pilothouse recovers by itself.`
+                  : 'Pilothouse keeps retrying and recovers by itself.'}
+            {e.waitsForOperator && e.actOn && onSelect && (
+              <>{' '}<button type="button" className="link" onClick={() => onSelect(e.actOn!)}>Open {e.name}</button></>
+            )}
           </div>
         </div>
       ))}
