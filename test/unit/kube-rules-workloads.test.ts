@@ -95,6 +95,16 @@ describe('kube events: warnings and the timeline', () => {
     expect(texts(model(objs, NOW + 13 * MIN + 1).get(rid('extralit', 'deployment', 'minio-x'))!).some((t) => t.includes(reason))).toBe(false);
   });
 
+  it('a warning the pod has since answered is history: FailedScheduling once it has a node, a failed probe before it turned Ready', () => {
+    const sched = event('Pod', 'weaviate-0', 'FailedScheduling', '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.', { agoMs: 6 * MIN });
+    const probe = event('Pod', 'weaviate-0', 'Unhealthy', 'Readiness probe failed: connection refused', { agoMs: 5 * MIN });
+    const ready = (since: string) => [{ type: 'Initialized', status: 'True' }, { type: 'Ready', status: 'True', lastTransitionTime: since }, { type: 'PodScheduled', status: 'True' }];
+    const weaviate = (since: string) => [statefulSet('weaviate', []), pod('weaviate-0', { owners: [owner('StatefulSet', 'weaviate')], conditions: ready(since) }), sched, probe];
+    expect(texts(model(weaviate(iso(4 * MIN))).get(rid('extralit', 'statefulset', 'weaviate'))!)).toEqual([]);
+    // Ready since before the probe failed: that failure is news.
+    expect(texts(model(weaviate(iso(20 * MIN))).get(rid('extralit', 'statefulset', 'weaviate'))!)).toEqual(['a probe fails (Unhealthy, 5 min ago on pod weaviate-0): Readiness probe failed: connection refused']);
+  });
+
   it('the timeline is newest first, at most ten lines, and keeps Normal events too', () => {
     const evs = Array.from({ length: 12 }, (_, i) => event('Pod', 'main-db-0', i % 2 ? 'Pulled' : 'Started', `event ${i}`, { type: 'Normal', agoMs: (12 - i) * MIN }));
     const r = model([statefulSet('main-db', []), pod('main-db-0', { owners: [owner('StatefulSet', 'main-db')] }), ...evs]).get(rid('extralit', 'statefulset', 'main-db'))!;

@@ -1,4 +1,4 @@
-import type { KubeEvent } from '../objects';
+import type { KubeEvent, KubePod } from '../objects';
 import { ago, clip, parseTime, plural, warn, type Finding } from './common';
 
 /** A Warning event older than this is history (the timeline), not a reason. */
@@ -70,4 +70,18 @@ export function eventsTimeline(events: readonly KubeEvent[]): string | undefined
   });
   if (sorted.length > TIMELINE_LINES) lines.push(`… ${plural(sorted.length - TIMELINE_LINES, 'older event')}`);
   return lines.join('\n');
+}
+
+/**
+ * A warning the pod's state has since answered: FailedScheduling once it has a node; any warning older
+ * than the pod's last turn to Ready. Without this, a pod that waited for its claim at start-up would
+ * carry "cannot be scheduled" for a quarter of an hour while running fine.
+ */
+export function resolvedBy(e: KubeEvent, pod: KubePod | undefined): boolean {
+  if (!pod) return false;
+  if (e.reason === 'FailedScheduling') return !!pod.nodeName;
+  const ready = pod.conditions.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') return false;
+  const readySince = parseTime(ready.lastTransitionTime), at = eventTime(e);
+  return readySince !== undefined && at !== undefined && at <= readySince;
 }

@@ -6,7 +6,7 @@ import type {
 } from '../objects';
 import { bindKube, podOwner } from './bind';
 import { bySeverity, earliest, info, warn, worse, type Finding, type Health } from './common';
-import { eventsTimeline, warningEvents } from './events';
+import { eventsTimeline, resolvedBy, warningEvents } from './events';
 import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type ResourceKind } from './ids';
 import { nodeFacts, nodeHealth } from './nodes';
 import { podHealth } from './pod-health';
@@ -64,8 +64,10 @@ function podsPart(pods: readonly Obj<KubePod>[], events: readonly Obj<KubeEvent>
   return { runtime, reasons: problems, recheckAt };
 }
 
-function eventsPart(events: readonly Obj<KubeEvent>[], now: number): Parts {
-  const w = warningEvents(events.map((e) => ({ e: e.data, ref: refOf(e) })), now);
+function eventsPart(events: readonly Obj<KubeEvent>[], now: number, pods: readonly Obj<KubePod>[] = []): Parts {
+  const byName = new Map(pods.map((p) => [p.name, p.data]));
+  const open = events.filter((e) => e.data.involved.kind !== 'Pod' || !resolvedBy(e.data, byName.get(e.data.involved.name)));
+  const w = warningEvents(open.map((e) => ({ e: e.data, ref: refOf(e) })), now);
   return { runtime: 'ok', reasons: w.reasons, recheckAt: w.recheckAt };
 }
 
@@ -134,7 +136,7 @@ function deriveDeployment(p: ParsedId, objects: readonly ModelObject[], now: num
   if (rev) f.revision = rev;
   const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f);
   workloadFacts(d.data.meta, pods, events, f);
-  const health = combine(rollout, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now));
+  const health = combine(rollout, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now, pods));
   return { kind: 'deployment', health, facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling };
 }
 
@@ -165,7 +167,7 @@ function deriveStatefulSet(p: ParsedId, objects: readonly ModelObject[], now: nu
   for (const c of claims) f[`claim ${c.name}`] = claimLine(c.data);
   const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f);
   workloadFacts(st.data.meta, pods, events, f);
-  const health = combine(rollout, claimParts, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now));
+  const health = combine(rollout, claimParts, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now, pods));
   const children = [...podChildren(p.endpoint, p.ns, pods), ...claims.map((c) => resourceId(p.endpoint, p.ns, 'pvc', c.name)).sort()];
   return { kind: 'statefulset', health, facts: f, children, rolling: rollout.rolling };
 }
@@ -179,7 +181,7 @@ function deriveDaemonSet(p: ParsedId, objects: readonly ModelObject[], now: numb
   const s = ds.data.status;
   const f: Record<string, string> = { pods: `${s.numberReady}/${s.desiredNumberScheduled} ready, ${s.updatedNumberScheduled} up to date, ${s.numberAvailable} available` };
   workloadFacts(ds.data.meta, pods, events, f);
-  return { kind: 'daemonset', health: combine(rollout, podsPart(pods, events, now), eventsPart(events, now)), facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling };
+  return { kind: 'daemonset', health: combine(rollout, podsPart(pods, events, now), eventsPart(events, now, pods)), facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling };
 }
 
 function deriveReplicaSet(p: ParsedId, objects: readonly ModelObject[], now: number): Built | undefined {
@@ -193,7 +195,7 @@ function deriveReplicaSet(p: ParsedId, objects: readonly ModelObject[], now: num
     : { runtime: 'ok', reasons: [] };
   const f: Record<string, string> = { replicas: `${s.readyReplicas}/${rs.data.replicas} ready` };
   workloadFacts(rs.data.meta, pods, events, f);
-  return { kind: 'replicaset', health: combine(base, podsPart(pods, events, now), eventsPart(events, now)), facts: f, children: podChildren(p.endpoint, p.ns, pods) };
+  return { kind: 'replicaset', health: combine(base, podsPart(pods, events, now), eventsPart(events, now, pods)), facts: f, children: podChildren(p.endpoint, p.ns, pods) };
 }
 
 function deriveJob(p: ParsedId, objects: readonly ModelObject[], now: number): Built | undefined {
@@ -211,7 +213,7 @@ function deriveJob(p: ParsedId, objects: readonly ModelObject[], now: number): B
   // Failed pods of a job that later succeeded are history, not a problem.
   const podParts = status.runtime === 'ok' ? { runtime: 'ok' as const, reasons: [] } : podsPart(pods, events, now);
   return {
-    kind: 'job', health: combine(status, podParts, eventsPart(events, now)), facts: f, children: podChildren(p.endpoint, p.ns, pods),
+    kind: 'job', health: combine(status, podParts, eventsPart(events, now, pods)), facts: f, children: podChildren(p.endpoint, p.ns, pods),
     parent: owner ? resourceId(p.endpoint, p.ns, 'cronjob', owner.name) : undefined, rolling: status.rolling,
   };
 }
@@ -253,7 +255,7 @@ function derivePod(p: ParsedId, objects: readonly ModelObject[], now: number): B
   const t = eventsTimeline(events.map((e) => e.data));
   if (t) f.events = t;
   const owner = podOwner(d.meta);
-  return { kind: 'pod', health: combine(h, eventsPart(events, now)), facts: f, parent: owner ? resourceId(p.endpoint, p.ns, owner.kind, owner.name) : undefined };
+  return { kind: 'pod', health: combine(h, eventsPart(events, now, [pod])), facts: f, parent: owner ? resourceId(p.endpoint, p.ns, owner.kind, owner.name) : undefined };
 }
 
 function deriveService(p: ParsedId, objects: readonly ModelObject[], now: number): Built | undefined {
