@@ -204,8 +204,9 @@ export class Model {
     const ep = this.endpointMap.get(base.endpoint);
     let reasons: Reason[] = base.reasons;
     let runtime = base.runtime;
-    // An idle endpoint was never connected: there is no "last known state" to warn about.
-    if (ep && ep.state !== 'connected' && ep.state !== 'idle') {
+    // An idle endpoint was never connected: there is no "last known state" to warn about. The resource
+    // an endpoint names in `actOn` (an SSH host) describes the endpoint's state itself.
+    if (ep && ep.state !== 'connected' && ep.state !== 'idle' && ep.actOn !== rid) {
       // While the endpoint is away, keep the resource but do not let it look fine.
       if (runtime !== 'not_applicable') runtime = 'unknown';
       const why = ep.state === 'suspended' ? 'paused while the computer sleeps' : ep.state === 'connecting' ? 'connecting' : 'unreachable';

@@ -102,7 +102,7 @@ describe.skipIf(!!skip)(`the SSH plane against the rig hosts${skip ? ` (skipped:
       expect(ep.message).toContain(original);
       expect(ep.retryAt).toBeUndefined();
       const r = hostOf(e2, 'kraken-dbs');
-      expect(r.runtime).toBe('unknown');
+      expect(r.runtime).toBe('error');
       expect(r.facts['presented key']).toBe(`ssh-ed25519 ${now}`);
       expect(r.facts['known key']).toContain(original);
       // Nothing offered that could accept it.
@@ -163,7 +163,7 @@ describe.skipIf(!!skip)(`the SSH plane against the rig hosts${skip ? ` (skipped:
       expect(ep.message).toMatch(/^ssh\/kraken-workers: lost: kraken-workers: /);
       expect(ep.retryAt).toBeGreaterThan(0);
       const r = hostOf(engine, 'kraken-workers');
-      expect(r.runtime).toBe('unknown');
+      expect(r.runtime).toBe('error');
       expect(r.reasons.map((x) => x.text).join(' | ')).toMatch(/unreachable: kraken-workers: /);
       // The other hosts are not affected.
       expect(engine.endpoints().find((e) => e.name === 'kraken-dbs')?.state).toBe('connected');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SshConnectionState } from '../../core/planes/ssh/connection';
-import { connectionView, hostEndpoint } from '../../core/planes/ssh/endpoint';
+import { connectionView, hostEndpoint, hostKeyFileType } from '../../core/planes/ssh/endpoint';
 import type { HostFacts } from '../../core/planes/ssh/facts';
 import { deriveHost, hostObject, hostResourceId, minutesAgo, missingMountsText, sshHostRules, type HostObjectData } from '../../core/planes/ssh/rules';
 
@@ -147,6 +147,16 @@ describe('host rules', () => {
     const r = derive(host({ factsError: 'no answer within 20 s' }));
     expect(r.runtime).toBe('warning');
     expect(r.reasons[0]).toMatchObject({ text: 'could not look at the host: no answer within 20 s', severity: 'warning' });
+  });
+
+  it("points the operator at the server's own key file to compare", () => {
+    expect(hostKeyFileType('ssh-ed25519')).toBe('ed25519');
+    expect(hostKeyFileType('ecdsa-sha2-nistp256')).toBe('ecdsa');
+    expect(hostKeyFileType('rsa-sha2-512')).toBe('rsa');
+    const s: SshConnectionState = { state: 'untrusted', since: NOW, host: 'h', message: 'm', unknown: { alias: 'h', hostKeyName: 'h', fingerprint: 'SHA256:k', keyType: 'ecdsa-sha2-nistp256', key: '', knownHostsFile: '/kh', line: '' } };
+    const ep = hostEndpoint({ alias: 'h', target: 't', source: 's' }, s);
+    expect(ep).toMatchObject({ state: 'unavailable', waitsForOperator: true, actOn: 'ssh/h/host/h' });
+    expect(ep.hint).toBe('Compare SHA256:k with the server\'s own (ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub on it), then use "Trust host key SHA256:k" on host h; it is appended to /kh.');
   });
 
   it('binds the host object to its resource', () => {

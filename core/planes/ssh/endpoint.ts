@@ -11,6 +11,14 @@ export interface HostOrigin {
   source: string;
 }
 
+/** The name sshd gives the host key file of a key type: ssh-ed25519 → ed25519, ecdsa-sha2-nistp256 → ecdsa. */
+export function hostKeyFileType(keyType: string): string {
+  if (keyType.includes('ed25519')) return 'ed25519';
+  if (keyType.startsWith('ecdsa')) return 'ecdsa';
+  if (keyType.includes('rsa')) return 'rsa';
+  return keyType.replace(/^ssh-/, '');
+}
+
 /** The connection as the host object keeps it (no key blobs, no clients). */
 export function connectionView(s: SshConnectionState): HostConnectionView {
   switch (s.state) {
@@ -51,7 +59,7 @@ export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoin
       return {
         ...base, state: 'unavailable', waitsForOperator: true,
         message: `ssh/${o.alias}: ${s.message}`,
-        hint: `Compare ${s.unknown.fingerprint} with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_${s.unknown.keyType.replace(/^ssh-/, '')}_key.pub on it), then use "Trust host key ${s.unknown.fingerprint}" on host ${o.alias}; it is appended to ${s.unknown.knownHostsFile}.`,
+        hint: `Compare ${s.unknown.fingerprint} with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileType(s.unknown.keyType)}_key.pub on it), then use "Trust host key ${s.unknown.fingerprint}" on host ${o.alias}; it is appended to ${s.unknown.knownHostsFile}.`,
       };
     case 'refused':
       return {
