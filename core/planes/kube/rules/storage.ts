@@ -229,7 +229,9 @@ export function explainClaim(c: KubePVC, scene: StorageScene): Health {
     reasons.push(info(`waiting for ${cls.provisioner} to provision a volume`, ref));
   } else if (scene.classes || rest.length || !mentioned.size) {
     // Name the PVs that almost fit, closest first: what is wrong with each is what the operator changes.
-    const close = rest.filter((x) => x.why.length <= 2).sort((a, b) => a.why.length - b.why.length);
+    // Free PVs first: the one a change (a size, a class name) would make fit is the one to read about.
+    const taken = (pv: KubePV) => (pv.claimRef ? 1 : 0);
+    const close = rest.filter((x) => x.why.length <= 2).sort((a, b) => taken(a.pv) - taken(b.pv) || a.why.length - b.why.length);
     const listed = close.slice(0, MAX_LISTED_PVS).map((x) => `${x.pv.meta.name}${sizeOf(x.pv)}: ${x.why.join('; ')}`);
     const more = close.length > MAX_LISTED_PVS ? `; and ${plural(close.length - MAX_LISTED_PVS, 'more PV')}` : '';
     const text = !scene.pvs.length ? 'no PersistentVolume can take it'
