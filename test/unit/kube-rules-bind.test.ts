@@ -94,4 +94,31 @@ describe('kube rules: which resource an object is part of', () => {
       .toEqual({ endpoint: 'kube/arn:aws:eks:eu-west-1:1:cluster/prod', ns: 'extralit', kind: 'deployment', name: 'argilla-server' });
     expect(kubeRules.bind(pv('elastic-pv', { storage: '8Gi' }))).toContain(`${EP}//pv/elastic-pv`);
   });
+
+  it('a Service holds its EndpointSlices: no ready endpoint behind a selector is a warning', () => {
+    const svc = obj('Service', { metadata: meta('argilla-server', 'extralit'), spec: { type: 'ClusterIP', clusterIP: '10.96.0.12', selector: { app: 'argilla-server' }, ports: [{ name: 'http', port: 6900, targetPort: 6900, protocol: 'TCP' }] } });
+    const slice = (ready: boolean) => obj('EndpointSlice', {
+      metadata: meta('argilla-server-x7k2p', 'extralit', { labels: { 'kubernetes.io/service-name': 'argilla-server' } }), addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.9'], conditions: { ready }, targetRef: { kind: 'Pod', namespace: 'extralit', name: 'argilla-server-7d9f8c6b5-x2k9p' } }],
+      ports: [{ name: 'http', port: 6900, protocol: 'TCP' }],
+    });
+    const up = model([svc, slice(true)]).get(rid('extralit', 'service', 'argilla-server'))!;
+    expect(up).toMatchObject({ runtime: 'ok', facts: { type: 'ClusterIP', 'cluster ip': '10.96.0.12', ports: 'http 6900/TCP', selector: 'app=argilla-server', endpoints: '1 ready, 0 not ready' } });
+    const down = model([svc, slice(false)]).get(rid('extralit', 'service', 'argilla-server'))!;
+    expect([down.runtime, texts(down)]).toEqual(['warning', ['no ready endpoints: no Ready pod matches app=argilla-server, so connections to argilla-server fail']]);
+  });
+
+  it('an HPA is its own resource and a fact of the Deployment it scales; one that cannot scale warns', () => {
+    const hpa = obj('HorizontalPodAutoscaler', {
+      metadata: meta('pdf-chatbot', 'pdf-chatbot'), spec: { scaleTargetRef: { kind: 'Deployment', name: 'pdf-chatbot' }, minReplicas: 1, maxReplicas: 5 },
+      status: { currentReplicas: 1, desiredReplicas: 1, conditions: [{ type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: 'the HPA was unable to compute the replica count: failed to get cpu utilization' }] },
+    });
+    const dep = { ...deployment('pdf-chatbot'), ns: 'pdf-chatbot' };
+    (dep.data as { meta: { ns: string } }).meta.ns = 'pdf-chatbot';
+    const m = model([dep, hpa]);
+    const d = m.get(rid('pdf-chatbot', 'deployment', 'pdf-chatbot'))!;
+    expect(d.facts.autoscaler).toBe('pdf-chatbot: 1–5 replicas, now 1, wants 1');
+    expect(texts(d)).toEqual(['autoscaler pdf-chatbot is not scaling (FailedGetResourceMetric): the HPA was unable to compute the replica count: failed to get cpu utilization']);
+    expect(m.get(rid('pdf-chatbot', 'hpa', 'pdf-chatbot'))).toMatchObject({ runtime: 'warning', parent: d.id });
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelObject } from '../../core/model/object';
 import { editDistance, misfits, nearMiss } from '../../core/planes/kube/rules/storage';
 import type { KubePV, KubePVC } from '../../core/planes/kube/objects';
-import { container, event, model, obj, owner, pod, pv, pvc, rid, running, statefulSet, storageClass, meta, texts } from '../support/kube-fixtures';
+import { container, event, model, owner, pod, pv, pvc, rid, running, statefulSet, storageClass, texts } from '../support/kube-fixtures';
 
 // The extralit storage of seed 000 as the rig loads it (test/rig/kube/manifests/storage.yaml and
 // extralit.yaml): the class is misspelled `k8-storage-policy` while every claim and PV says
@@ -173,4 +173,3 @@ describe('kube storage: re-derived when a PV it needs changes', () => {
   });
 });
 
-void obj; void meta;

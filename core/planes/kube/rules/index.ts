@@ -5,7 +5,7 @@ import type {
   KubePod, KubePV, KubePVC, KubeReplicaSet, KubeService, KubeStatefulSet, KubeStorageClass,
 } from '../objects';
 import { bindKube, podOwner } from './bind';
-import { bySeverity, earliest, info, warn, worse, type Finding, type Health } from './common';
+import { bySeverity, earliest, err, info, warn, worse, type Finding, type Health } from './common';
 import { eventsTimeline, resolvedBy, warningEvents } from './events';
 import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type ResourceKind } from './ids';
 import { nodeFacts, nodeHealth } from './nodes';
@@ -49,8 +49,15 @@ function podsPart(pods: readonly Obj<KubePod>[], events: readonly Obj<KubeEvent>
   let recheckAt: number | undefined;
   const problems: Finding[] = [];
   let extra = 0;
+  // One pass over the events, not one per pod: a Deployment may hold thousands of pods.
+  const byPod = new Map<string, KubeEvent[]>();
+  for (const e of events) {
+    if (e.data.involved.kind !== 'Pod') continue;
+    const list = byPod.get(e.data.involved.name);
+    if (list) list.push(e.data); else byPod.set(e.data.involved.name, [e.data]);
+  }
   for (const p of [...pods].sort((a, b) => a.name.localeCompare(b.name))) {
-    const h = podHealth({ pod: p.data, ref: refOf(p), events: events.filter((e) => e.data.involved.kind === 'Pod' && e.data.involved.name === p.name).map((e) => e.data), now });
+    const h = podHealth({ pod: p.data, ref: refOf(p), events: byPod.get(p.name) ?? [], now });
     recheckAt = earliest(recheckAt, h.recheckAt);
     // A pod on its way out says nothing about the workload's health.
     if (p.data.meta.deletionTimestamp) continue;
@@ -191,7 +198,7 @@ function deriveReplicaSet(p: ParsedId, objects: readonly ModelObject[], now: num
   const events = eventsAbout(objects, [rs, ...pods]);
   const s = rs.data.status;
   const base: Health = s.readyReplicas < rs.data.replicas
-    ? { runtime: s.readyReplicas === 0 ? 'error' : 'warning', reasons: [(s.readyReplicas === 0 ? warn : warn)(`${s.readyReplicas} of ${rs.data.replicas} replicas ready`, refOf(rs))] }
+    ? { runtime: s.readyReplicas === 0 ? 'error' : 'warning', reasons: [(s.readyReplicas === 0 ? err : warn)(`${s.readyReplicas} of ${rs.data.replicas} replicas ready`, refOf(rs))] }
     : { runtime: 'ok', reasons: [] };
   const f: Record<string, string> = { replicas: `${s.readyReplicas}/${rs.data.replicas} ready` };
   workloadFacts(rs.data.meta, pods, events, f);
