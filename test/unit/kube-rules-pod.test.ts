@@ -32,7 +32,7 @@ describe('kube pod health (Tilt\'s pod rules, in words an operator acts on)', ()
     })] });
     const h = health(p);
     expect(h.runtime).toBe('error');
-    expect(h.reasons[0]).toEqual({ severity: 'error', ref: 'ref', text: 'container langfuse keeps crashing (CrashLoopBackOff): restarted 7 times; last run ended with exit code 1 2 min ago: getaddrinfo ENOTFOUND langfuse-db. Read its previous log for why it exits' });
+    expect(h.reasons[0]).toEqual({ severity: 'error', ref: 'ref', text: 'container langfuse keeps crashing (CrashLoopBackOff): restarted 7 times; last run ended 2 min ago with exit code 1: getaddrinfo ENOTFOUND langfuse-db. Read its previous log for why it exits' });
     expect(h.recheckAt).toBe(NOW + MIN);
   });
 

@@ -35,7 +35,7 @@ describe('kube workloads: rollout progress', () => {
     })]).get(DEP)!;
     expect(d.runtime).toBe('error');
     expect(d.update).toBe('idle');
-    expect(texts(d)[0]).toBe('rollout stuck (ProgressDeadlineExceeded): 1 replica of 1 updated, 1 available; ReplicaSet "argilla-server-59c6d4f7b8" has timed out progressing.. Fix the new pods or roll back');
+    expect(texts(d)[0]).toBe('rollout stuck (ProgressDeadlineExceeded): 1 replica of 1 updated, 1 available; ReplicaSet "argilla-server-59c6d4f7b8" has timed out progressing. Fix the new pods or roll back');
   });
 
   it('not rolling and fewer replicas available than desired: a warning; none available: an error', () => {

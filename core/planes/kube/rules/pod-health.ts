@@ -38,10 +38,11 @@ function containerFinding(c: ContainerStatus, init: boolean, job: boolean, ref: 
   if (s.kind === 'waiting') {
     const r = s.reason ?? '';
     if (r === 'CrashLoopBackOff') {
+      const ended = parseTime(last?.finishedAt);
       const lastRun = last?.kind === 'terminated'
-        ? `; last run ended with ${last.reason === 'OOMKilled' ? 'out of memory (OOMKilled)' : exitText(last)}${last.finishedAt && parseTime(last.finishedAt) ? ` ${ago(parseTime(last.finishedAt)!, now).text}` : ''}${last.message ? `: ${clip(last.message)}` : ''}`
+        ? `; last run ended${ended !== undefined ? ` ${ago(ended, now).text}` : ''} with ${last.reason === 'OOMKilled' ? 'out of memory (OOMKilled)' : exitText(last)}${last.message ? `: ${clip(last.message)}` : ''}`
         : '';
-      const changesAt = last?.finishedAt && parseTime(last.finishedAt) ? ago(parseTime(last.finishedAt)!, now).changesAt : undefined;
+      const changesAt = ended !== undefined ? ago(ended, now).changesAt : undefined;
       return {
         runtime: 'error', recheckAt: changesAt,
         finding: err(`${who} keeps crashing (CrashLoopBackOff): restarted ${plural(c.restartCount, 'time')}${lastRun}. Read its previous log for why it exits`, ref),

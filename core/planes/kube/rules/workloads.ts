@@ -25,7 +25,7 @@ export function deploymentRollout(d: KubeDeployment, ref: string): Rollout {
   }
   const progressing = cond(s.conditions, 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    reasons.push(err(`rollout stuck (ProgressDeadlineExceeded): ${plural(s.updatedReplicas, 'replica')} of ${want} updated, ${s.availableReplicas} available${progressing.message ? `; ${clip(progressing.message)}` : ''}. Fix the new pods or roll back`, ref));
+    reasons.push(err(`rollout stuck (ProgressDeadlineExceeded): ${plural(s.updatedReplicas, 'replica')} of ${want} updated, ${s.availableReplicas} available${progressing.message ? `; ${clip(progressing.message).replace(/\.$/, '')}` : ''}. Fix the new pods or roll back`, ref));
     return { runtime: 'error', rolling: false, reasons };
   }
   const failure = cond(s.conditions, 'ReplicaFailure');
