@@ -6,17 +6,19 @@ import type { LogSource } from '../../logs/source';
 import type { ModelObject, PlaneRules } from '../../model/object';
 import type { TerminalRequest, TerminalSession } from '../../terminals/session';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
+import { ConfigWatch } from '../kube/config-watch';
 import { BootTimes } from './boot-times';
 import { runRemoteCommand } from './command';
 import { listHostAliases, resolveHost, SshConfigError, type HostAlias } from './config';
+import { diskConfigFs } from './config-fs';
 import type { SshConnection, SshConnections, SshConnectionState } from './connection';
 import { connectionView, hostEndpoint, type HostOrigin } from './endpoint';
 import { bootMoved, factsCommand, parseFacts, type FactsRequest } from './facts';
 import { featureFor, type SshFeature, type SshFeatureAttachment } from './feature';
 import { shellQuote } from './quote';
 import { HOST, HOST_ACTIONS, hostObject, sshHostRules, TRUST_ACTION_ID, type HostObject, type HostObjectData } from './rules';
-import { formatSettingsError, loadHostSettings, type HostSettings } from './settings';
-import { plainConfigContext, sshConfigContext, sshConnectionsFor } from './shared';
+import { formatSettingsError, hostsFilePath, loadHostSettings, type HostSettings } from './settings';
+import { plainConfigContext, sshConfigContext, sshConfigPath, sshConnectionsFor } from './shared';
 import { openShell } from './shell';
 import { createSlurmFeature } from './slurm';
 import { createTunnelFeature } from './tunnels';
@@ -33,6 +35,8 @@ function defaultDataDir(env: PlaneEnv): string {
   const e = env.env;
   return env.dataDir ?? e.PILOTHOUSE_DATA_DIR ?? posix.join(e.XDG_DATA_HOME || posix.join(env.home, '.local', 'share'), 'pilothouse');
 }
+
+interface WantedHost { origin: HostOrigin; settings: HostSettings | undefined; key: string }
 
 /**
  * One host: its connection's state published as the endpoint and the host object, and its facts looked
@@ -53,6 +57,8 @@ class HostWatch {
   constructor(
     readonly origin: HostOrigin,
     readonly settings: HostSettings | undefined,
+    /** What it was made from: a host whose key changes is made again. */
+    readonly key: string,
     readonly conn: SshConnection,
     private readonly sink: PlaneSink,
     private readonly boots: BootTimes,
@@ -90,6 +96,8 @@ class HostWatch {
 
   stop(): void {
     this.stopped = true;
+    // Whoever waits for the first look (start) has its answer: there will be none.
+    this.firstLookDone();
     this.unsubscribe();
     this.clearTimer();
     for (const a of this.attachments) a.stop();
@@ -180,7 +188,9 @@ export class SshPlane implements Plane {
   readonly rules: PlaneRules;
   private sink?: PlaneSink;
   private readonly hosts = new Map<string, HostWatch>();
-  private readonly problems = new Map<string, PlaneEndpoint>();
+  private problems = new Map<string, PlaneEndpoint>();
+  private configWatch?: ConfigWatch;
+  private stopped = false;
   private readonly connections: SshConnections;
   private readonly boots: BootTimes;
 
@@ -199,51 +209,87 @@ export class SshPlane implements Plane {
 
   async start(sink: PlaneSink): Promise<void> {
     this.sink = sink;
-    const settings = loadHostSettings(this.env);
-    const badAliases = new Set<string>();
-    for (const e of settings.errors) {
-      const id = `ssh/${e.alias ?? '(hosts.yaml)'}`;
-      if (e.alias) badAliases.add(e.alias);
-      this.problem({ id, plane: 'ssh', name: e.alias ?? 'hosts.yaml', target: e.alias ?? settings.file, source: settings.file, state: 'unavailable', configError: true, message: formatSettingsError(e) });
+    this.configWatch = new ConfigWatch(() => void this.sync());
+    await this.sync();
+  }
+
+  /**
+   * Reads hosts.yaml and the ssh config and makes the hosts match: new ones start, gone ones are
+   * dropped, a changed one starts again (its connection, shared, stays). Runs at start, when either file
+   * changes, and on wake.
+   */
+  private async sync(): Promise<void> {
+    if (this.stopped || !this.sink) return;
+    const sink = this.sink;
+    const { wanted, problems } = this.readHosts();
+    for (const [alias, w] of [...this.hosts]) {
+      const want = wanted.get(alias);
+      if (want && want.key === w.key) continue;
+      w.stop();
+      this.hosts.delete(alias);
+      // Its objects (the host, a feature's) go with it; a host that stays comes back at once below.
+      sink.dropEndpoint(w.endpointId);
     }
-    let aliases: HostAlias[] = [];
-    try {
-      aliases = listHostAliases(plainConfigContext(this.env));
-    } catch (err) {
-      const file = err instanceof SshConfigError ? err.file : 'ssh config';
-      this.problem({ id: 'ssh/(ssh config)', plane: 'ssh', name: 'ssh config', target: file, source: file, state: 'unavailable', configError: true, message: (err as Error).message });
-    }
-    const ctx = sshConfigContext(this.env);
+    for (const id of this.problems.keys()) if (!problems.has(id)) sink.dropEndpoint(id);
+    this.problems = problems;
+    for (const ep of problems.values()) sink.endpoint(ep);
     const firsts: Array<Promise<void>> = [];
-    const configured = new Map(settings.hosts.map((h) => [h.alias, h]));
-    const order = [...settings.hosts.map((h) => ({ alias: h.alias, source: `${h.file} line ${h.line}` })), ...aliases.map((a) => ({ alias: a.alias, source: `${a.file} line ${a.line}` }))];
-    for (const { alias, source } of order) {
-      if (this.hosts.has(alias) || badAliases.has(alias)) continue;
-      let target: string;
-      try {
-        const r = resolveHost(ctx, alias);
-        const user = r.user ?? this.env.env.USER;
-        target = `${user ? `${user}@` : ''}${r.hostName}:${r.port}${r.proxyJump.length ? ` via ${r.proxyJump.map((j) => j.host).join(' → ')}` : ''}`;
-      } catch (err) {
-        this.problem({ id: `ssh/${alias}`, plane: 'ssh', name: alias, target: alias, source, state: 'unavailable', configError: true, message: `ssh/${alias}: ${(err as Error).message}` });
-        continue;
-      }
-      const w = new HostWatch({ alias, target, source }, configured.get(alias), this.connections.get(alias), sink, this.boots, this.env.now);
+    for (const [alias, want] of wanted) {
+      if (this.hosts.has(alias)) continue;
+      const w = new HostWatch(want.origin, want.settings, want.key, this.connections.get(alias), sink, this.boots, this.env.now);
       this.hosts.set(alias, w);
       firsts.push(w.start(this.features));
     }
+    this.configWatch?.watch([hostsFilePath(this.env), sshConfigPath(this.env)]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((r) => { timer = setTimeout(r, FIRST_LOOK_MS); timer.unref?.(); });
     await Promise.race([Promise.all(firsts), deadline]);
     clearTimeout(timer);
   }
 
-  private problem(ep: PlaneEndpoint): void {
-    this.problems.set(ep.id, ep);
-    this.sink?.endpoint(ep);
+  /** The hosts as the files say now, and the endpoints of what is wrong in them (file, line, field). */
+  private readHosts(): { wanted: Map<string, WantedHost>; problems: Map<string, PlaneEndpoint> } {
+    const problems = new Map<string, PlaneEndpoint>();
+    const problem = (ep: Omit<PlaneEndpoint, 'plane' | 'state' | 'configError'>) => problems.set(ep.id, { ...ep, plane: 'ssh', state: 'unavailable', configError: true });
+    const settings = loadHostSettings(this.env);
+    const badAliases = new Set<string>();
+    for (const e of settings.errors) {
+      if (e.alias) badAliases.add(e.alias);
+      problem({ id: `ssh/${e.alias ?? '(hosts.yaml)'}`, name: e.alias ?? 'hosts.yaml', target: e.alias ?? settings.file, source: settings.file, message: formatSettingsError(e) });
+    }
+    let aliases: HostAlias[] = [];
+    try {
+      aliases = listHostAliases(plainConfigContext(this.env));
+    } catch (err) {
+      const file = err instanceof SshConfigError ? err.file : sshConfigPath(this.env);
+      problem({ id: 'ssh/(ssh config)', name: 'ssh config', target: file, source: file, message: (err as Error).message });
+    }
+    const ctx = sshConfigContext(this.env, diskConfigFs, () => settings.hosts);
+    const configured = new Map(settings.hosts.map((h) => [h.alias, h]));
+    const order = [...settings.hosts.map((h) => ({ alias: h.alias, source: `${h.file} line ${h.line}` })), ...aliases.map((a) => ({ alias: a.alias, source: `${a.file} line ${a.line}` }))];
+    const wanted = new Map<string, WantedHost>();
+    for (const { alias, source } of order) {
+      if (wanted.has(alias) || badAliases.has(alias)) continue;
+      let target: string;
+      try {
+        const r = resolveHost(ctx, alias);
+        const user = r.user ?? this.env.env.USER;
+        target = `${user ? `${user}@` : ''}${r.hostName}:${r.port}${r.proxyJump.length ? ` via ${r.proxyJump.map((j) => j.host).join(' → ')}` : ''}`;
+      } catch (err) {
+        problem({ id: `ssh/${alias}`, name: alias, target: alias, source, message: `ssh/${alias}: ${(err as Error).message}` });
+        continue;
+      }
+      const s = configured.get(alias);
+      // What makes it the same host: where it is and what is expected of it, not the line it is written on.
+      const key = JSON.stringify([target, s && { ...s, file: undefined, line: undefined }]);
+      wanted.set(alias, { origin: { alias, target, source }, settings: s, key });
+    }
+    return { wanted, problems };
   }
 
   stop(): void {
+    this.stopped = true;
+    this.configWatch?.close();
     for (const w of this.hosts.values()) w.stop();
     this.hosts.clear();
     // The plane owns the connections; the Docker engines and tunnels on them stop with the engine too.
@@ -256,7 +302,10 @@ export class SshPlane implements Plane {
   }
 
   resume(): void {
+    if (this.stopped) return;
     for (const w of this.hosts.values()) w.conn.resume();
+    // Files edited while asleep (or a watch lost with them) are read again.
+    void this.sync();
   }
 
   endpoints(): PlaneEndpoint[] {
