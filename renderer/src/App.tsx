@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../../shared/contract/client';
 import { summaryLine } from '../../shared/health/summary';
 import { connect, type ConnState } from './api';
@@ -10,6 +10,10 @@ import { ResourceList, type ResourceListHandle } from './components/ResourceList
 import { useFullResource } from './hooks/useFullResource';
 import { useStackMeta, useStackVersion } from './hooks/useStore';
 import { StackStore } from './model/stackStore';
+import { activate, addTab, closeTab, noTabs, setStatus } from './terminals/tabs';
+
+// xterm.js is loaded with the first terminal, not with the page.
+const TerminalPanel = lazy(() => import('./components/TerminalPanel'));
 
 export function App() {
   const [conn, setConn] = useState<ConnState>('connecting');
@@ -18,7 +22,9 @@ export function App() {
   const [selected, setSelected] = useState<string | undefined>();
   const logRef = useRef<LogViewHandle>(null);
   const listRef = useRef<ResourceListHandle>(null);
+  const [terms, setTerms] = useState(noTabs);
   useStackMeta(store);
+  const openTerminal = useCallback((id: string, title: string) => setTerms((s) => addTab(s, id, title)), []);
 
   useEffect(() => connect((s, c) => { setConn(s); if (c) setClient(c); }), []);
 
@@ -36,6 +42,8 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (document.querySelector('.modal-backdrop')) return;
+      // Every key typed into a terminal is the program's.
+      if (e.target instanceof Element && e.target.closest('.terminals')) return;
       if (e.key.toLowerCase() === 'k' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); listRef.current?.focusFilter(); return; }
       const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
       if (inField || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -71,11 +79,16 @@ export function App() {
       <div className="body">
         <ResourceList ref={listRef} store={store} selected={selected} onSelect={select} onOpen={openLog} />
         {selected && client ? (
-          <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} />
+          <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} onOpenTerminal={openTerminal} />
         ) : (
           <Overview store={store} onSelect={select} />
         )}
       </div>
+      {client && terms.tabs.length > 0 && (
+        <Suspense fallback={<section className="terminals dim">Loading terminal…</section>}>
+          <TerminalPanel client={client} tabs={terms} onActivate={(k) => setTerms((s) => activate(s, k))} onClose={(k) => setTerms((s) => closeTab(s, k))} onStatus={(k, st) => setTerms((s) => setStatus(s, k, st))} />
+        </Suspense>
+      )}
       <footer className="keys dim">
         <kbd>f</kbd> or <kbd>Ctrl K</kbd> filter resources · <kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> select · <kbd>Enter</kbd> log · <kbd>/</kbd> filter log · <kbd>Esc</kbd> overview
       </footer>

@@ -15,12 +15,14 @@ interface Props {
   full?: Resource;
   gone: boolean;
   onSelect(id: string): void;
+  /** Opens a terminal tab on the resource (shown when its plane says it has one). */
+  onOpenTerminal?(id: string, title: string): void;
 }
 
 type Shown = { outcome: ActionOutcome | 'running'; text: string };
 
 /** One resource: its reasons, facts, relations, the actions its plane offers, and its log. */
-export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect }, ref) {
+export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect, onOpenTerminal }, ref) {
   const [pending, setPending] = useState<PendingAction | undefined>();
   const [result, setResult] = useState<Shown | undefined>();
   const r = full ?? row;
@@ -54,6 +56,9 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
         <h1>{r.name}</h1>
         <span className="detail-group">{r.group.name} · {r.kind} · {ep ? `${ep.plane} ${ep.name}` : r.endpoint}</span>
         <span className="spacer" />
+        {!gone && full?.terminal && onOpenTerminal && (
+          <button type="button" className="action" onClick={() => onOpenTerminal(r.id, r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`)}>Open terminal</button>
+        )}
         {!gone && full?.actions.map((a) => (
           <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running'}>{a.label}</button>
         ))}
