@@ -85,6 +85,26 @@ describe.skipIf(!!skip)(`the SSH plane against the rig hosts${skip ? ` (skipped:
     expect(w.facts.uptime).toMatch(/^up since /);
   });
 
+  it('reads hosts.yaml again when it changes: a mistake is named with file, line and field, the other hosts stay', async () => {
+    const s = setup();
+    const file = path.join(s.env.env.PILOTHOUSE_CONFIG_DIR!, 'hosts.yaml');
+    const good = readFileSync(file, 'utf8');
+    const e6 = engineFor(s);
+    try {
+      await e6.start();
+      await until('kraken-dbs connected', () => e6.endpoints().find((e) => e.id === 'ssh/kraken-dbs')?.state === 'connected', 30_000);
+      writeFileSync(file, good.replace('  kraken-dbs:\n    mounts: [/fs/pool/pool-backup]', '  kraken-dbs:\n    mounts: [fs/pool/pool-backup]'));
+      const bad = await until('kraken-dbs reported', () => e6.endpoints().find((e) => e.id === 'ssh/kraken-dbs' && e.configError), 10_000);
+      expect(bad.message).toBe(`${file} line 3: hosts.kraken-dbs.mounts.0: a mount point is an absolute path without blanks`);
+      expect(e6.endpoints().find((e) => e.id === 'ssh/kraken-infra')?.state).toBe('connected');
+      writeFileSync(file, good);
+      await until('kraken-dbs back', () => e6.endpoints().find((e) => e.id === 'ssh/kraken-dbs' && !e.configError)?.state === 'connected', 30_000);
+      await until('kraken-dbs looked at again', () => hostOf(e6, 'kraken-dbs').runtime === 'ok', 30_000);
+    } finally {
+      e6.stop();
+    }
+  });
+
   it('refuses kraken-dbs after host-key-changed with both fingerprints, known_hosts byte for byte unchanged', async () => {
     const kh = path.join(RIG_SSH, 'known_hosts');
     const before = readFileSync(kh);
