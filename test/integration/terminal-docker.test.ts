@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
 import { connectInProcess } from '../../core/engine/in-process';
-import type { TerminalItem } from '../../shared/contract/channels';
+import { TERMINAL_WINDOW, type TerminalItem } from '../../shared/contract/channels';
 import type { Client, Subscription } from '../../shared/contract/client';
 import type { PilothouseError } from '../../shared/contract/envelope';
 import { dockerClient, ensureTestImage, runContainer, testDockerHost } from '../support/docker-fixtures';
@@ -47,7 +47,7 @@ afterAll(async () => {
 
 interface Term { opened: () => boolean; sub: Subscription<unknown>; text: () => string; end: () => Extract<TerminalItem, { t: 'end' }> | undefined; closed: () => boolean; error: () => PilothouseError | undefined }
 
-function terminal(resource: string, extra: { command?: string[]; cols?: number; rows?: number } = {}): Term {
+function terminal(resource: string, extra: { command?: string[]; cols?: number; rows?: number } = {}, autoAck = true): Term {
   let text = '';
   let end: Extract<TerminalItem, { t: 'end' }> | undefined;
   let closed = false;
@@ -57,7 +57,7 @@ function terminal(resource: string, extra: { command?: string[]; cols?: number; 
     onBatch: (items) => {
       let shown = 0;
       for (const i of items) if (i.t === 'data') { text += i.data; shown += i.data.length; } else if (i.t === 'open') opened = true; else end = i;
-      if (shown) sub.send({ ack: shown });
+      if (shown && autoAck) sub.send({ ack: shown });
     },
     onEnd: (e) => { closed = true; error = e; },
   });
@@ -99,6 +99,23 @@ describe('terminals in containers of the rig’s Docker engine', () => {
     expect(t.opened()).toBe(true);
     expect(t.text()).toBe("it's $(nope) 42\r\n");
     expect(t.end()).toEqual({ t: 'end', exitCode: 3, reason: 'exited with code 3' });
+  });
+
+  it('holds a flooding program while the client is a window behind, and loses nothing once it acks', async () => {
+    const total = 3_000_000;
+    const t = terminal(rid('shell'), { command: ['sh', '-c', `head -c ${total} /dev/zero | tr '\\0' x; echo; echo flood-done`] }, false);
+    await until('a window of output', () => t.text().length >= TERMINAL_WINDOW);
+    // The exec's stream is paused, so the program blocks on its writes: it is still there to be seen.
+    const top = async () => ((await docker.getContainer(`${PROJECT}-shell-1`).top()).Processes ?? []).map((p: string[]) => p.join(' '));
+    expect((await top()).some((p) => p.includes(`head -c ${total}`))).toBe(true);
+    expect(t.text().length).toBeLessThan(total);
+    let acked = 0;
+    await until('the end', () => {
+      if (t.text().length > acked) { t.sub.send({ ack: t.text().length - acked }); acked = t.text().length; }
+      return t.closed();
+    }, 60_000, 20);
+    expect(t.end()).toEqual({ t: 'end', exitCode: 0, reason: 'exited with code 0' });
+    expect(t.text()).toBe(`${'x'.repeat(total)}\r\nflood-done\r\n`);
   });
 
   it('ends the program in the container when the stream is closed', async () => {
