@@ -121,4 +121,9 @@ describe('kube rules: which resource an object is part of', () => {
     expect(texts(d)).toEqual(['autoscaler pdf-chatbot is not scaling (FailedGetResourceMetric): the HPA was unable to compute the replica count: failed to get cpu utilization']);
     expect(m.get(rid('pdf-chatbot', 'hpa', 'pdf-chatbot'))).toMatchObject({ runtime: 'warning', parent: d.id });
   });
+
+  it('a resource seen for the first time is "since" its last condition change, not since the engine started', () => {
+    const p = pod('minio', { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-06T11:20:00Z' }, { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-12-06T11:19:00Z' }] });
+    expect(model([p]).get(rid('extralit', 'pod', 'minio'))!.since).toBe(Date.parse('2026-12-06T11:20:00Z'));
+  });
 });

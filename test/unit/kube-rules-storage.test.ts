@@ -158,6 +158,24 @@ describe('kube storage: the seed\'s incidents', () => {
   });
 });
 
+describe('kube storage: claims waiting on purpose, and the controller\'s word', () => {
+  it('a claim of a WaitForFirstConsumer class with no pod yet is Pending by design: not a problem', () => {
+    const m = model([storageClass('local-path', { provisioner: 'rancher.io/local-path' }), pvc('redis-data', { cls: 'local-path', storage: '1Gi' })]);
+    const c = m.get(STORAGE)!;
+    expect([c.runtime, texts(c)]).toEqual(['ok', ['waits for a pod that uses it before binding (class local-path: WaitForFirstConsumer)']]);
+  });
+
+  it('the volume controller\'s last Warning about a Pending claim is quoted', () => {
+    const m = model([
+      storageClass('local-path', { mode: 'Immediate' }), pvc('redis-data', { cls: 'local-path', storage: '1Gi' }),
+      event('PersistentVolumeClaim', 'redis-data', 'ProvisioningFailed', 'failed to provision volume with StorageClass "local-path": no node available', { count: 4 }),
+    ]);
+    const c = m.get(rid('extralit', 'pvc', 'redis-data'))!;
+    expect(c.runtime).toBe('warning');
+    expect(texts(c)).toContain('the volume controller says (ProvisioningFailed): failed to provision volume with StorageClass "local-path": no node available');
+  });
+});
+
 describe('kube storage: re-derived when a PV it needs changes', () => {
   it('the Pending claim\'s StatefulSet turns healthy once the PV meant for it is bound to it', () => {
     const objs = wrongBinding({ intendedLabels: true });

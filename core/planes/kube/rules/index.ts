@@ -113,7 +113,18 @@ function hpaFact(hpas: readonly Obj<KubeHPA>[], f: Record<string, string>): Find
   return active?.status === 'False' ? [warn(`autoscaler ${h.meta.name} is not scaling (${active.reason ?? 'ScalingActive False'})${active.message ? `: ${active.message}` : ''}`, refOf(hpas[0]))] : [];
 }
 
-interface Built { health: Health; facts: Record<string, string>; children?: string[]; parent?: string; rolling?: boolean; kind: ResourceKind }
+interface Built {
+  health: Health; facts: Record<string, string>; children?: string[]; parent?: string; rolling?: boolean; kind: ResourceKind;
+  /** When the current state began, as the API says (a condition's last transition). */
+  since?: number;
+}
+
+/** The latest transition among conditions: when the object's current state began. */
+function lastTransition(conditions: readonly { lastTransitionTime?: string }[]): number | undefined {
+  let best: number | undefined;
+  for (const c of conditions) { const t = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN; if (!Number.isNaN(t) && (best === undefined || t > best)) best = t; }
+  return best;
+}
 
 function podChildren(ep: string, ns: string, pods: readonly Obj<KubePod>[]): string[] {
   return pods.map((p) => resourceId(ep, ns, 'pod', p.name)).sort();
@@ -144,7 +155,7 @@ function deriveDeployment(p: ParsedId, objects: readonly ModelObject[], now: num
   const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f);
   workloadFacts(d.data.meta, pods, events, f);
   const health = combine(rollout, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now, pods));
-  return { kind: 'deployment', health, facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling };
+  return { kind: 'deployment', health, facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling, since: lastTransition(d.data.status.conditions) };
 }
 
 /** The claims of a StatefulSet: `<template>-<name>-<ordinal>` for one of its claim templates. */
@@ -262,7 +273,7 @@ function derivePod(p: ParsedId, objects: readonly ModelObject[], now: number): B
   const t = eventsTimeline(events.map((e) => e.data));
   if (t) f.events = t;
   const owner = podOwner(d.meta);
-  return { kind: 'pod', health: combine(h, eventsPart(events, now, [pod])), facts: f, parent: owner ? resourceId(p.endpoint, p.ns, owner.kind, owner.name) : undefined };
+  return { kind: 'pod', health: combine(h, eventsPart(events, now, [pod])), facts: f, parent: owner ? resourceId(p.endpoint, p.ns, owner.kind, owner.name) : undefined, since: lastTransition(d.conditions) };
 }
 
 function deriveService(p: ParsedId, objects: readonly ModelObject[], now: number): Built | undefined {
@@ -360,7 +371,7 @@ function deriveNode(p: ParsedId, objects: readonly ModelObject[], now: number): 
   const f = nodeFacts(n.data);
   const t = eventsTimeline(events.map((e) => e.data));
   if (t) f.events = t;
-  return { kind: 'node', health: combine(nodeHealth(n.data, refOf(n)), eventsPart(events, now)), facts: f };
+  return { kind: 'node', health: combine(nodeHealth(n.data, refOf(n)), eventsPart(events, now)), facts: f, since: lastTransition(n.data.conditions) };
 }
 
 function deriveSecret(p: ParsedId, objects: readonly ModelObject[]): Built | undefined {
@@ -412,6 +423,7 @@ export const kubeRules: PlaneRules = {
     // A rollout whose pods fail is shown as the failure (red), not as an update under way that hides it.
     if (b.rolling && b.health.runtime !== 'error') d.resource.update = 'in_progress';
     if (b.parent) d.resource.parent = b.parent;
+    if (b.since !== undefined) d.resource.stateSince = b.since;
     if (b.children?.length) d.resource.children = b.children;
     if (b.health.recheckAt !== undefined) d.recheckAt = b.health.recheckAt;
     return d;

@@ -222,6 +222,8 @@ export function explainClaim(c: KubePVC, scene: StorageScene): Health {
   const rest = scene.pvs.filter((p) => !mentioned.has(p.meta.name)).map((pv) => ({ pv, why: misfits(c, pv, scene.classes) }));
   const fitting = rest.filter((x) => !x.why.length);
   if (cls?.volumeBindingMode === 'WaitForFirstConsumer' && !missing) {
+    // Pending is this class's normal state until a pod uses the claim: nothing to look at yet.
+    runtime = 'not_applicable';
     reasons.push(info(`waits for a pod that uses it before binding (class ${cls.meta.name}: WaitForFirstConsumer)`, ref));
   } else if (fitting.length) {
     reasons.push(info(`PV ${fitting[0].pv.meta.name} fits; waiting for the binder`, ref));
@@ -243,7 +245,7 @@ export function explainClaim(c: KubePVC, scene: StorageScene): Health {
   const event = latestClaimEvent(c, scene.events);
   if (event && event.type === 'Warning' && !reasons.some((r) => r.text.includes(event.message))) {
     reasons.push((runtime === 'error' ? err : warn)(`the volume controller says (${event.reason}): ${clip(event.message)}`, ref));
-    if (runtime === 'pending') runtime = 'warning';
+    if (runtime === 'pending' || runtime === 'not_applicable') runtime = 'warning';
   }
   return { runtime, reasons: bySeverity(reasons) };
 }
