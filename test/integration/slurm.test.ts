@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../shared/contract/client';
-import type { Resource } from '../../shared/contract/domain';
+import type { LogLine, Resource } from '../../shared/contract/domain';
 import { Engine } from '../../core/engine/engine';
 import { connectInProcess } from '../../core/engine/in-process';
 import { runRemoteCommand } from '../../core/planes/ssh/command';
@@ -101,6 +101,26 @@ describe.skipIf(!!skip)(`SLURM on ${HOST} over SSH${skip ? ` (skipped: ${skip})`
     if (after) expect(after.actions).toEqual([]);
     const check = await runRemoteCommand(shell, ['squeue', '--noheader', '--states=PENDING,RUNNING', '--jobs', id]);
     expect(check.stdout.toString().trim()).toBe('');
+  });
+
+  it('follows a job’s output through the follow engine: the tail, then live lines, none twice and none skipped', async () => {
+    // A line every 0.2 s: a gap between the tail read and the follow (or a repeat) would show in the numbers.
+    const id = await sbatch('--job-name', 'ph-ticks', '--output', '/tmp/ph-slurm-ticks-%j.out', '--wrap', 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "tick $i"; sleep 0.2; done');
+    await until(`job ${id} running`, () => get(jobId(id))?.facts.state === 'RUNNING' && get(jobId(id))?.facts.StdOut, 40_000);
+    await until('some output', async () => (await engine.tailLogs(jobId(id), 3)).length >= 3, 20_000);
+    const got: LogLine[] = [];
+    const sub = client.subscribe('logs:follow', { resource: jobId(id), tail: 3 }, { onBatch: (b) => got.push(...b) });
+    try {
+      await until('twenty lines followed', () => got.filter((l) => l.stream === 'stdout').length >= 20, 30_000);
+    } finally {
+      sub.close();
+      // The rig's node has two CPUs and the rig's own job holds one: free the other for the next test.
+      await runRemoteCommand(shell, ['scancel', id]);
+    }
+    const ticks = got.filter((l) => l.stream === 'stdout').map((l) => Number(/^tick (\d+)$/.exec(l.text)?.[1]));
+    expect(ticks.every((n) => Number.isInteger(n))).toBe(true);
+    expect(ticks.slice(1).map((n, i) => n - ticks[i]!)).toEqual(ticks.slice(1).map(() => 1));
+    expect(got.filter((l) => l.stream === 'system')).toEqual([]);
   });
 
   it('a held job says why it waits, and a failed one is an error with its exit code', async () => {

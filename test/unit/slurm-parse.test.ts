@@ -5,7 +5,7 @@ import {
   expandOutputPath, noJsonSupport, parseJobDetail, parseKeyValueLine, parseNodes, parsePartitions, parseSqueueColumns,
   parseSqueueJson, SlurmParseError, squeueColumnsArgs, US,
 } from '../../core/planes/ssh/slurm/parse';
-import { tailArgs, LineRecords } from '../../core/planes/ssh/slurm/log';
+import { countArgs, followArgs, LineRecords, linesArgs, parseCount } from '../../core/planes/ssh/slurm/log';
 import type { Entry } from '../../core/logs/partials';
 
 // Fixtures named *-22.05.* are what the rig's cluster-head (slurm-wlm 22.05.8) printed; the others are
@@ -117,11 +117,15 @@ describe('output paths and reading them', () => {
     expect(expandOutputPath('%u/%N/%5j-100%%.log', { id: '42', name: 'x', user: 'u', nodes: 'n1,n2' })).toBe('u/n1/00042-100%.log');
   });
 
-  it('reads with tail from an argument list: a tail, all, or from the end when following', () => {
-    expect(tailArgs('/tmp/a b.out', { tail: 50, follow: false })).toEqual(['tail', '-n', '50', '--', '/tmp/a b.out']);
-    expect(tailArgs('/tmp/x', { follow: false })).toEqual(['tail', '-n', '+1', '--', '/tmp/x']);
-    expect(tailArgs('/tmp/x', { follow: true })).toEqual(['tail', '-F', '-n', '0', '--', '/tmp/x']);
-    expect(tailArgs('-rf', { tail: 1, follow: true })).toEqual(['tail', '-F', '-n', '1', '--', '-rf']);
+  it('reads by line number from argument lists: count, print a range, follow from the line after', () => {
+    expect(countArgs('/tmp/a b.out')).toEqual(['wc', '-l', '--', '/tmp/a b.out']);
+    expect(parseCount('  42 /tmp/a b.out\n')).toBe(42);
+    expect(parseCount('wc: /tmp/x: No such file or directory')).toBeUndefined();
+    expect(linesArgs('/tmp/x', 33, 42)).toEqual(['sed', '-n', '-e', '33,42p', '-e', '42q', '--', '/tmp/x']);
+    // After a tail read up to line 42, the follow starts at 43: nothing twice, nothing skipped.
+    expect(followArgs('/tmp/x', { afterLine: 42 })).toEqual(['tail', '-F', '-n', '+43', '--', '/tmp/x']);
+    expect(followArgs('/tmp/x', { tail: 0 })).toEqual(['tail', '-F', '-n', '0', '--', '/tmp/x']);
+    expect(followArgs('-rf', {})).toEqual(['tail', '-F', '-n', '0', '--', '-rf']);
   });
 
   it('cuts output into whole-line records, and an over-long line into partial pieces', () => {
