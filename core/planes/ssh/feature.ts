@@ -37,6 +37,12 @@ export interface SshFeatureContext {
 export interface SshFeatureAttachment {
   /** Frees everything the feature holds for that host (listening ports, timers, subscriptions). */
   stop(): void;
+  /**
+   * Settles once the feature has published what it first found (SLURM: the first queue read; tunnels:
+   * the first listen), or the connection's first attempt ended elsewhere than connected. A plane's
+   * start() can wait for it (bounded by its own deadline) so that a one-shot `status` shows it.
+   */
+  firstRead?: Promise<void>;
 }
 
 export interface SshFeature {

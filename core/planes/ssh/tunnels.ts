@@ -398,8 +398,9 @@ export function createTunnelFeature(): TunnelFeature {
         t.publish();
       });
       byEndpoint.set(ctx.endpoint, mine);
-      for (const t of mine.values()) if (t.state !== 'invalid') void t.open().catch(() => {});
+      const opening = [...mine.values()].filter((t) => t.state !== 'invalid').map((t) => t.open().catch(() => {}));
       return {
+        firstRead: Promise.all(opening).then(() => {}),
         stop() {
           if (byEndpoint.get(ctx.endpoint) === mine) byEndpoint.delete(ctx.endpoint);
           for (const t of mine.values()) void t.stop();

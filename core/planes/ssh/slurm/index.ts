@@ -47,6 +47,7 @@ export function createSlurmFeature(opts: SlurmWatchOptions = {}): SlurmFeature {
       const a: Attached = { ctx, watch: new SlurmWatch(ctx, opts) };
       byEndpoint.set(ctx.endpoint, a);
       return {
+        firstRead: a.watch.firstRead,
         stop() {
           a.watch.stop();
           if (byEndpoint.get(ctx.endpoint) === a) byEndpoint.delete(ctx.endpoint);

@@ -48,8 +48,12 @@ export class SlurmWatch {
   private readonly sent = new Map<string, string>();
   private readonly jobs = new Map<string, JobData>();
   private version: string | undefined;
+  /** Settles after the first round, or when the connection's first attempt ends elsewhere than connected. */
+  readonly firstRead: Promise<void>;
+  private firstReadDone!: () => void;
 
   constructor(private readonly ctx: SshFeatureContext, opts: SlurmWatchOptions = {}) {
+    this.firstRead = new Promise((r) => { this.firstReadDone = r; });
     this.intervalMs = opts.intervalMs ?? SLURM_REFRESH_MS;
     this.run = opts.run ?? runRemoteCommand;
     this.off = ctx.connection.subscribe((s) => this.onConnection(s));
@@ -58,6 +62,7 @@ export class SlurmWatch {
 
   stop(): void {
     this.stopped = true;
+    this.firstReadDone();
     this.off();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -76,6 +81,7 @@ export class SlurmWatch {
       .catch(() => {})
       .finally(() => {
         this.inFlight = undefined;
+        this.firstReadDone();
         if (this.stopped) return;
         if (this.again) {
           this.again = false;
@@ -92,9 +98,10 @@ export class SlurmWatch {
     if (s.state === 'connected') {
       this.fresh = true;
       void this.refresh();
-    } else if (this.timer) {
-      clearTimeout(this.timer);
+    } else {
+      if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
+      if (s.state !== 'connecting' && s.state !== 'idle') this.firstReadDone();
     }
   }
 
