@@ -52,6 +52,30 @@ describe('the dial-stdio transport', () => {
     expect(commands).toEqual([DIAL_STDIO, DIAL_STDIO]);
   });
 
+  it('keeps at most its share of the host\'s SSH sessions open: further calls wait for a channel to close', async () => {
+    await ready;
+    let open = 0, most = 0;
+    const agent = new DialStdioAgent({
+      alias: 'h',
+      exec: async () => {
+        open++; most = Math.max(most, open);
+        const s = net.connect(sock);
+        // The server closes a session a little after the response, when its dial-stdio has exited.
+        const emit = s.emit.bind(s);
+        s.emit = ((ev: string, ...args: unknown[]) => {
+          if (ev !== 'close') return emit(ev, ...args);
+          setTimeout(() => { open--; emit('close', ...args); }, 20);
+          return true;
+        }) as typeof s.emit;
+        return channel(s);
+      },
+    }, 2);
+    const api = await openApi({ name: 'h', target: 'ssh h', source: 'x' }, agent);
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => api.request('GET', `/containers/c${i}/json`)));
+    expect(answers.map((a) => (a.body as { path: string }).path)).toEqual(Array.from({ length: 6 }, (_, i) => `/containers/c${i}/json`));
+    expect(most).toBe(2);
+  });
+
   it('keeps what the docker CLI said when it could not reach its daemon', async () => {
     const agent = new DialStdioAgent({
       alias: 'h',

@@ -23,6 +23,8 @@ export interface ComposeTarget {
   containers(project: string): readonly ContainerView[];
   /** Called on every change the engine applies; returns the unsubscribe. */
   onChange(fn: () => void): () => void;
+  /** Why the engine's view of the containers cannot be trusted now (not connected), or undefined. */
+  unreachable?(): string | undefined;
   stepTimeoutMs?: number;
   home?: string;
 }
@@ -107,6 +109,9 @@ export function composeAction(t: ComposeTarget, resource: Resource, actionId: st
       steps,
       verifyText: `every service of ${order.join(', ')} is running and healthy`,
       async run(log) {
+        // Health is judged on the engine's events: with the engine away there is nothing to judge on.
+        const away = t.unreachable?.();
+        if (away) throw new Error(`the Docker engine ${t.endpoint} is not connected (${away}); the start waits on its events`);
         const cli = await getCli();
         const resolved = parseComposeConfig(await runPlanned(t, planCommand(t, place, cli, 'config')), `${project} on ${t.host.where}`);
         const missing = unknownProfiles(resolved, order);

@@ -94,6 +94,7 @@ export class DockerPlane implements Plane {
       return composeAction({
         endpoint: conn.id, host: h.host, remote: h.remote, dockerHost: h.remote ? undefined : conn.target, detector: this.detector,
         containers: (p) => conn.projectContainers(p), onChange: (fn) => conn.onChange(fn), home: this.env.home,
+        unreachable: () => (conn.connected ? undefined : conn.endpoint.message ?? conn.endpoint.state),
         stepTimeoutMs: stepTimeout(this.env.env.PILOTHOUSE_COMPOSE_STEP_TIMEOUT),
       }, resource, actionId, objects);
     }
