@@ -130,6 +130,22 @@ describe('terminals in the page', () => {
     await page.screenshot({ path: path.join(shots, 'terminal-ssh.png') });
   });
 
+  it.skipIf(!!sshSkip)(`says a dropped SSH session was lost, and Reconnect opens a new shell in the same tab${sshSkip ? ` (skipped: ${sshSkip})` : ''}`, async () => {
+    await page.getByRole('tab').nth(1).click();
+    // The laptop sleeps: the engine closes its SSH connections, and the shell on them goes with them.
+    engine.suspend();
+    const ended = page.locator('.ph-terminal:not(.hidden) .terminal-ended');
+    await expect.poll(() => ended.innerText(), { timeout: 10_000 }).toMatch(/Connection lost: connection to kraken-infra closed: the computer went to sleep/);
+    engine.resume();
+    await ended.getByRole('button', { name: 'Reconnect' }).click();
+    await page.locator('.ph-terminal:not(.hidden)[data-status="open"]').waitFor({ timeout: 20_000 });
+    await page.locator('.ph-terminal:not(.hidden) .xterm-helper-textarea').focus();
+    await page.keyboard.type('echo back-$((2*3))');
+    await page.keyboard.press('Enter');
+    await expect.poll(screenLines, { timeout: 10_000 }).toContain('back-6');
+    expect(await screenLines()).toContain('ssh-42');   // the scrollback from before the drop is still there
+  });
+
   it('closes a tab’s session with the tab, and loaded with no error or warning', async () => {
     const before = engine.terminals.size;
     expect(before).toBeGreaterThan(0);
