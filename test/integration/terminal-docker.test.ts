@@ -106,7 +106,7 @@ describe('terminals in containers of the rig’s Docker engine', () => {
     const t = terminal(rid('shell'), { command: ['sh', '-c', `head -c ${total} /dev/zero | tr '\\0' x; echo; echo flood-done`] }, false);
     await until('a window of output', () => t.text().length >= TERMINAL_WINDOW);
     // The exec's stream is paused, so the program blocks on its writes: it is still there to be seen.
-    const top = async () => ((await docker.getContainer(`${PROJECT}-shell-1`).top()).Processes ?? []).map((p: string[]) => p.join(' '));
+    const top = async (): Promise<string[]> => ((await docker.getContainer(`${PROJECT}-shell-1`).top()).Processes ?? []).map((p: string[]) => p.join(' '));
     expect((await top()).some((p) => p.includes(`head -c ${total}`))).toBe(true);
     expect(t.text().length).toBeLessThan(total);
     let acked = 0;

@@ -86,9 +86,21 @@ function hangUp(docker: Dockerode, containerId: string, pid: number): void {
     .catch(() => undefined);
 }
 
-/** The pid line `execCommand` prints first ("123\r\n" through the TTY). */
 const PID_LINE = /^(\d+)\r?\n/;
 const PID_LINE_MAX = 32;
+
+/**
+ * The pid line `execCommand` prints first ("123\r\n" through the TTY), read from the start of the
+ * output: undefined while more bytes are needed; else the pid (when the line was one) and the output
+ * after it, which is the operator's. A first line that is not a pid (a shell that failed) is all output.
+ */
+export function readPidLine(head: Buffer): { pid?: number; rest: Buffer } | undefined {
+  const text = head.toString('latin1');
+  const m = PID_LINE.exec(text);
+  if (m) return { pid: Number(m[1]), rest: head.subarray(m[0].length) };
+  if (head.length < PID_LINE_MAX && !text.includes('\n')) return undefined;
+  return { rest: head };
+}
 
 function execSession(exec: Dockerode.Exec, stream: Duplex, t: ExecTarget, size: TerminalSize, kill: (pid: number) => void): TerminalSession {
   const dataFns: Array<(b: Buffer) => void> = [];
@@ -123,15 +135,13 @@ function execSession(exec: Dockerode.Exec, stream: Duplex, t: ExecTarget, size: 
   stream.on('data', (b: Buffer) => {
     if (!head) { emit(b); return; }
     head = Buffer.concat([head, b]);
-    const text = head.toString('latin1');
-    const m = PID_LINE.exec(text);
-    if (!m && head.length < PID_LINE_MAX && !/\n/.test(text)) return;
-    const rest = m ? head.subarray(m[0].length) : head;   // no pid line: a shell that said something else first
-    if (m) pid = Number(m[1]);
+    const read = readPidLine(head);
+    if (!read) return;
+    pid = read.pid;
     head = undefined;
     for (const k of heldKeys) stream.write(k);
     heldKeys = [];
-    emit(rest);
+    emit(read.rest);
   });
   stream.on('error', () => { /* 'close' follows */ });
   stream.on('close', () => {
