@@ -72,9 +72,10 @@ describe.skipIf(!!skip)(`a tunnel through ${HOST}${skip ? ` (skipped: ${skip})` 
     client = connectInProcess(engine.handlers());
   });
 
+  let stopped = false;
   afterAll(() => {
     client?.close();
-    engine?.stop();
+    if (!stopped) engine?.stop();
   });
 
   it('listens on the declared port and carries a real request to the host’s own network', async () => {
@@ -119,5 +120,13 @@ describe.skipIf(!!skip)(`a tunnel through ${HOST}${skip ? ` (skipped: ${skip})` 
     const opened = await client.request('action:run', { resource: ID, action: 'tunnel-open', confirmed: true });
     expect(opened.outcome).toBe('ok');
     expect(await metrics()).toContain('node_uname_info');
+  });
+
+  it('lets the port go when the engine stops', async () => {
+    expect(await portIsFree(port)).toBe(false);
+    client.close();
+    engine.stop();
+    stopped = true;
+    await until('the port free', () => portIsFree(port), 10_000);
   });
 });
