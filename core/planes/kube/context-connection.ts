@@ -72,7 +72,11 @@ export class ContextConnection {
         upsert: (o) => sink.upsert(o),
         remove: (k) => sink.remove(k),
       },
-      onStatus: () => this.update(),
+      onStatus: (s) => {
+        // One kind got through: the server is back, so the others need not sit out their backoff.
+        if (s.state === 'watching') for (const w of this.watches) w.retryNow();
+        this.update();
+      },
     }));
   }
 
@@ -107,8 +111,8 @@ export class ContextConnection {
   }
 
   /** Per-kind state, for tests and the CLI's detail. */
-  kindStatuses(): Array<{ kind: string; status: KindStatus }> {
-    return this.watches.map((w) => ({ kind: w.kind.kind, status: w.status }));
+  kindStatuses(): Array<{ kind: string; status: KindStatus; lists: number }> {
+    return this.watches.map((w) => ({ kind: w.kind.kind, status: w.status, lists: w.lists }));
   }
 
   private update(): void {
