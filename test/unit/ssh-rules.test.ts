@@ -123,9 +123,9 @@ describe('host rules', () => {
     const lost: SshConnectionState = { state: 'lost', why: 'kraken-workers: Timed out while waiting for handshake', since: NOW, attempt: 2, retryAt: NOW + 4000 };
     const r = derive(host({ connection: connectionView(lost) }));
     expect(r.runtime).toBe('error');
-    expect(r.reasons[0]!.text).toBe('unreachable: kraken-workers: Timed out while waiting for handshake');
+    expect(r.reasons[0]!.text).toBe('unreachable: Timed out while waiting for handshake');
     expect(r.facts['mount /fs/pool/pool-backup']).toMatch(/% used/);
-    expect(hostEndpoint({ alias: 'kraken-workers', target: 't', source: 's' }, lost)).toMatchObject({ state: 'unavailable', retryAt: NOW + 4000, message: 'ssh/kraken-workers: lost: kraken-workers: Timed out while waiting for handshake' });
+    expect(hostEndpoint({ alias: 'kraken-workers', target: 't', source: 's' }, lost)).toMatchObject({ state: 'unavailable', retryAt: NOW + 4000, message: 'lost: Timed out while waiting for handshake' });
   });
 
   it('an ssh alias not in hosts.yaml is idle: listed, not a problem, with Connect', () => {
@@ -140,7 +140,7 @@ describe('host rules', () => {
   it('connected through a jump host says so', () => {
     const s: SshConnectionState = { state: 'connected', since: NOW, via: ['kraken-infra'] };
     expect(derive(host({ alias: 'cluster-head', connection: connectionView(s) })).facts.connection).toBe('connected via kraken-infra');
-    expect(hostEndpoint({ alias: 'cluster-head', target: 't', source: 's' }, s).message).toBe('ssh/cluster-head: connected via kraken-infra');
+    expect(hostEndpoint({ alias: 'cluster-head', target: 't', source: 's' }, s).message).toBe('connected via kraken-infra');
   });
 
   it('a failed look is a warning with its reason, and the last facts stay', () => {

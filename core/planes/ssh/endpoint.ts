@@ -1,6 +1,6 @@
 import type { PlaneEndpoint } from '../../../shared/contract/domain';
 import type { SshConnectionState } from './connection';
-import { hostResourceId, type HostConnectionView } from './rules';
+import { hostResourceId, withoutAlias, type HostConnectionView } from './rules';
 
 /** Where a host came from, for the endpoint's `source`. */
 export interface HostOrigin {
@@ -48,31 +48,31 @@ export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoin
   const base = { id: `ssh/${o.alias}`, plane: 'ssh' as const, name: o.alias, target: o.target, source: o.source, actOn: hostResourceId(o.alias) };
   switch (s.state) {
     case 'idle':
-      return { ...base, state: 'idle', message: `ssh/${o.alias}: not connected (only hosts named in hosts.yaml connect at start): use Connect on the host` };
+      return { ...base, state: 'idle', message: 'not connected (only hosts named in hosts.yaml connect at start): use Connect on the host' };
     case 'connecting':
-      return { ...base, state: 'connecting', message: `ssh/${o.alias}: connecting${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
+      return { ...base, state: 'connecting', message: `connecting${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
     case 'connected':
-      return { ...base, state: 'connected', message: `ssh/${o.alias}: connected${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
+      return { ...base, state: 'connected', message: `connected${s.via.length ? ` via ${s.via.join(' → ')}` : ''}` };
     case 'lost':
-      return { ...base, state: 'unavailable', message: `ssh/${o.alias}: lost: ${s.why}`, retryAt: s.retryAt };
+      return { ...base, state: 'unavailable', message: `lost: ${withoutAlias(o.alias, s.why)}`, retryAt: s.retryAt };
     case 'untrusted':
       return {
         ...base, state: 'unavailable', waitsForOperator: true,
-        message: `ssh/${o.alias}: ${s.message}`,
+        message: withoutAlias(o.alias, s.message),
         hint: `Compare ${s.unknown.fingerprint} with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileType(s.unknown.keyType)}_key.pub on it), then use "Trust host key ${s.unknown.fingerprint}" on host ${o.alias}; it is appended to ${s.unknown.knownHostsFile}.`,
       };
     case 'refused':
       return {
         ...base, state: 'unavailable', waitsForOperator: true,
         ...(s.reason === 'config' ? { configError: true } : {}),
-        message: `ssh/${o.alias}: ${s.message}`,
+        message: withoutAlias(o.alias, s.message),
         ...(s.reason === 'host-key-changed'
           ? { hint: 'Pilothouse never accepts a changed key. If the server was reinstalled, check the new key with its administrator and remove the old line from known_hosts yourself (ssh-keygen -R).' }
           : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings; Connect tries again.' } : {}),
       };
     case 'suspended':
-      return { ...base, state: 'suspended', message: `ssh/${o.alias}: paused while the computer sleeps` };
+      return { ...base, state: 'suspended', message: 'paused while the computer sleeps' };
     case 'closed':
-      return { ...base, state: 'unavailable', message: `ssh/${o.alias}: closed` };
+      return { ...base, state: 'unavailable', message: 'closed' };
   }
 }

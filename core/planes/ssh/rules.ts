@@ -2,6 +2,11 @@ import type { ActionSpec, Reason, RuntimeStatus } from '../../../shared/contract
 import { objectKey, type Derived, type ModelObject, type PlaneRules } from '../../model/object';
 import type { HostFacts } from './facts';
 
+/** The connection's own words start with the alias, which the host's row and banner already show. */
+export function withoutAlias(alias: string, text: string): string {
+  return text.startsWith(`${alias}: `) ? text.slice(alias.length + 2) : text;
+}
+
 export const HOST = 'host';
 
 /** The connection as the host object keeps it: what the rules need to word it, nothing secret. */
@@ -185,7 +190,7 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
       break;
     case 'lost':
       runtime = 'error';
-      reasons.push({ text: `unreachable: ${c.why}`, severity: 'error', ref });
+      reasons.push({ text: `unreachable: ${withoutAlias(d.alias, c.why)}`, severity: 'error', ref });
       actions.push(HOST_ACTIONS.connect);
       break;
     case 'untrusted':
@@ -195,7 +200,7 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
       break;
     case 'refused':
       runtime = 'error';
-      reasons.push({ text: c.message, severity: 'error', ref });
+      reasons.push({ text: withoutAlias(d.alias, c.message), severity: 'error', ref });
       break;
     case 'suspended':
     case 'closed':
