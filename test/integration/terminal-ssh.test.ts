@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Engine } from '../../core/engine/engine';
+import { connectInProcess } from '../../core/engine/in-process';
 import { diskConfigFs } from '../../core/planes/ssh/config-fs';
 import { SshConnection, type SshConnectionOptions } from '../../core/planes/ssh/connection';
 import { openShell } from '../../core/planes/ssh/shell';
@@ -15,7 +17,9 @@ import { until } from '../support/wait';
 const run = promisify(execFile);
 const REPO = path.resolve(import.meta.dirname, '../..');
 const SSH_CONFIG = path.join(REPO, '.rig/ssh/ssh_config');
+const DOCKER_HOST_FILE = path.join(REPO, '.rig/docker/DOCKER_HOST');
 const skip = existsSync(SSH_CONFIG) ? undefined : `no ${SSH_CONFIG}: start the rig (npm run rig -- up ssh)`;
+const remoteSkip = skip ?? (existsSync(DOCKER_HOST_FILE) ? undefined : `no ${DOCKER_HOST_FILE}: start the rig (npm run rig -- up docker)`);
 const home = mkdtempSync(path.join(tmpdir(), 'ph-term-ssh-home-'));
 const open: Array<{ close(): void }> = [];
 
@@ -108,5 +112,31 @@ describe.skipIf(!!skip)(`shells on the rig's SSH hosts${skip ? ` (skipped: ${ski
 
   it('refuses to open on a host it cannot reach, naming it', async () => {
     await expect(openShell(connection('no-such-host-in-rig', { connectTimeoutMs: 2_000 }), { cols: 80, rows: 24 }, 5_000)).rejects.toThrow(/^no shell on no-such-host-in-rig: /);
+  });
+});
+
+describe.skipIf(!!remoteSkip)(`a terminal in a container of a Docker engine reached over SSH${remoteSkip ? ` (skipped: ${remoteSkip})` : ''}`, () => {
+  it('execs into alphakraken’s redis-service through docker/kraken-workers (dial-stdio over the host’s connection)', async () => {
+    const configDir = mkdtempSync(path.join(tmpdir(), 'ph-config-'));
+    writeFileSync(path.join(configDir, 'hosts.yaml'), 'hosts:\n  kraken-workers:\n    docker: true\n');
+    const engine = new Engine({
+      dataDir: mkdtempSync(path.join(tmpdir(), 'ph-data-')),
+      home: mkdtempSync(path.join(tmpdir(), 'ph-home-')),
+      env: { PILOTHOUSE_SSH_CONFIG: SSH_CONFIG, PILOTHOUSE_CONFIG_DIR: configDir, DOCKER_HOST: readFileSync(DOCKER_HOST_FILE, 'utf8').trim(), PATH: process.env.PATH },
+    });
+    open.push({ close: () => engine.stop() });
+    await engine.start();
+    const id = 'docker/kraken-workers/alphakraken/redis-service';
+    await until('the remote resource with a terminal', () => engine.list().find((r) => r.id === id)?.terminal, 30_000);
+    const client = connectInProcess(engine.handlers());
+    let text = '';
+    let end: unknown;
+    const sub = client.subscribe('terminal:session', { resource: id, cols: 80, rows: 24 }, {
+      onBatch: (items) => { for (const i of items) { if (i.t === 'data') text += i.data; else if (i.t === 'end') end = i; } },
+    });
+    sub.send({ input: 'echo remote-$((6*7))\r' });
+    await until('the output', () => /^remote-42\r?$/m.test(text));
+    sub.send({ input: 'exit 2\r' });
+    expect(await until('the end', () => end)).toEqual({ t: 'end', exitCode: 2, reason: 'exited with code 2' });
   });
 });
