@@ -8,6 +8,8 @@ import { kubeconfigPaths, loadKubeconfig, type ExecConfig } from '../../core/pla
 import { WATCHED_KINDS } from '../../core/planes/kube/kinds';
 import { mergePaths } from '../../core/planes/kube/login-shell';
 import { KubePlane, nodeKubeconfigDeps } from '../../core/planes/kube/plane';
+
+const deps = await nodeKubeconfigDeps();
 import type { PlaneSink } from '../../core/planes/plane';
 import { until } from '../support/wait';
 
@@ -25,7 +27,7 @@ function write(dir: string, name: string, text: string): string {
   fs.writeFileSync(p, text);
   return p;
 }
-const load = (files: string[]) => loadKubeconfig(files, 'KUBECONFIG', nodeKubeconfigDeps);
+const load = (files: string[]) => loadKubeconfig(files, 'KUBECONFIG', deps);
 
 const A = `apiVersion: v1
 kind: Config

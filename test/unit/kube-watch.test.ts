@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ContextTransport } from '../../core/planes/kube/client';
 import { endpointState } from '../../core/planes/kube/context-connection';
 import { ExecCredentials } from '../../core/planes/kube/exec-credential';
@@ -96,7 +97,7 @@ clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${api.port}", insecu
 users: [{name: u, user: {token: t0k3n}}]
 contexts: [{name: fake, context: {cluster: fake, user: u${opts.namespace ? `, namespace: ${opts.namespace}` : ''}}}]
 `);
-  const ctx = loadKubeconfig([file], 'test', { readFile: (p) => fs.readFileSync(p, 'utf8'), exists: fs.existsSync }).contexts[0];
+  const ctx = loadKubeconfig([file], 'test', { readFile: (p) => fs.readFileSync(p, 'utf8'), exists: fs.existsSync, KubeConfig }).contexts[0];
   expect(ctx.error).toBeUndefined();
   const transport = new ContextTransport(ctx, new ExecCredentials({ run: async () => { throw new Error('no plugin'); }, env: async () => ({}), now: Date.now }));
   const model = new Map<string, ModelObject>();

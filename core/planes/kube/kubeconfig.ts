@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 
 /**
@@ -57,6 +57,11 @@ export interface KubeconfigDeps {
   /** The file's text; undefined when it does not exist. Throws for other errors (permissions ...). */
   readFile(p: string): string | undefined;
   exists(p: string): boolean;
+  /**
+   * client-node's KubeConfig class. Passed in rather than imported: client-node takes ~0.5 s to load on
+   * a small machine, which an engine without any kubeconfig file should not pay (see plane.ts).
+   */
+  KubeConfig: new () => KubeConfig;
 }
 
 export function kubeconfigPaths(env: Record<string, string | undefined>, home: string, platform = process.platform): { files: string[]; source: string } {
@@ -232,7 +237,7 @@ function resolveContext(ctx: Entry, clusters: Map<string, Entry>, users: Map<str
   }
   const { exec: _exec, ...userWithoutExec } = user;
   void _exec;
-  const kc = new KubeConfig();
+  const kc = new deps.KubeConfig();
   try {
     // JSON is YAML: client-node maps the kubeconfig field names (certificate-authority-data, token ...) itself.
     kc.loadFromString(JSON.stringify({

@@ -15,15 +15,18 @@ import { minimalKubeRules } from './rules-minimal';
 /** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
 export const FIRST_ATTEMPT_MS = 5_000;
 
-export const nodeKubeconfigDeps: KubeconfigDeps = {
-  readFile: (p) => {
-    try { return fs.readFileSync(p, 'utf8'); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  },
-  exists: (p) => fs.existsSync(p),
+const readIfThere = (p: string): string | undefined => {
+  try { return fs.readFileSync(p, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 };
+
+/** The disk and client-node, loaded on first use: an engine on a machine without kubeconfig never loads it. */
+export async function nodeKubeconfigDeps(): Promise<KubeconfigDeps> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  return { readFile: readIfThere, exists: (p) => fs.existsSync(p), KubeConfig };
+}
 
 export interface KubePlaneOptions {
   rules?: PlaneRules;
@@ -110,7 +113,11 @@ export class KubePlane implements Plane {
     if (this.stopped || !this.sink) return;
     const sink = this.sink;
     const { files, source } = kubeconfigPaths(this.env.env, this.env.home);
-    const merged = loadKubeconfig(files, source, this.opts.config ?? nodeKubeconfigDeps);
+    const none = !this.opts.config && !files.some((f) => fs.existsSync(f));
+    const merged: MergedKubeconfig = none
+      ? { files, source, contexts: [], problems: [] }
+      : loadKubeconfig(files, source, this.opts.config ?? (await nodeKubeconfigDeps()));
+    if (this.stopped) return;
     this.merged = merged;
     this.watcher?.watch(files);
     const only = selectedContexts(this.env.env);
