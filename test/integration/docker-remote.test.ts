@@ -97,6 +97,21 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
     expect(down.steps[0].call).toContain('./compose.sh --profile dbs --profile infrastructure --profile workers down');
   });
 
+  it('looking at a project asks its host for the compose CLI once, so the preview names the exact command', async () => {
+    const id = `${DBS}/${PROJECT}`;
+    const first = await client.request('action:preview', { resource: id, action: 'compose-up' });
+    expect(first.steps[0].call).toContain('(or docker-compose: the compose CLI is detected on the host when this runs)');
+    const sub = client.subscribe('stack:watch', { scope: { ids: [id] }, level: 'full' }, { onBatch: () => {} });
+    try {
+      // kraken-dbs has Debian's docker 20.10 without the plugin: `docker compose version` fails there.
+      const dir = path.join(REPO, 'test/rig/docker/compose');
+      await until('the preview to name the host\'s compose CLI', async () => (await client.request('action:preview', { resource: id, action: 'compose-up' })).steps[0].call
+        === `ssh kraken-dbs: sh -c 'cd "$1" && shift && exec "$@"' sh ${dir} docker-compose -f ${dir}/alphakraken.yml -p alphakraken up -d`, 20_000);
+    } finally {
+      sub.close();
+    }
+  });
+
   it('reads a remote container\'s log through the follow engine', async () => {
     const lines = await engine.tailLogs(`${WORKERS}/${PROJECT}/monitoring`, 5);
     expect(lines.length).toBeGreaterThan(0);
@@ -112,6 +127,22 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
     await until('the view to carry them', () => items.some((i) => (i.upsert as Resource[]).some((r) => r.id === id && r.facts?.cpu)));
     sub.close();
     await until('the stats to leave the model', () => get(id) && !get(id)!.facts.cpu, 10_000);
+  });
+
+  it('a project hosts.yaml does not name runs compose on this machine, from its containers\' labels', async () => {
+    const id = `${LOCAL}/${PROJECT}`;
+    const dir = get(id)!.facts.dir;
+    expect(dir).toBe(path.join(REPO, 'test/rig/docker/compose'));
+    // `up` with no profile starts no alphakraken service (all have profiles): it changes nothing on the
+    // shared rig, and still goes through detection, the directory, DOCKER_HOST and the project's files.
+    const res = await client.request('action:run', { resource: id, action: 'compose-up', confirmed: true });
+    expect(res.outcome, res.message).toBe('ok');
+    const ran = res.log?.find((l) => l.startsWith('$ '));
+    expect(ran).toMatch(new RegExp(`^\\$ on this machine, in ${dir}: DOCKER_HOST=unix://\\S+ (docker compose|docker-compose) -f ${dir}/alphakraken.yml -p alphakraken up -d$`));
+    // The host's compose CLI was asked once and is now named in the preview.
+    const preview = await client.request('action:preview', { resource: id, action: 'compose-stop' });
+    expect(preview.steps[0].call).toMatch(/ (docker compose|docker-compose) -f \S+ -p alphakraken stop$/);
+    expect(preview.steps[0].call).not.toContain('detected when this runs');
   });
 
   it('restarts a container on a remote engine: preview, run, verify, audit', async () => {

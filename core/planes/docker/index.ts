@@ -106,6 +106,13 @@ export class DockerPlane implements Plane {
    * however many look, and stops (its sample leaves the model) when the last one looks away.
    */
   watch(resource: Resource): () => void {
+    if (resource.kind === 'compose-project') {
+      // The operator is looking at a project: ask its host for the compose CLI now, so that the preview
+      // of an action shows the exact command rather than both candidates.
+      const conn = this.conns.get(resource.endpoint);
+      if (conn) void this.detector.detect(this.hostOf(conn).host).catch(() => undefined);
+      return () => {};
+    }
     if (resource.kind !== 'compose-service' && resource.kind !== 'container') return () => {};
     const rid = resource.id;
     const had = this.stats.get(rid);
@@ -147,10 +154,10 @@ export class DockerPlane implements Plane {
   }
 
   private hostOf(conn: EngineConnection): { host: CommandHost; remote: boolean } {
-    let h = this.hosts.get(conn.id);
-    if (!h) { h = { host: localHost(this.env.env), remote: false }; this.hosts.set(conn.id, h); }
-    return h;
+    // Every local engine shares this machine's compose CLI (asked once); each gets its own DOCKER_HOST.
+    return this.hosts.get(conn.id) ?? (this.local ??= { host: localHost(this.env.env), remote: false });
   }
+  private local?: { host: CommandHost; remote: boolean };
 
   logSource(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined {
     const conn = this.conns.get(resource.endpoint);
