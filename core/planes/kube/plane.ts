@@ -10,7 +10,7 @@ import { ExecCredentials, nodePluginRun, type ExecCredentialDeps } from './exec-
 import type { KindInfo } from './kinds';
 import { kubeconfigPaths, loadKubeconfig, type KubeconfigDeps, type KubeContext, type MergedKubeconfig } from './kubeconfig';
 import { loginShellPath } from './login-shell';
-import { minimalKubeRules } from './rules-minimal';
+import { kubeRules } from './rules';
 
 /** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
 export const FIRST_ATTEMPT_MS = 5_000;
@@ -64,7 +64,7 @@ export class KubePlane implements Plane {
   private merged?: MergedKubeconfig;
 
   constructor(private readonly env: PlaneEnv, private readonly opts: KubePlaneOptions = {}) {
-    this.rules = opts.rules ?? minimalKubeRules;
+    this.rules = opts.rules ?? kubeRules;
     this.creds = new ExecCredentials({
       run: opts.plugins?.run ?? nodePluginRun,
       env: opts.plugins?.env ?? (async () => ({ ...env.env, PATH: await loginShellPath(env.env) })),
