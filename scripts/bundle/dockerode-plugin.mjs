@@ -16,7 +16,9 @@ export const dockerodePlugin = {
       if (!bare(args.path) || args.kind === 'entry-point') return undefined;
       const pkg = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
       if (STUBBED.has(pkg)) return { path: path.join(here, 'no-buildkit.cjs') };
-      if (pkg === 'ssh2' && args.importer.includes(`${path.sep}docker-modem${path.sep}`)) return { path: path.join(here, 'lazy-ssh2.cjs') };
+      // docker-modem's and our own (core/planes/ssh/connection.ts) imports of ssh2 load it on first use.
+      const ours = !args.importer.includes(`${path.sep}node_modules${path.sep}`) && !args.importer.endsWith('lazy-ssh2.cjs');
+      if (pkg === 'ssh2' && (ours || args.importer.includes(`${path.sep}docker-modem${path.sep}`))) return { path: path.join(here, 'lazy-ssh2.cjs') };
       const fromPackage = args.importer.includes(`${path.sep}node_modules${path.sep}`) && !args.importer.endsWith('lazy-ssh2.cjs');
       if (BUNDLED_ROOTS.has(pkg) || (fromPackage && pkg !== 'ssh2' && pkg !== 'cpu-features')) return undefined; // bundle it
       return { path: args.path, external: true };

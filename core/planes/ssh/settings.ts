@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { z } from 'zod';
+import type { Document, Node } from 'yaml';
 import type { PlaneEnv } from '../plane';
 
 /**
@@ -9,51 +9,75 @@ import type { PlaneEnv } from '../plane';
  * host beyond ~/.ssh/config (mounts that matter, units, its Docker engine, compose projects, tunnels,
  * SLURM), plus hosts ~/.ssh/config lacks. Each host is checked on its own: one bad host is reported with
  * its file, line and field and the others load as usual.
+ *
+ * `yaml` and `zod` are loaded only when there is a file to read: together they cost more than the rest
+ * of `pilothouse status` on a machine without one (the CLI's start-up is budgeted, see bench/README.md).
  */
 
-/** A word for ~/.ssh/config or a remote path: no blanks, no quotes, nothing a config line would split on. */
-const word = (what: string) => z.string().min(1, `${what} is empty`).regex(/^[^\s"'#]+$/, `${what} may not hold blanks, quotes or #`);
+const lazy = createRequire(import.meta.url);
+let parsers: { yaml: typeof import('yaml'); schemas: ReturnType<typeof makeSchemas> } | undefined;
+function load(): NonNullable<typeof parsers> {
+  parsers ??= { yaml: lazy('yaml') as typeof import('yaml'), schemas: makeSchemas(lazy('zod') as typeof import('zod')) };
+  return parsers;
+}
 
-// A host name goes into the ssh settings as written: letters, digits and what DNS, IPv4 and IPv6 use.
-const hostName = z.string().regex(/^[A-Za-z0-9._:-]+$/, 'not a host name or address');
-const alias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an alias is letters, digits, dot, dash and underscore (no patterns)');
-const port = z.number().int('a port is a whole number').min(1).max(65535);
-const absPath = z.string().regex(/^(\/|~\/|~$)[^\n]*$/, 'an absolute path (or one under ~/)');
+function makeSchemas({ z }: typeof import('zod')) {
+  /** A word for ~/.ssh/config or a remote path: no blanks, no quotes, nothing a config line would split on. */
+  const word = (what: string) => z.string().min(1, `${what} is empty`).regex(/^[^\s"'#]+$/, `${what} may not hold blanks, quotes or #`);
+  // A host name goes into the ssh settings as written: letters, digits and what DNS, IPv4 and IPv6 use.
+  const hostName = z.string().regex(/^[A-Za-z0-9._:-]+$/, 'not a host name or address');
+  const port = z.number().int('a port is a whole number').min(1).max(65535);
+  const absPath = z.string().regex(/^(\/|~\/|~$)[^\n]*$/, 'an absolute path (or one under ~/)');
+  const compose = z.strictObject({
+    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project name is lowercase letters, digits, - and _'),
+    dir: absPath,
+    command: z.array(z.string().min(1)).min(1).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string()).optional(),
+    envFiles: z.array(z.string().min(1)).optional(),
+    order: z.array(z.string().min(1)).optional(),
+  });
+  const tunnel = z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a tunnel name is letters, digits, dot, dash and underscore'),
+    localPort: port,
+    remoteHost: hostName.default('127.0.0.1'),
+    remotePort: port,
+  });
+  return {
+    alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an alias is letters, digits, dot, dash and underscore (no patterns)'),
+    host: z.strictObject({
+      hostName: hostName.optional(),
+      user: word('user').optional(),
+      port: port.optional(),
+      mounts: z.array(z.string().regex(/^\/[^\s]*$/, 'a mount point is an absolute path without blanks')).optional(),
+      units: z.array(z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'not a systemd unit name')).optional(),
+      docker: z.boolean().optional(),
+      compose: z.array(compose).optional(),
+      tunnels: z.array(tunnel).optional(),
+      slurm: z.boolean().optional(),
+    }),
+  };
+}
 
-export const ComposeSettingsSchema = z.strictObject({
-  project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project name is lowercase letters, digits, - and _'),
-  dir: absPath,
-  /** A wrapper to run instead of the detected compose CLI, as an argument list. */
-  command: z.array(z.string().min(1)).min(1).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'), z.string()).optional(),
-  envFiles: z.array(z.string().min(1)).optional(),
+export interface ComposeSettings {
+  /** The compose project name (`-p`). */
+  project: string;
+  /** Where the compose files are, on the host (`~/` is the remote user's home). */
+  dir: string;
+  /** A wrapper to run instead of the detected compose CLI, as an argument list (`[./compose.sh]`). */
+  command?: string[];
+  env?: Record<string, string>;
+  envFiles?: string[];
   /** Profiles, started in this order. */
-  order: z.array(z.string().min(1)).optional(),
-});
+  order?: string[];
+}
 
-export const TunnelSettingsSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a tunnel name is letters, digits, dot, dash and underscore'),
-  localPort: port,
-  remoteHost: hostName.default('127.0.0.1'),
-  remotePort: port,
-});
-
-const HostFieldsSchema = z.strictObject({
-  hostName: hostName.optional(),
-  user: word('user').optional(),
-  port: port.optional(),
-  /** Mount points that should be there (findmnt). */
-  mounts: z.array(z.string().regex(/^\/[^\s]*$/, 'a mount point is an absolute path without blanks')).optional(),
-  /** systemd units whose state matters. */
-  units: z.array(z.string().regex(/^[A-Za-z0-9@._:-]+$/, 'not a systemd unit name')).optional(),
-  docker: z.boolean().optional(),
-  compose: z.array(ComposeSettingsSchema).optional(),
-  tunnels: z.array(TunnelSettingsSchema).optional(),
-  slurm: z.boolean().optional(),
-});
-
-export type ComposeSettings = z.infer<typeof ComposeSettingsSchema>;
-export type TunnelSettings = z.infer<typeof TunnelSettingsSchema>;
+/** A local forward: 127.0.0.1:localPort here → remoteHost:remotePort as the host sees it. */
+export interface TunnelSettings {
+  name: string;
+  localPort: number;
+  remoteHost: string;
+  remotePort: number;
+}
 
 export interface HostSettings {
   alias: string;
@@ -117,6 +141,8 @@ export function loadHostSettings(env: PlaneEnv, read: (path: string) => string |
 
 /** Pure: the text of a hosts file to hosts and errors, each error with its line and field. */
 export function parseHostSettings(text: string, file: string): { hosts: HostSettings[]; errors: HostSettingsError[] } {
+  if (text.trim() === '') return { hosts: [], errors: [] };
+  const { yaml: { LineCounter, parseDocument, isMap, isScalar }, schemas } = load();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
@@ -142,14 +168,14 @@ export function parseHostSettings(text: string, file: string): { hosts: HostSett
     const keyNode = pair.key as Node;
     const name = isScalar(keyNode) ? String(keyNode.value) : '';
     const line = lineOf(range(keyNode));
-    const a = alias.safeParse(name);
+    const a = schemas.alias.safeParse(name);
     if (!a.success) {
       errors.push({ file, line, field: `hosts.${name || '?'}`, alias: name, message: a.error.issues[0]!.message });
       continue;
     }
     const valueNode = pair.value as Node | null;
     const value = valueNode && !(isScalar(valueNode) && valueNode.value === null) ? (valueNode as Node).toJSON() : {};
-    const parsed = HostFieldsSchema.safeParse(value);
+    const parsed = schemas.host.safeParse(value);
     if (!parsed.success) {
       // One error per host (the first), at the line of the field that is wrong.
       const issue = parsed.error.issues[0]!;
@@ -186,6 +212,7 @@ function range(node: Node | null | undefined): number | undefined {
  * looks for when its value is wrong), the item of a list.
  */
 function nodeOffset(doc: Document, path: string[]): number | undefined {
+  const { isMap, isScalar, isSeq } = load().yaml;
   let node: unknown = doc.contents;
   let best: number | undefined;
   for (const seg of path) {
