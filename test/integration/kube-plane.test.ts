@@ -112,6 +112,20 @@ contexts: [{name: dead, context: {cluster: dead, user: dead}}]
     expect(ep(READONLY_EP)!.state).toBe('connected');
   });
 
+  it('suspend closes every watch and says so; resume lists every kind again, fresh', async () => {
+    await until('the admin context connected', () => ep(ADMIN_EP)?.state === 'connected');
+    const lists = () => plane.connection(ADMIN_EP)!.kindStatuses().map((k) => k.lists);
+    const before = lists();
+    plane.suspend();
+    expect(ep(ADMIN_EP)).toMatchObject({ state: 'suspended', message: 'the computer went to sleep: lists again on wake' });
+    expect(ep(READONLY_EP)!.state).toBe('suspended');
+    plane.resume();
+    await until('the admin context connected again', () => ep(ADMIN_EP)?.state === 'connected');
+    // Every kind the admin may list was listed once more (none forbidden for the admin).
+    await until('every kind listed again', () => lists().every((n, i) => n === before[i] + 1));
+    await until('the same pods and versions as kubectl', async () => same(modelPods(engine, ADMIN_EP), await kubectlPods()), 20_000);
+  });
+
   it('api-server-restart: the watches recover, and afterwards the pods equal kubectl get pods -A (nothing stale, nothing missing)', async () => {
     await until('the admin context connected', () => ep(ADMIN_EP)?.state === 'connected');
     seen.length = 0;
