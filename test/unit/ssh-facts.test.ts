@@ -74,6 +74,8 @@ describe('host facts', () => {
   it('a reboot is a boot time that moved on; the first look and clock wobble are not', () => {
     expect(bootMoved(undefined, 5_000_000)).toBe(false);
     expect(bootMoved(5_000_000, 5_001_000)).toBe(false);
+    expect(bootMoved(5_000_000, 5_002_000)).toBe(false);
+    expect(bootMoved(5_000_000, 5_000_000 + 30_000)).toBe(true);
     expect(bootMoved(5_000_000, 5_000_000 + 10 * 60_000)).toBe(true);
     expect(bootMoved(5_000_000, undefined)).toBe(false);
   });

@@ -120,9 +120,11 @@ export function parseFacts(stdout: string, req: FactsRequest): HostFacts {
 
 /**
  * Boot times are read to the second, but `uptime -s` and /proc/uptime can wobble by a second or two
- * between looks (rounding, NTP steps): only a move beyond this is a reboot.
+ * between looks (rounding, a small NTP step): only a move beyond this is a reboot. Two boots are at least
+ * a shutdown and a start apart; the rig's simulated ones (about a second each) can follow each other
+ * within a minute, so this is not a minute.
  */
-export const REBOOT_TOLERANCE_MS = 60_000;
+export const REBOOT_TOLERANCE_MS = 10_000;
 
 /** True when `bootAt` is a later boot than the one seen last (never on the first look at a host). */
 export function bootMoved(lastBootAt: number | undefined, bootAt: number | undefined): boolean {
