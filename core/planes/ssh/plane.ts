@@ -57,7 +57,7 @@ class HostWatch {
   constructor(
     readonly origin: HostOrigin,
     readonly settings: HostSettings | undefined,
-    /** What it was made from: a host whose key changes is made again. */
+    /** What it was made from (target and hosts.yaml settings); when that changes, the plane makes it again. */
     readonly key: string,
     readonly conn: SshConnection,
     private readonly sink: PlaneSink,
