@@ -69,7 +69,9 @@ describe('Docker plane against a real engine', () => {
     );
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { resources: Resource[]; endpoints: Array<{ id: string; state: string }> };
-    const mine = out.resources.filter((x) => x.group.name === ITEST_PROJECT).sort((a, b) => a.name.localeCompare(b.name));
+    // The project's own row (kind compose-project, no health of its own) is beside its services.
+    expect(out.resources.find((x) => x.id === `${EP}/${ITEST_PROJECT}`)).toMatchObject({ kind: 'compose-project', runtime: 'not_applicable' });
+    const mine = out.resources.filter((x) => x.group.name === ITEST_PROJECT && x.kind !== 'compose-project').sort((a, b) => a.name.localeCompare(b.name));
     expect(mine.map((x) => [x.id, x.runtime])).toEqual([[rid('migrate'), 'error'], [rid('search'), 'error'], [rid('web'), 'ok']]);
     // The summary, not the detail: no facts or actions in the JSON.
     expect(Object.keys(mine[0]).sort()).toEqual(['endpoint', 'group', 'id', 'kind', 'name', 'plane', 'reasons', 'runtime', 'update']);

@@ -113,7 +113,9 @@ describe.skipIf(!!skip)(`two Docker engines at once${skip ? ` (skipped: ${skip})
       env: { ...process.env, DOCKER_HOST: rigHost, HOME: home, PILOTHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ph-data-')) },
     }).catch((e: { stdout: string }) => e);
     const out = JSON.parse(r.stdout) as { resources: Resource[]; endpoints: PlaneEndpoint[] };
-    expect(out.resources.map((x) => x.id).sort()).toEqual([rid(RIG, 'web'), rid(SECOND, 'batch'), rid(SECOND, 'web')]);
+    expect(out.resources.filter((x) => x.kind !== 'compose-project').map((x) => x.id).sort()).toEqual([rid(RIG, 'web'), rid(SECOND, 'batch'), rid(SECOND, 'web')]);
+    // Each engine has its own project resource too.
+    expect(out.resources.filter((x) => x.kind === 'compose-project').map((x) => x.id).sort()).toEqual([`${RIG}/${PROJECT}`, `${SECOND}/${PROJECT}`]);
     expect(out.endpoints.filter((e) => e.id === RIG || e.id === SECOND).map((e) => e.state)).toEqual(['connected', 'connected']);
   });
 
