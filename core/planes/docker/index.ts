@@ -8,7 +8,7 @@ import { objectKey } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
 import { composeAction } from '../compose/actions';
 import { ComposeDetector, localHost, sshHost, type CommandHost } from '../compose/host';
-import { composeConfigObject } from '../compose/project';
+import { COMPOSE_CONFIG, composeConfigObject } from '../compose/project';
 import { containerAction } from './actions';
 import { discoverDocker, type DiscoverDeps, type DockerCandidate } from './discover';
 import { EngineConnection } from './engine-connection';
@@ -226,10 +226,10 @@ export class DockerPlane implements Plane {
     for (const r of remotes) {
       const id = `docker/${r.candidate.name}`;
       if (!this.conns.has(id)) firsts.push(this.startRemote(r, sink));
-      // hosts.yaml is read again on every sync (start, wake): its projects as written now.
-      for (const cfg of r.host.compose) {
-        sink.upsert(composeConfigObject(id, { project: cfg.project, host: r.alias, dir: cfg.dir, command: cfg.command, env: cfg.env, envFiles: cfg.envFiles, order: cfg.order, file: r.host.file, line: r.host.line }));
-      }
+      // hosts.yaml is read again on every sync (start, wake): its projects as written now, a removed one gone.
+      sink.reconcile(id, r.host.compose.map((cfg) => composeConfigObject(id, {
+        project: cfg.project, host: r.alias, dir: cfg.dir, command: cfg.command, env: cfg.env, envFiles: cfg.envFiles, order: cfg.order, file: r.host.file, line: r.host.line,
+      })), [COMPOSE_CONFIG]);
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((r) => { timer = setTimeout(r, FIRST_ATTEMPT_MS); timer.unref?.(); });
