@@ -126,8 +126,12 @@ describe.skipIf(!!skip)(`the SSH plane against the rig hosts${skip ? ` (skipped:
       expect(r.runtime).toBe('error');
       expect(r.facts['presented key']).toBe(`ssh-ed25519 ${now}`);
       expect(r.facts['known key']).toContain(original);
-      // Nothing offered that could accept it.
-      expect(r.actions).toEqual([]);
+      // Nothing offered that could accept it: trying again is refused again, known_hosts untouched.
+      expect(r.actions.map((a) => a.label)).toEqual(['Try again']);
+      const again = await e2.actions.run(r, 'connect', { confirmed: false });
+      expect(again.outcome).toBe('failed');
+      expect(again.message).toContain('HOST KEY HAS CHANGED');
+      expect(e2.endpoints().find((e) => e.name === 'kraken-dbs')).toMatchObject({ state: 'unavailable', waitsForOperator: true });
       expect(readFileSync(kh).equals(before)).toBe(true);
     } finally {
       e2.stop();

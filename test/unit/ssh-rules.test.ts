@@ -112,7 +112,8 @@ describe('host rules', () => {
     expect(r.reasons[0]!.text).toContain('SHA256:new');
     expect(r.reasons[0]!.text).toContain('SHA256:old');
     expect(r.facts).toMatchObject({ 'presented key': 'ssh-ed25519 SHA256:new', 'known key': 'ssh-ed25519 SHA256:old (/k line 1)' });
-    expect(r.actions).toEqual([]);
+    // Only a new attempt, which checks known_hosts again (after the operator fixed it): nothing accepts the key.
+    expect(r.actions).toEqual([{ id: 'connect', label: 'Try again', destructive: false, confirm: 'none' }]);
     const ep = hostEndpoint({ alias: 'kraken-dbs', target: 't', source: 's' }, s);
     expect(ep).toMatchObject({ state: 'unavailable', waitsForOperator: true });
     expect(ep.retryAt).toBeUndefined();

@@ -67,8 +67,8 @@ export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoin
         ...(s.reason === 'config' ? { configError: true } : {}),
         message: withoutAlias(o.alias, s.message),
         ...(s.reason === 'host-key-changed'
-          ? { hint: 'Pilothouse never accepts a changed key. If the server was reinstalled, check the new key with its administrator and remove the old line from known_hosts yourself (ssh-keygen -R).' }
-          : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings; Connect tries again.' } : {}),
+          ? { hint: 'Pilothouse never accepts a changed key. If the server was reinstalled, check the new key with its administrator, remove the old line from known_hosts yourself (ssh-keygen -R), then use "Try again" on the host.' }
+          : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings (an encrypted key is used through ssh-agent: ssh-add it; Pilothouse does not ask for passphrases or passwords yet), then use "Try again" on the host.' } : {}),
       };
     case 'suspended':
       return { ...base, state: 'suspended', message: 'paused while the computer sleeps' };

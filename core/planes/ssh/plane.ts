@@ -371,16 +371,20 @@ function trustHostKey(w: HostWatch, o: HostObject): ActionDef | undefined {
   };
 }
 
+/** Connect an idle or lost host, or try a refused one again (every check is made again). */
 function connectHost(w: HostWatch): ActionDef {
+  const again = w.conn.state.state === 'refused';
   return {
-    spec: HOST_ACTIONS.connect,
-    summary: `Connect to ${w.origin.alias} (${w.origin.target})`,
-    steps: [{ endpoint: w.endpointId, call: `ssh connect ${w.origin.target}` }],
+    spec: again ? HOST_ACTIONS.retry : HOST_ACTIONS.connect,
+    summary: `${again ? 'Try again to connect' : 'Connect'} to ${w.origin.alias} (${w.origin.target})`,
+    steps: [{ endpoint: w.endpointId, call: `ssh connect ${w.origin.target}, host key checked against known_hosts` }],
     verifyText: `${w.origin.alias} is connected`,
     auditName: 'ssh.connect',
     verifyTimeoutMs: VERIFY_TIMEOUT_MS,
     async run() {
       w.conn.connect();
+      // A refusal or an unknown key is the answer, said at once (ready rejects with the connection's words).
+      await w.conn.ready(VERIFY_TIMEOUT_MS);
     },
     verify: (objects) => connectionOf(objects)?.connection.state === 'connected',
   };

@@ -51,6 +51,11 @@ export function hostResourceId(alias: string): string {
 
 export const HOST_ACTIONS = {
   connect: { id: 'connect', label: 'Connect', destructive: false, confirm: 'none' },
+  /**
+   * After a refusal: connect again, checking everything again. Once the operator has fixed known_hosts
+   * or the login, this is how the host comes back; a key that is still changed is refused again.
+   */
+  retry: { id: 'connect', label: 'Try again', destructive: false, confirm: 'none' },
   startDocker: { id: 'start-docker', label: 'Start docker', destructive: false, confirm: 'confirm' },
 } as const satisfies Record<string, ActionSpec>;
 
@@ -201,6 +206,7 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
     case 'refused':
       runtime = 'error';
       reasons.push({ text: withoutAlias(d.alias, c.message), severity: 'error', ref });
+      actions.push(HOST_ACTIONS.retry);
       break;
     case 'suspended':
     case 'closed':
