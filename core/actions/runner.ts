@@ -3,6 +3,7 @@ import { PilothouseError } from '../../shared/contract/envelope';
 import type { AuditLog } from '../audit/audit-log';
 import { actorName } from '../audit/audit-log';
 import type { Model } from '../model/store';
+import { plainLogText } from '../../shared/text/plain-text';
 import type { ActionDef } from './action';
 
 const LOG_LINES_MAX = 2000;
@@ -68,7 +69,9 @@ export class ActionRunner {
       // returned with the result; bounded, since a command's output is not ours to hold without end.
       const log: string[] = [];
       const onLog = (text: string) => {
-        for (const l of text.split('\n')) {
+        // A command's output is untrusted text, shown in the page and kept: safe and plain, as logs are.
+        for (const raw of text.split('\n')) {
+          const l = plainLogText(raw);
           log.push(l.length > LOG_LINE_MAX ? `${l.slice(0, LOG_LINE_MAX)}…` : l);
           if (log.length > LOG_LINES_MAX) log.shift();
         }

@@ -19,7 +19,7 @@ interface Props {
   onOpenTerminal?(id: string, title: string): void;
 }
 
-type Shown = { outcome: ActionOutcome | 'running'; text: string };
+type Shown = { outcome: ActionOutcome | 'running'; text: string; log?: string[] };
 
 /** One resource: its reasons, facts, relations, the actions its plane offers, and its log. */
 export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect, onOpenTerminal }, ref) {
@@ -35,7 +35,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
     setPending(undefined);
     setResult({ outcome: 'running', text: `${spec.label}: running…` });
     client.request('action:run', { resource: r.id, action: spec.id, confirmed: true, typed })
-      .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}` }))
+      .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}`, log: res.log }))
       .catch((e: Error) => setResult({ outcome: 'failed', text: `${spec.label}: failed · ${e.message}` }));
   };
 
@@ -65,6 +65,10 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
       </header>
       {gone && <div className="action-result outcome-failed" role="status">This resource is gone from its plane.</div>}
       {result && <div className={`action-result outcome-${result.outcome}`} role="status">{result.text}</div>}
+      {/* The run's step log (a compose command's output, the ordered start's steps), made safe by the engine. */}
+      {result?.log && result.log.length > 0 && (
+        <details className="action-log"><summary>Step log ({result.log.length} lines)</summary><pre>{result.log.join('\n')}</pre></details>
+      )}
       {/* The resource that settles its endpoint's problem (a host with an unknown or changed key): the whole story, beside its action. */}
       {ep?.waitsForOperator && ep.actOn === r.id && (
         <div className="banner" role="note" data-endpoint={ep.id}>
