@@ -1,10 +1,11 @@
 // Run under `flock /tmp/ph-scenario.lock`: it applies the rig's api-server-restart scenario (undone in a
 // finally) against the rig's control plane (npm run rig -- status kube).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaneEndpoint } from '../../shared/contract/domain';
 import { Engine } from '../../core/engine/engine';
@@ -21,6 +22,7 @@ const skip = existsSync(ADMIN) && existsSync(READONLY) ? undefined : `no ${ADMIN
 const ADMIN_EP = 'kube/kwok-pilothouse';
 const READONLY_EP = 'kube/kwok-pilothouse-readonly';
 const DEAD_EP = 'kube/dead';
+const EXEC_EP = 'kube/exec-user';
 
 /** The server's pods as kubectl lists them: `ns/name` → resourceVersion. */
 async function kubectlPods(): Promise<Map<string, string>> {
@@ -50,6 +52,7 @@ const diff = (model: Map<string, string>, server: Map<string, string>) => ({
 describe.skipIf(!!skip)(`the kube plane against the rig's control plane${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let engine: Engine;
   let plane: KubePlane;
+  let runsFile: string;
   const seen: PlaneEndpoint[] = [];
 
   beforeAll(async () => {
@@ -62,7 +65,28 @@ clusters: [{name: dead, cluster: {server: "https://127.0.0.1:1", insecure-skip-t
 users: [{name: dead, user: {token: nothing}}]
 contexts: [{name: dead, context: {cluster: dead, user: dead}}]
 `);
-    const env = { KUBECONFIG: [ADMIN, READONLY, dead].join(':'), PATH: process.env.PATH, HOME: dir };
+    // A fourth context whose user is an exec plugin, found by its bare name on the plane's PATH (not the
+    // test process's), handing out the admin's client certificate; it writes a line per run.
+    const admin = parseYaml(readFileSync(ADMIN, 'utf8')) as { clusters: Array<{ cluster: Record<string, string> }>; users: Array<{ user: Record<string, string> }> };
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const bin = path.join(dir, 'plugins');
+    mkdirSync(bin);
+    runsFile = path.join(dir, 'plugin-runs');
+    writeFileSync(path.join(dir, 'cred.json'), JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: {
+      clientCertificateData: pem(admin.users[0].user['client-certificate-data']), clientKeyData: pem(admin.users[0].user['client-key-data']),
+      expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString(),
+    } }));
+    writeFileSync(path.join(bin, 'ph-test-credential'), '#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> "$RUNS"\ncat "$CRED"\n');
+    chmodSync(path.join(bin, 'ph-test-credential'), 0o755);
+    const execCfg = path.join(dir, 'exec.yaml');
+    writeFileSync(execCfg, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config',
+      clusters: [{ name: 'exec-cluster', cluster: admin.clusters[0].cluster }],
+      users: [{ name: 'exec-user', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'ph-test-credential', interactiveMode: 'Never',
+        env: [{ name: 'RUNS', value: runsFile }, { name: 'CRED', value: path.join(dir, 'cred.json') }] } } }],
+      contexts: [{ name: 'exec-user', context: { cluster: 'exec-cluster', user: 'exec-user' } }],
+    }));
+    const env = { KUBECONFIG: [ADMIN, READONLY, dead, execCfg].join(':'), PATH: `${bin}:${process.env.PATH}`, HOME: dir };
     engine = new Engine({ dataDir: path.join(dir, 'data'), env, home: dir, planes: [(plane = new KubePlane({ env, home: dir, now: Date.now }))] });
     engine.model.subscribe((c) => { if (c.endpoints) seen.push(...c.endpoints); });
     await engine.start();
@@ -98,6 +122,16 @@ contexts: [{name: dead, context: {cluster: dead, user: dead}}]
     expect(secret).toBeDefined();
     expect(JSON.stringify(secret)).not.toContain('postgres-password');
     expect(engine.model.object(`${READONLY_EP}/Secret/extralit/main-db`)).toBeUndefined();
+  });
+
+  it('an exec plugin user: the plugin is found on the PATH and run once for every list and watch of the context', async () => {
+    await until('the exec context connected', () => ep(EXEC_EP)?.state === 'connected')
+      .catch((e) => { throw new Error(`${(e as Error).message}: ${JSON.stringify(ep(EXEC_EP))}`); });
+    await until('its pods', () => modelPods(engine, EXEC_EP).has('extralit/main-db-0'));
+    const runs = readFileSync(runsFile, 'utf8').trim().split('\n');
+    expect(runs).toHaveLength(1);
+    expect(JSON.parse(runs[0])).toEqual({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
+    expect(plane.connection(EXEC_EP)!.kindStatuses().every((k) => k.status.state === 'watching')).toBe(true);
   });
 
   it('a context at a dead address says why, while the others work', async () => {

@@ -30,6 +30,9 @@ export function describeNetworkError(e: unknown, server: string): string {
  * generated API classes: the watch loop wants the raw bytes, parsed once.
  */
 export class ContextTransport implements KubeTransport {
+  /** The agent for an exec plugin's client certificate, made again when the plugin gives a new one. */
+  private certAgent?: { cred: object; agent: https.Agent };
+
   constructor(private readonly ctx: KubeContext, private readonly creds: ExecCredentials) {}
 
   async get(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
@@ -54,7 +57,16 @@ export class ContextTransport implements KubeTransport {
       const cluster = ctx.config!.getCurrentCluster();
       const cred = await this.creds.get(ctx.exec, { server, caData: cluster?.caData, skipTLSVerify: cluster?.skipTLSVerify });
       if (cred.token) (req.headers as Record<string, string>).Authorization = `Bearer ${cred.token}`;
-      if (cred.clientCertificateData && cred.clientKeyData) { req.cert = cred.clientCertificateData; req.key = cred.clientKeyData; }
+      if (cred.clientCertificateData && cred.clientKeyData) {
+        // client-node's cached agent was made without this certificate, and an agent's own TLS options
+        // override the request's: so a certificate from a plugin needs an agent of its own (which does not
+        // go through a proxy-url: that combination is not supported yet).
+        if (this.certAgent?.cred !== cred) {
+          this.certAgent?.agent.destroy();
+          this.certAgent = { cred, agent: new https.Agent({ ca: req.ca, cert: cred.clientCertificateData, key: cred.clientKeyData, rejectUnauthorized: req.rejectUnauthorized, servername: req.servername }) };
+        }
+        req.agent = this.certAgent.agent;
+      }
     }
     const mod = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
