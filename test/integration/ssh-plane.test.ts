@@ -86,6 +86,17 @@ describe.skipIf(!!skip)(`the SSH plane against the rig hosts${skip ? ` (skipped:
     expect(w.facts.uptime).toMatch(/^up since /);
   });
 
+  it('closes every connection when the laptop sleeps and reconnects and looks again at once on wake', async () => {
+    await until('all connected', () => HOSTS.every((h) => engine.endpoints().find((e) => e.name === h)?.state === 'connected'), 30_000);
+    const lookedAt = hostOf(engine, 'kraken-infra').facts['looked at'];
+    engine.suspend();
+    for (const h of HOSTS) expect(engine.endpoints().find((e) => e.name === h), h).toMatchObject({ state: 'suspended', message: 'paused while the computer sleeps' });
+    expect(hostOf(engine, 'kraken-infra')).toMatchObject({ runtime: 'unknown', reasons: [expect.objectContaining({ text: 'paused while the computer sleeps: last known state shown' })] });
+    engine.resume();
+    await until('all connected again', () => HOSTS.every((h) => engine.endpoints().find((e) => e.name === h)?.state === 'connected'), 30_000);
+    await until('kraken-infra looked at again', () => hostOf(engine, 'kraken-infra').facts['looked at'] !== lookedAt && hostOf(engine, 'kraken-infra').runtime === 'ok', 30_000);
+  });
+
   it('reads hosts.yaml again when it changes: a mistake is named with file, line and field, the other hosts stay', async () => {
     const s = setup();
     const file = path.join(s.env.env.PILOTHOUSE_CONFIG_DIR!, 'hosts.yaml');

@@ -160,6 +160,13 @@ describe('host rules', () => {
     expect(ep.hint).toBe('Compare SHA256:k with the server\'s own (ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub on it), then use "Trust host key SHA256:k" on host h; it is appended to /kh.');
   });
 
+  it('a sleeping laptop keeps the last facts, marked as such', () => {
+    const r = derive(host({ connection: { state: 'suspended' } }));
+    expect(r.runtime).toBe('unknown');
+    expect(r.reasons.map((x) => x.text)).toEqual(['paused while the computer sleeps: last known state shown']);
+    expect(r.facts['mount /fs/pool/pool-backup']).toMatch(/% used/);
+  });
+
   it('binds the host object to its resource', () => {
     expect(sshHostRules.bind(hostObject('kraken-dbs', host({ alias: 'kraken-dbs' })))).toEqual(['ssh/kraken-dbs/host/kraken-dbs']);
   });

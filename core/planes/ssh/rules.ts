@@ -211,6 +211,7 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
     case 'suspended':
     case 'closed':
       runtime = 'unknown';
+      reasons.push({ text: `${connectionText(c)}: last known state shown`, severity: 'warning', ref });
       break;
     case 'connected':
       break;
