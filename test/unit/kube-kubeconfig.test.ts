@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PlaneEndpoint } from '../../shared/contract/domain';
-import { ExecCredentials, type PluginRun } from '../../core/planes/kube/exec-credential';
+import { ExecCredentials, FAILURE_HOLD_MS, nodePluginRun, type PluginRun } from '../../core/planes/kube/exec-credential';
 import { kubeconfigPaths, loadKubeconfig, type ExecConfig } from '../../core/planes/kube/kubeconfig';
 import { WATCHED_KINDS } from '../../core/planes/kube/kinds';
 import { mergePaths } from '../../core/planes/kube/login-shell';
@@ -197,14 +197,26 @@ describe('exec credential plugins', () => {
     expect((await creds.get(exec, cluster)).token).toBe('t2');
   });
 
-  it('says plainly why a plugin failed, and a failure is not cached', async () => {
+  it('says plainly why a plugin failed; a failure is the answer for a while, so retrying kinds do not run it each', async () => {
     const notFound = plugin([{ code: null, error: Object.assign(new Error('spawn get-token ENOENT'), { code: 'ENOENT' }) }]);
     await expect(notFound.creds.get({ ...exec, installHint: 'brew install get-token\n' }, cluster)).rejects.toThrow('exec plugin "get-token" not found on PATH (/login/bin:/usr/bin): brew install get-token');
     const failing = plugin([{ code: 1, stderr: 'warming up\nerror: SSO session expired, run aws sso login\n' }, { stdout: cred('ok') }]);
     await expect(failing.creds.get(exec, cluster)).rejects.toThrow('exec plugin "get-token" exited with 1: warming up error: SSO session expired, run aws sso login');
+    await expect(failing.creds.get(exec, cluster)).rejects.toThrow('SSO session expired');
+    expect(failing.runs).toHaveLength(1);
+    failing.advance(FAILURE_HOLD_MS);
     expect((await failing.creds.get(exec, cluster)).token).toBe('ok');
+    expect(failing.runs).toHaveLength(2);
     const garbage = plugin([{ stdout: 'Please log in' }]);
     await expect(garbage.creds.get(exec, cluster)).rejects.toThrow('exec plugin "get-token" printed no ExecCredential JSON');
+  });
+
+  it('runs a real process as an argument list: its exit code, its output, and a missing command as ENOENT', async () => {
+    const ok = await nodePluginRun('sh', ['-c', 'printf %s "$1"; echo oops >&2; exit 3', 'sh', 'a b;c'], { PATH: process.env.PATH ?? '' });
+    expect(ok).toMatchObject({ code: 3, stdout: 'a b;c', stderr: 'oops\n' });
+    expect(ok.error).toBeUndefined();
+    const missing = await nodePluginRun('ph-no-such-plugin', [], { PATH: '/nonexistent' });
+    expect(missing.error?.code).toBe('ENOENT');
   });
 
   it("the login shell's PATH comes first, the app's own PATH after it, without repeats", () => {

@@ -21,6 +21,11 @@ export interface ExecCredentialDeps {
 
 /** A credential this close to its expiry is fetched anew, so a request does not race the deadline. */
 const EXPIRY_SKEW_MS = 30_000;
+/**
+ * A plugin's failure is the answer for this long: every kind of a context retries on its own backoff, and
+ * a plugin that opens a browser to log in must not be started once per kind.
+ */
+export const FAILURE_HOLD_MS = 15_000;
 
 export const nodePluginRun: ExecCredentialDeps['run'] = (command, args, env) =>
   new Promise((resolve) => {
@@ -39,12 +44,15 @@ export const nodePluginRun: ExecCredentialDeps['run'] = (command, args, env) =>
  */
 export class ExecCredentials {
   private readonly cache = new Map<string, Promise<ExecCredential>>();
+  private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly deps: ExecCredentialDeps) {}
 
   get(exec: ExecConfig, cluster: { server: string; caData?: string; skipTLSVerify?: boolean }): Promise<ExecCredential> {
     const key = JSON.stringify([exec.command, exec.args, exec.env, exec.provideClusterInfo ? cluster.server : '']);
     const hit = this.cache.get(key);
+    const failed = this.failedAt.get(key);
+    if (hit && failed !== undefined && this.deps.now() - failed >= FAILURE_HOLD_MS) return this.fresh(key, exec, cluster);
     if (hit) {
       return hit.then((c) => (c.expiresAt !== undefined && c.expiresAt - EXPIRY_SKEW_MS <= this.deps.now() ? this.fresh(key, exec, cluster) : c));
     }
@@ -53,14 +61,15 @@ export class ExecCredentials {
 
   /** The server refused the credential (401): the next request runs the plugin again. */
   invalidate(exec: ExecConfig): void {
-    for (const k of [...this.cache.keys()]) if (k.startsWith(JSON.stringify([exec.command, exec.args, exec.env]).slice(0, -1))) this.cache.delete(k);
+    const prefix = JSON.stringify([exec.command, exec.args, exec.env]).slice(0, -1);
+    for (const k of [...this.cache.keys()]) if (k.startsWith(prefix)) { this.cache.delete(k); this.failedAt.delete(k); }
   }
 
   private fresh(key: string, exec: ExecConfig, cluster: { server: string; caData?: string; skipTLSVerify?: boolean }): Promise<ExecCredential> {
     const p = this.runPlugin(exec, cluster);
     this.cache.set(key, p);
-    // A failure is not cached: the next attempt (after the connection's backoff) runs the plugin again.
-    p.catch(() => { if (this.cache.get(key) === p) this.cache.delete(key); });
+    this.failedAt.delete(key);
+    p.catch(() => { if (this.cache.get(key) === p) this.failedAt.set(key, this.deps.now()); });
     return p;
   }
 
