@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootMoved, factsCommand, FactsParseError, parseBootTime, parseDfLine, parseFacts } from '../../core/planes/ssh/facts';
 
@@ -78,6 +81,20 @@ describe('host facts', () => {
     expect(bootMoved(5_000_000, 5_000_000 + 30_000)).toBe(true);
     expect(bootMoved(5_000_000, 5_000_000 + 10 * 60_000)).toBe(true);
     expect(bootMoved(5_000_000, undefined)).toBe(false);
+  });
+
+  it('finds mounts through /proc/mounts on a host without findmnt', () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'ph-facts-bin-'));
+    for (const tool of ['sh', 'date', 'uptime', 'cut', 'cat', 'awk', 'df', 'tail', 'head']) {
+      const where = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool], { encoding: 'utf8' }).stdout.trim();
+      if (where) symlinkSync(where, path.join(bin, tool));
+    }
+    const req = { mounts: ['/', '/no/such/mount'], units: [] };
+    const [cmd, ...args] = factsCommand(req);
+    const r = spawnSync(path.join(bin, cmd!), args, { encoding: 'utf8', env: { PATH: bin } });
+    const f = parseFacts(r.stdout, req);
+    expect(f.mounts.map((m) => m.mounted)).toEqual([true, false]);
+    expect(f.mounts[0]!.usePercent).toBeGreaterThanOrEqual(0);
   });
 
   it('passes mounts and units as arguments: a hostile name reaches findmnt as one word, and nothing runs', () => {

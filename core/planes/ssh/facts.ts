@@ -16,7 +16,10 @@ export const FACTS_SCRIPT = [
   'n=$1; shift; i=0',
   'while [ "$i" -lt "$n" ]; do',
   '  m=$1; shift',
-  '  if [ -n "$(findmnt -rn -o TARGET --mountpoint "$m" 2>/dev/null)" ]; then',
+  // findmnt (util-linux) where it is installed, else /proc/mounts (awk compares the path as a string).
+  '  if command -v findmnt >/dev/null 2>&1; then t=$(findmnt -rn -o TARGET --mountpoint "$m" 2>/dev/null)',
+  '  else t=$(awk -v m="$m" \'$2 == m { print $2 }\' /proc/mounts 2>/dev/null); fi',
+  '  if [ -n "$t" ]; then',
   '    printf "mount\\t%s\\tyes\\t%s\\n" "$i" "$(df -Pk "$m" 2>/dev/null | tail -n 1)"',
   '  else printf "mount\\t%s\\tno\\n" "$i"; fi',
   '  i=$((i+1))',
