@@ -146,6 +146,26 @@ contexts: [{name: dead, context: {cluster: dead, user: dead}}]
     expect(ep(READONLY_EP)!.state).toBe('connected');
   });
 
+  it('a namespace created and deleted under the running watches: its objects come and go, the watches carry on', async () => {
+    await until('the admin context connected', () => ep(ADMIN_EP)?.state === 'connected');
+    const ns = `ph-kube-plane-${process.pid}`;
+    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', ADMIN, ...args], { timeout: 90_000 });
+    const listsBefore = plane.connection(ADMIN_EP)!.kindStatuses().map((k) => k.lists);
+    try {
+      await kubectl('create', 'namespace', ns);
+      await kubectl('-n', ns, 'run', 'probe', '--image=busybox', '--restart=Never');
+      await kubectl('-n', ns, 'create', 'service', 'clusterip', 'probe', '--tcp=80:80');
+      await until('the new pod and service', () => engine.model.object(`${ADMIN_EP}/Pod/${ns}/probe`) && engine.model.object(`${ADMIN_EP}/Service/${ns}/probe`));
+    } finally {
+      await kubectl('delete', 'namespace', ns, '--wait=true', '--timeout=80s');
+    }
+    await until('its pod and service gone', () => !engine.model.object(`${ADMIN_EP}/Pod/${ns}/probe`) && !engine.model.object(`${ADMIN_EP}/Service/${ns}/probe`));
+    expect(ep(ADMIN_EP)!.state).toBe('connected');
+    // The watches went on: no kind had to list again.
+    expect(plane.connection(ADMIN_EP)!.kindStatuses().map((k) => k.lists)).toEqual(listsBefore);
+    await until('the same pods and versions as kubectl', async () => same(modelPods(engine, ADMIN_EP), await kubectlPods()), 20_000);
+  });
+
   it('suspend closes every watch and says so; resume lists every kind again, fresh', async () => {
     await until('the admin context connected', () => ep(ADMIN_EP)?.state === 'connected');
     const lists = () => plane.connection(ADMIN_EP)!.kindStatuses().map((k) => k.lists);
