@@ -171,7 +171,7 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
   const engine = await newEngine(env);
   try {
     const started = await startEngine(engine, io);
-    const scope = statusScope(values, engine.endpoints());
+    const scope = statusScope(values, engine.endpoints(), (engine.planes ?? []).map((p) => p.name));
     const overview = await engine.handlers().requests['stack:overview']({ scope });
     const { resources } = overview;
     const endpoints = overview.endpoints.filter((e) => endpointInScope(e, scope));
@@ -192,10 +192,11 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
 }
 
 /** The filters as a view scope; an endpoint may be named by id or by its short name. */
-export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: string[] }, known: PlaneEndpoint[]): ViewScope {
+export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: string[] }, known: PlaneEndpoint[], running: readonly string[] = []): ViewScope {
   const scope: ViewScope = {};
   if (v.plane) {
-    const planes = [...new Set(known.map((e) => e.plane))];
+    // A plane that runs but found nothing (no SSH host configured) is still a plane: it has no rows.
+    const planes = [...new Set([...running, ...known.map((e) => e.plane)])];
     for (const p of v.plane) if (!planes.includes(p as PlaneEndpoint['plane'])) throw new UsageError(`no plane '${p}' here (planes: ${planes.join(', ') || 'none'})`);
     scope.planes = v.plane as ViewScope['planes'];
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
+import { statusScope } from '../../core/host/cli';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
 import { sshConnectionsFor } from '../../core/planes/ssh/shared';
@@ -71,6 +72,14 @@ describe('the SSH plane, without a network', () => {
     expect(alpha.message).toBe(`${path.join(dir, 'config', 'hosts.yaml')} line 3: hosts.alpha.mounts.0: a mount point is an absolute path without blanks`);
     expect(engine.hasConfigError()).toBe(true);
     expect(engine.endpoints().find((e) => e.id === 'ssh/beta')?.state).toBe('idle');
+  });
+
+  it('`status --plane ssh` without any SSH host is an empty list, not a usage error', async () => {
+    const { engine } = setup('');
+    await engine.start();
+    expect(engine.endpoints()).toEqual([]);
+    expect(statusScope({ plane: ['ssh'] }, engine.endpoints(), engine.planes.map((p) => p.name))).toEqual({ planes: ['ssh'] });
+    expect(() => statusScope({ plane: ['nope'] }, engine.endpoints(), ['ssh'])).toThrow(/no plane 'nope' here \(planes: ssh\)/);
   });
 
   it('a broken ssh config is named with its file and line', async () => {
