@@ -21,6 +21,7 @@ class FakeApi {
   rv = 100;
   pods = new Map<string, { ns: string; name: string; rv: number; phase: string }>();
   calls: Call[] = [];
+  auth: string[] = [];
   watches = new Set<http.ServerResponse>();
   /** Versions older than this answer 410, as after an etcd compaction. */
   compactedBelow = 0;
@@ -52,6 +53,7 @@ class FakeApi {
   private handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url!, 'http://x');
     this.calls.push({ path: url.pathname, query: url.searchParams });
+    this.auth.push(req.headers.authorization ?? '');
     const status = (code: number, reason: string, message: string) => {
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
@@ -84,7 +86,7 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c();
 
 const POD = WATCHED_KINDS.find((k) => k.kind === 'Pod')!;
 
-async function setup(opts: { namespace?: string; kind?: KindInfo } = {}) {
+async function setup(opts: { namespace?: string; kind?: KindInfo; user?: string } = {}) {
   const api = new FakeApi();
   await api.listen();
   cleanups.push(() => api.close());
@@ -94,7 +96,7 @@ async function setup(opts: { namespace?: string; kind?: KindInfo } = {}) {
   // The real transport: client-node applies the kubeconfig (plain http is allowed with insecure-skip-tls-verify).
   fs.writeFileSync(file, `apiVersion: v1
 clusters: [{name: fake, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t0k3n}}]
+users: [{name: u, user: ${opts.user ?? '{token: t0k3n}'}}]
 contexts: [{name: fake, context: {cluster: fake, user: u${opts.namespace ? `, namespace: ${opts.namespace}` : ''}}}]
 `);
   const ctx = loadKubeconfig([file], 'test', { readFile: (p) => fs.readFileSync(p, 'utf8'), exists: fs.existsSync, KubeConfig }).contexts[0];
@@ -115,7 +117,7 @@ contexts: [{name: fake, context: {cluster: fake, user: u${opts.namespace ? `, na
   });
   cleanups.push(() => w.stop());
   const names = () => [...model.values()].map((o) => `${o.ns}/${o.name}:${(o.data as { phase: string }).phase}`).sort();
-  return { api, w, model, log, statuses, names };
+  return { api, w, model, log, statuses, names, dir };
 }
 const key = (o: ModelObject) => `${o.endpoint}/${o.kind}/${o.ns}/${o.name}`;
 
@@ -144,6 +146,16 @@ describe('the list/watch loop of one kind', () => {
     await until('the watch to be resumed', () => api.watchCalls().length === 2 && api.watches.size === 1);
     expect(api.watchCalls()[1].query.get('resourceVersion')).toBe(bookmarkRv);
     expect(api.listCalls()).toHaveLength(3);
+  });
+
+  it("sends the user's token, also from a token-file (trimmed: the file ends with a newline)", async () => {
+    const tokenFile = path.join(tmpdir(), `ph-token-${process.pid}`);
+    fs.writeFileSync(tokenFile, 'from-file\n');
+    cleanups.push(() => fs.rmSync(tokenFile, { force: true }));
+    const { api, w } = await setup({ user: `{token-file: "${tokenFile}"}` });
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    expect([...new Set(api.auth)]).toEqual(['Bearer from-file']);
   });
 
   it('keeps no managedFields of what it stores', async () => {

@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { ExecCredentials } from './exec-credential';
@@ -10,6 +11,9 @@ export interface KubeTransport {
 
 /** A network-level failure (no HTTP status): the server is not reachable from here. */
 export class UnreachableError extends Error {}
+
+/** How long a token file's content is used before it is read again (client-go's interval). */
+const TOKEN_FILE_REREAD_MS = 60_000;
 
 /** TCP keepalive: a connection that died under a sleep or a VPN change is noticed, not waited on forever. */
 const KEEPALIVE_MS = 15_000;
@@ -32,6 +36,7 @@ export function describeNetworkError(e: unknown, server: string): string {
 export class ContextTransport implements KubeTransport {
   /** The agent for an exec plugin's client certificate, made again when the plugin gives a new one. */
   private certAgent?: { cred: object; agent: https.Agent };
+  private fileToken?: { token: string; readAt: number };
 
   constructor(private readonly ctx: KubeContext, private readonly creds: ExecCredentials) {}
 
@@ -46,6 +51,19 @@ export class ContextTransport implements KubeTransport {
     return res;
   }
 
+  /** Projected service-account tokens rotate: the file is read again after a minute. */
+  private async tokenFromFile(file: string): Promise<string> {
+    const now = Date.now();
+    if (!this.fileToken || now - this.fileToken.readAt > TOKEN_FILE_REREAD_MS) {
+      let text: string;
+      try { text = await fs.readFile(file, 'utf8'); } catch (e) {
+        throw new Error(`token-file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      this.fileToken = { token: text.trim(), readAt: now };
+    }
+    return this.fileToken.token;
+  }
+
   private async once(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
     const ctx = this.ctx;
     const server = ctx.server!;
@@ -53,6 +71,7 @@ export class ContextTransport implements KubeTransport {
     const url = new URL(server.replace(/\/$/, '') + pathAndQuery);
     const req: https.RequestOptions = { method: 'GET', headers: { Accept: opts.accept, 'User-Agent': 'pilothouse' }, signal: opts.signal };
     await ctx.config!.applyToHTTPSOptions(req);
+    if (ctx.tokenFile) (req.headers as Record<string, string>).Authorization = `Bearer ${await this.tokenFromFile(ctx.tokenFile)}`;
     if (ctx.exec) {
       const cluster = ctx.config!.getCurrentCluster();
       const cred = await this.creds.get(ctx.exec, { server, caData: cluster?.caData, skipTLSVerify: cluster?.skipTLSVerify });

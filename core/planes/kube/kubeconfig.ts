@@ -35,6 +35,11 @@ export interface KubeContext {
   /** Ready for client-node's applyToHTTPSOptions; its user has no `exec` (ExecCredentials runs plugins). */
   config?: KubeConfig;
   exec?: ExecConfig;
+  /**
+   * The user's token-file, read by the transport (trimmed, again every minute as client-go does): client-node
+   * reads it once, with its trailing newline, which Node refuses in a header.
+   */
+  tokenFile?: string;
   /** Why this context cannot be used, naming the file and what failed. */
   error?: string;
   /** Changes whenever anything the connection depends on changes: a reload re-connects only those. */
@@ -235,19 +240,19 @@ function resolveContext(ctx: Entry, clusters: Map<string, Entry>, users: Map<str
     if (typeof e === 'string') return fail(e, fingerprint);
     exec = e;
   }
-  const { exec: _exec, ...userWithoutExec } = user;
+  const { exec: _exec, 'token-file': tokenFile, ...userForClientNode } = user;
   void _exec;
   const kc = new deps.KubeConfig();
   try {
     // JSON is YAML: client-node maps the kubeconfig field names (certificate-authority-data, token ...) itself.
     kc.loadFromString(JSON.stringify({
       clusters: [{ name: clusterName, cluster }],
-      users: userName ? [{ name: userName, user: userWithoutExec }] : [],
+      users: userName ? [{ name: userName, user: userForClientNode }] : [],
       contexts: [{ name, context: { cluster: clusterName, user: userName ?? '', namespace } }],
       'current-context': name,
     }));
   } catch (e) {
     return fail((e as Error).message, fingerprint);
   }
-  return { ...base, server, config: kc, exec, fingerprint };
+  return { ...base, server, config: kc, exec, tokenFile: typeof tokenFile === 'string' && tokenFile && !user.token ? tokenFile : undefined, fingerprint };
 }
