@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Duplex } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../support/wait';
 import type { ClientChannel } from 'ssh2';
 import { openApi } from '../../core/planes/docker/api';
 import { statsFromSample } from '../../core/planes/docker/engine-connection';
@@ -42,14 +43,16 @@ describe('the dial-stdio transport', () => {
   const ready = new Promise<void>((r) => server.listen(sock, r));
   afterAll(() => server.close());
 
-  it('carries every API call in its own channel running `docker system dial-stdio`', async () => {
+  it('carries API calls over a channel running `docker system dial-stdio`, kept for the next call, closed when idle', async () => {
     await ready;
     const commands: string[] = [];
-    const agent = new DialStdioAgent({ alias: 'h', exec: async (cmd) => { commands.push(cmd); return channel(net.connect(sock)); } });
+    let closed = 0;
+    const agent = new DialStdioAgent({ alias: 'h', exec: async (cmd) => { commands.push(cmd); const s = net.connect(sock); s.on('close', () => closed++); return channel(s); } }, 7, 50);
     const api = await openApi({ name: 'h', target: 'ssh h', source: 'x' }, agent);
     expect((await api.request('GET', '/containers/json', { all: 1 })).body).toEqual({ path: '/containers/json?all=1' });
     expect((await api.request('GET', '/_ping')).body).toEqual({ path: '/_ping' });
-    expect(commands).toEqual([DIAL_STDIO, DIAL_STDIO]);
+    expect(commands).toEqual([DIAL_STDIO]);
+    await until('the idle channel to close', () => closed === 1 && agent.channels === 0, 2_000, 10);
   });
 
   it('keeps at most its share of the host\'s SSH sessions open: further calls wait for a channel to close', async () => {
@@ -74,6 +77,12 @@ describe('the dial-stdio transport', () => {
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => api.request('GET', `/containers/c${i}/json`)));
     expect(answers.map((a) => (a.body as { path: string }).path)).toEqual(Array.from({ length: 6 }, (_, i) => `/containers/c${i}/json`));
     expect(most).toBe(2);
+    // A stream holds its channel; the other calls share the one left.
+    const stream = await api.stream('/events');
+    const more = await Promise.all(Array.from({ length: 3 }, (_, i) => api.request('GET', `/x${i}`)));
+    expect(more).toHaveLength(3);
+    expect(most).toBe(2);
+    stream.destroy();
   });
 
   it('keeps what the docker CLI said when it could not reach its daemon', async () => {
