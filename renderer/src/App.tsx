@@ -7,6 +7,7 @@ import { EndpointBanners } from './components/EndpointBanners';
 import type { LogViewHandle } from './components/LogView';
 import { Overview } from './components/Overview';
 import { ResourceList, type ResourceListHandle } from './components/ResourceList';
+import { StorageLinks } from './components/StorageLinks';
 import { useFullResource } from './hooks/useFullResource';
 import { useStackMeta, useStackVersion } from './hooks/useStore';
 import { StackStore } from './model/stackStore';
@@ -74,6 +75,7 @@ export function App() {
             {e.plane} {e.name}: {e.state}
           </span>
         ))}
+        <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
       </header>
       <EndpointBanners endpoints={store.endpoints} onSelect={select} />
       <div className="body">

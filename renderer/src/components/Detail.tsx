@@ -4,8 +4,10 @@ import type { ActionOutcome, ActionSpec, Resource, ResourceRow } from '../../../
 import { displayStatus } from '../../../shared/health/summary';
 import type { StackStore } from '../model/stackStore';
 import { ActionDialog, type PendingAction } from './ActionDialog';
+import { EventsTimeline } from './EventsTimeline';
 import { LogView, type LogViewHandle } from './LogView';
 import { StatusDot } from './StatusDot';
+import { StorageView } from './StorageView';
 
 interface Props {
   client: Client;
@@ -49,6 +51,9 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
   };
 
   const reasons = full ? full.reasons : r.reason ? [r.reason] : [];
+  const isStorage = r.plane === 'kube' && r.kind === 'storage';
+  // The kube rules write a resource's events as one fact, a line each: shown as a timeline instead.
+  const timeline = r.plane === 'kube' ? full?.facts.events : undefined;
   return (
     <main className="detail" aria-label={`${r.group.name}/${r.name}`}>
       <header className="detail-head">
@@ -76,16 +81,19 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           {ep.hint && <div>{ep.hint}</div>}
         </div>
       )}
-      {reasons.length > 0 && (
+      {/* A kube context's storage resource is its storage view: its reasons sit beside the rows they concern. */}
+      {isStorage && full && <StorageView resource={full} store={store} onSelect={onSelect} />}
+      {!isStorage && reasons.length > 0 && (
         <ul className="reasons" aria-label="Reasons">
           {reasons.map((x, i) => <li key={i} className={`reason sev-${x.severity}`} title={x.ref}>{x.text}</li>)}
         </ul>
       )}
-      {full && (
+      {full && !isStorage && (
         <dl className="facts">
-          {Object.entries(full.facts).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+          {Object.entries(full.facts).filter(([k]) => !timeline || k !== 'events').map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
         </dl>
       )}
+      {timeline && <EventsTimeline fact={timeline} />}
       {(r.parent || (full?.children?.length ?? 0) > 0) && (
         <div className="relations">
           {r.parent && <span>part of <button type="button" className="link" onClick={() => onSelect(r.parent!)}>{nameOf(r.parent)}</button></span>}
@@ -98,7 +106,8 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           )}
         </div>
       )}
-      <LogView ref={ref} client={client} resource={r.id} />
+      {/* A storage view has no log of its own; its claims and PVs lead to the pods that do. */}
+      {!isStorage && <LogView ref={ref} client={client} resource={r.id} />}
       {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed)} />}
     </main>
   );
