@@ -13,7 +13,13 @@ export interface ActionDef {
   steps: Array<{ endpoint: string; call: string }>;
   /** The condition that says it worked, in words. */
   verifyText: string;
-  run(log: (line: string) => void): Promise<void>;
+  /** What the run produced for the operator's eyes only (a revealed value): returned once, never logged or audited. */
+  run(log: (line: string) => void): Promise<void | { revealed?: { name: string; value: string } }>;
+  /**
+   * The server's own answer to the change without making it (Kubernetes dryRun=All), shown in the
+   * preview; absent where the system has no such thing.
+   */
+  dryRun?(): Promise<{ outcome: 'ok' | 'refused' | 'unavailable'; text: string }>;
   /** True once the goal holds, judged on the resource's objects in the model (re-checked on every change). */
   verify(objects: readonly ModelObject[]): boolean;
   /** How long the goal may take to hold before the outcome is `unverified`. */

@@ -34,6 +34,8 @@ export class ActionRunner {
       const offered = r.actions.map((a) => a.id).join(', ') || 'none';
       throw new PilothouseError('invalid-input', `${r.group.name}/${r.name} does not offer '${actionId}' now (offered: ${offered})`);
     }
+    const spec = r.actions.find((a) => a.id === actionId)!;
+    if (spec.unavailable) throw new PilothouseError('invalid-input', `${r.group.name}/${r.name}: '${spec.label}' is unavailable: ${spec.unavailable}`);
     const def = this.deps.resolve(r, actionId);
     if (!def) throw new PilothouseError('not-found', `${r.group.name}/${r.name}: '${actionId}' has nothing to act on any more`);
     return def;
@@ -43,6 +45,16 @@ export class ActionRunner {
     const def = this.bind(r, actionId);
     const p: ActionPreview = { resource: r.id, action: def.spec, summary: def.summary, steps: def.steps, verify: def.verifyText };
     if (def.spec.confirm === 'type-name') p.typeToConfirm = r.name;
+    return p;
+  }
+
+  /** The preview with the system's own dry run of the change, where the plane offers one. */
+  async previewChecked(r: Resource, actionId: string): Promise<ActionPreview> {
+    const p = this.preview(r, actionId);
+    const def = this.deps.resolve(r, actionId);
+    if (def?.dryRun) {
+      try { p.dryRun = await def.dryRun(); } catch (e) { p.dryRun = { outcome: 'unavailable', text: `dry run unavailable: ${(e as Error).message}` }; }
+    }
     return p;
   }
 
@@ -77,8 +89,9 @@ export class ActionRunner {
         }
         model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label}: ${log[log.length - 1]}` });
       };
+      let revealed: ActionResult['revealed'];
       try {
-        await def.run(onLog);
+        revealed = (await def.run(onLog))?.revealed;
       } catch (e) {
         const msg = (e as Error).message;
         model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} failed: ${msg}` });
@@ -90,7 +103,9 @@ export class ActionRunner {
       if (verified) {
         model.setUpdate(r.id, undefined);
         const line = await record('ok');
-        return { outcome: 'ok', message: `${def.spec.label} done: ${def.verifyText}`, resource: this.current(r.id), audit: line, log };
+        const res: ActionResult = { outcome: 'ok', message: `${def.spec.label} done: ${def.verifyText}`, resource: this.current(r.id), audit: line, log };
+        if (revealed) res.revealed = revealed;
+        return res;
       }
       const why = `${def.verifyText} did not hold within ${Math.round(def.verifyTimeoutMs / 1000)} s`;
       model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} not verified: ${why}` });

@@ -219,7 +219,7 @@ export class Engine {
         'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
         'logs:tail': async ({ resource, tail }) => ({ lines: await this.tailLogs(resource, tail) }),
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
-        'action:preview': async ({ resource, action }) => this.actions.preview(this.find(resource), action),
+        'action:preview': async ({ resource, action }) => this.actions.previewChecked(this.find(resource), action),
         'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
         'engine:power': async ({ state }) => { if (state === 'suspend') this.suspend(); else this.resume(); return {}; },
       },

@@ -35,6 +35,11 @@ export const ActionSpec = z.object({
   label: z.string(),
   destructive: z.boolean(),
   confirm: ConfirmLevel,
+  /**
+   * Why the server would refuse it for this user (an access review said no): the page shows it disabled
+   * with this reason, and the engine refuses to run it.
+   */
+  unavailable: z.string().optional(),
 });
 export type ActionSpec = z.infer<typeof ActionSpec>;
 
@@ -170,6 +175,11 @@ export const ActionPreview = z.object({
   verify: z.string(),
   /** What the operator types when the level is `type-name`. */
   typeToConfirm: z.string().optional(),
+  /**
+   * The server's own answer to the change, tried without keeping it (Kubernetes `dryRun=All`): `refused`
+   * when the server would refuse it; `unavailable` when no dry run could be made, with why.
+   */
+  dryRun: z.object({ outcome: z.enum(['ok', 'refused', 'unavailable']), text: z.string() }).optional(),
 });
 export type ActionPreview = z.infer<typeof ActionPreview>;
 
@@ -185,5 +195,10 @@ export const ActionResult = z.object({
   audit: z.string(),
   /** The run's step log (a command's output, the steps of an ordered start), its last lines. */
   log: z.array(z.string()).optional(),
+  /**
+   * A value the action revealed (a secret's key) for this one answer only: never in the model, the step
+   * log or the audit, which records only that it was revealed.
+   */
+  revealed: z.object({ name: z.string(), value: z.string() }).optional(),
 });
 export type ActionResult = z.infer<typeof ActionResult>;

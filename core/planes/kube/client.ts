@@ -7,6 +7,8 @@ import type { KubeContext } from './kubeconfig';
 /** One GET against an API server: the response once its headers arrived, its body still streaming. */
 export interface KubeTransport {
   get(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage>;
+  /** A write or a review (POST, PATCH, DELETE) with a JSON body: the actions' door (core/planes/kube/actions.ts). */
+  send?(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathAndQuery: string, body: { contentType: string; text: string } | undefined, opts: { signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage>;
 }
 
 /** A network-level failure (no HTTP status): the server is not reachable from here. */
@@ -41,12 +43,17 @@ export class ContextTransport implements KubeTransport {
   constructor(private readonly ctx: KubeContext, private readonly creds: ExecCredentials) {}
 
   async get(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
-    const res = await this.once(pathAndQuery, opts);
+    return this.send('GET', pathAndQuery, undefined, opts);
+  }
+
+  async send(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', pathAndQuery: string, body: { contentType: string; text: string } | undefined, opts: { accept?: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
+    const o = { ...opts, accept: opts.accept ?? 'application/json', method, body };
+    const res = await this.once(pathAndQuery, o);
     if (res.statusCode === 401 && this.ctx.exec) {
       // An exec credential the server no longer takes (revoked, clock skew): run the plugin again, once.
       res.resume();
       this.creds.invalidate(this.ctx.exec);
-      return this.once(pathAndQuery, opts);
+      return this.once(pathAndQuery, o);
     }
     return res;
   }
@@ -64,12 +71,13 @@ export class ContextTransport implements KubeTransport {
     return this.fileToken.token;
   }
 
-  private async once(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number }): Promise<http.IncomingMessage> {
+  private async once(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number; method?: string; body?: { contentType: string; text: string } }): Promise<http.IncomingMessage> {
     const ctx = this.ctx;
     const server = ctx.server!;
     // A server URL may carry a path prefix (Rancher: https://host/k8s/clusters/c-xyz).
     const url = new URL(server.replace(/\/$/, '') + pathAndQuery);
-    const req: https.RequestOptions = { method: 'GET', headers: { Accept: opts.accept, 'User-Agent': 'pilothouse' }, signal: opts.signal };
+    const req: https.RequestOptions = { method: opts.method ?? 'GET', headers: { Accept: opts.accept, 'User-Agent': 'pilothouse' }, signal: opts.signal };
+    if (opts.body) Object.assign(req.headers!, { 'Content-Type': opts.body.contentType, 'Content-Length': Buffer.byteLength(opts.body.text) });
     await ctx.config!.applyToHTTPSOptions(req);
     if (ctx.tokenFile) (req.headers as Record<string, string>).Authorization = `Bearer ${await this.tokenFromFile(ctx.tokenFile)}`;
     if (ctx.exec) {
@@ -93,7 +101,7 @@ export class ContextTransport implements KubeTransport {
       r.on('socket', (s) => s.setKeepAlive(true, KEEPALIVE_MS));
       r.setTimeout(opts.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no answer for ${Math.round(opts.idleTimeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
       r.on('error', (e) => reject(opts.signal.aborted ? e : new UnreachableError(describeNetworkError(e, server))));
-      r.end();
+      r.end(opts.body?.text);
     });
   }
 }

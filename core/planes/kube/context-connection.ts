@@ -48,6 +48,8 @@ export function endpointState(statuses: readonly KindStatus[]): Pick<PlaneEndpoi
 export class ContextConnection {
   readonly id: string;
   endpoint: PlaneEndpoint;
+  /** The context's authenticated requests: exec and port-forward open their WebSockets with it too. */
+  readonly transport: KubeTransport;
   private readonly watches: KindWatch[];
   private suspended = false;
   private stopped = false;
@@ -59,6 +61,7 @@ export class ContextConnection {
     this.endpoint = this.describe({ state: 'connecting' });
     this.firstAttempt = new Promise((r) => { this.resolveFirst = r; });
     const transport = deps.transport ?? new ContextTransport(ctx, deps.creds);
+    this.transport = transport;
     this.watches = (deps.kinds ?? WATCHED_KINDS).map((kind) => new KindWatch({
       kind,
       endpoint: ctx.id,

@@ -4,6 +4,8 @@ import type { ActionDef } from '../../actions/action';
 import type { ModelObject, PlaneRules } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneSink } from '../plane';
 import type { KubeTransport } from './client';
+import { KubeAccess } from './access';
+import { kubeAction } from './actions';
 import { ConfigWatch } from './config-watch';
 import { ContextConnection } from './context-connection';
 import { ExecCredentials, nodePluginRun, type ExecCredentialDeps } from './exec-credential';
@@ -62,6 +64,8 @@ export class KubePlane implements Plane {
   private stopped = false;
   private suspended = false;
   private merged?: MergedKubeconfig;
+  /** SelfSubjectAccessReviews per context, asked again after a reconnect (access.ts). */
+  private readonly access = new KubeAccess();
 
   constructor(private readonly env: PlaneEnv, private readonly opts: KubePlaneOptions = {}) {
     this.rules = opts.rules ?? kubeRules;
@@ -92,6 +96,7 @@ export class KubePlane implements Plane {
   resume(): void {
     if (this.stopped || !this.sink) return;
     this.suspended = false;
+    this.access.reset();
     for (const c of this.conns.values()) c.resume();
     // The files may have changed while asleep (a VPN client rewrote them): pick that up too.
     void this.sync();
@@ -104,8 +109,15 @@ export class KubePlane implements Plane {
   /** The connection of a context (actions, logs and port-forwards of the other parts use it). */
   connection(endpointId: string): ContextConnection | undefined { return this.conns.get(endpointId); }
 
-  action(_resource: Resource, _actionId: string, _objects: readonly ModelObject[]): ActionDef | undefined {
-    return undefined;
+  action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined {
+    const conn = this.conns.get(resource.endpoint);
+    return conn ? kubeAction(resource, actionId, objects, conn, this.access) : undefined;
+  }
+
+  /** Someone looks at a resource: its actions' access reviews (and a secret's key names) come into the model. */
+  watch(resource: Resource): () => void {
+    const conn = this.conns.get(resource.endpoint);
+    return conn && this.sink ? this.access.look(resource, conn, this.sink) : () => {};
   }
 
   /** Reads the kubeconfig files again and makes the connections match them. */
@@ -156,7 +168,9 @@ export class KubePlane implements Plane {
     for (const [id, c] of good) {
       this.problems.delete(id);
       if (this.conns.has(id)) continue;
-      const conn = new ContextConnection(c, source, sink, {
+      const access = this.access;
+      const connSink: PlaneSink = { ...sink, endpoint: (ep) => { access.endpointChanged(ep); sink.endpoint(ep); } };
+      const conn = new ContextConnection(c, source, connSink, {
         creds: this.creds, now: this.env.now, kinds: this.opts.kinds, transport: this.opts.transport?.(c), backoff: this.opts.backoff,
       });
       this.conns.set(id, conn);

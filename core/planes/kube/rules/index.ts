@@ -4,6 +4,7 @@ import type {
   KubeCronJob, KubeDaemonSet, KubeDeployment, KubeEndpointSlice, KubeEvent, KubeHPA, KubeJob, KubeMeta, KubeNode,
   KubePod, KubePV, KubePVC, KubeReplicaSet, KubeService, KubeStatefulSet, KubeStorageClass,
 } from '../objects';
+import { kubeActionSpecs } from '../actions-specs';
 import { bindKube, podOwner } from './bind';
 import { bySeverity, earliest, err, info, warn, worse, type Finding, type Health } from './common';
 import { eventsTimeline, resolvedBy, warningEvents } from './events';
@@ -417,7 +418,7 @@ export const kubeRules: PlaneRules = {
         runtime: b.health.runtime,
         reasons: b.health.reasons,
         facts: b.facts,
-        actions: [],
+        actions: kubeActionSpecs(p, objects),
       },
     };
     // A rollout whose pods fail is shown as the failure (red), not as an update under way that hides it.

@@ -1,0 +1,276 @@
+import type { Resource } from '../../../shared/contract/domain';
+import type { ActionDef } from '../../actions/action';
+import type { ModelObject } from '../../model/object';
+import type { AccessContext, KubeAccess } from './access';
+import { checksFor } from './access';
+import { baseActionId, revisionsOf } from './actions-specs';
+import { callApi, dryRunPath, JSON_PATCH, KubeApiError, MERGE, STRATEGIC, type ApiBody } from './actions-api';
+import type { KubeDeployment, KubeMeta, KubeNode, KubePod, KubeReplicaSet, KubeStatefulSet } from './objects';
+import { parseResourceId, type ParsedId } from './rules/ids';
+
+// ---- the bodies (pure: unit-tested) ----
+
+/** What `kubectl rollout restart` sends: a new template annotation, so the controller rolls every pod. */
+export function restartPatch(at: Date): ApiBody {
+  return { contentType: STRATEGIC, json: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } } };
+}
+
+/** The scale subresource's merge patch. */
+export function scalePatch(replicas: number): ApiBody {
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be a whole number ≥ 0 (got ${replicas})`);
+  return { contentType: MERGE, json: { spec: { replicas } } };
+}
+
+/** What `kubectl cordon`/`uncordon` send: unschedulable true, or the field removed (its default, false). */
+export function cordonPatch(cordon: boolean): ApiBody {
+  return { contentType: STRATEGIC, json: { spec: { unschedulable: cordon ? true : null } } };
+}
+
+/** A ReplicaSet as the API returns it, as far as a rollback reads it. */
+export interface RawReplicaSet {
+  metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string; controller?: boolean }> };
+  spec?: { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown } };
+}
+
+/**
+ * The ReplicaSet `kubectl rollout undo` goes back to: among the Deployment's own ReplicaSets (controlled
+ * by its uid), the one with the highest revision below the newest. Throws, saying why, when there is none.
+ */
+export function rollbackTarget(deploymentUid: string, rss: readonly RawReplicaSet[]): { rs: RawReplicaSet; revision: number; current: number } {
+  const own = rss
+    .filter((r) => r.metadata.ownerReferences?.some((o) => o.uid === deploymentUid && o.controller !== false))
+    .map((rs) => ({ rs, revision: Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision']) }))
+    .filter((x) => Number.isFinite(x.revision) && x.revision > 0)
+    .sort((a, b) => b.revision - a.revision);
+  if (own.length < 2) throw new Error(`no previous revision to roll back to (${own.length ? `only revision ${own[0]!.revision}` : 'no revisions'} found)`);
+  return { rs: own[1]!.rs, revision: own[1]!.revision, current: own[0]!.revision };
+}
+
+/**
+ * The Deployment's new template: the old ReplicaSet's, without the `pod-template-hash` label the
+ * controller added to it (as kubectl does), replacing the whole template (a JSON patch, not a merge:
+ * a field the newer template added must go).
+ */
+export function rollbackPatch(rs: RawReplicaSet): ApiBody {
+  const tpl = structuredClone(rs.spec?.template ?? {});
+  if (tpl.metadata?.labels) delete tpl.metadata.labels['pod-template-hash'];
+  return { contentType: JSON_PATCH, json: [{ op: 'replace', path: '/spec/template', value: tpl }] };
+}
+
+// ---- paths ----
+
+const enc = encodeURIComponent;
+const WORKLOAD_PLURAL = { deployment: 'deployments', statefulset: 'statefulsets', daemonset: 'daemonsets' } as const;
+const podPath = (p: ParsedId) => `/api/v1/namespaces/${enc(p.ns)}/pods/${enc(p.name)}`;
+const workloadPath = (p: ParsedId) => `/apis/apps/v1/namespaces/${enc(p.ns)}/${WORKLOAD_PLURAL[p.kind as keyof typeof WORKLOAD_PLURAL]}/${enc(p.name)}`;
+const nodePath = (p: ParsedId) => `/api/v1/nodes/${enc(p.name)}`;
+const secretPath = (p: ParsedId) => `/api/v1/namespaces/${enc(p.ns)}/secrets/${enc(p.name)}`;
+
+const KIND_NAME = { pod: 'Pod', deployment: 'Deployment', statefulset: 'StatefulSet', daemonset: 'DaemonSet', node: 'Node', secret: 'Secret' } as const;
+
+function mainOf<T>(p: ParsedId, objects: readonly ModelObject[]): T | undefined {
+  const kind = KIND_NAME[p.kind as keyof typeof KIND_NAME];
+  return objects.find((o) => o.kind === kind && o.name === p.name && o.ns === p.ns)?.data as T | undefined;
+}
+
+const describeBody = (b: ApiBody) => `${b.contentType.replace('application/', '')} ${JSON.stringify(b.json)}`;
+
+function apiText(e: unknown): string {
+  if (e instanceof KubeApiError) return `${e.code}${e.reason ? ` ${e.reason}` : ''}: ${e.message}`;
+  return (e as Error).message;
+}
+
+/**
+ * The server's answer to the change with dryRun=All. A 4xx is its refusal (validation, admission, RBAC):
+ * shown as such; a server or webhook that cannot dry-run says "dry run unavailable" and why.
+ */
+async function dryRunOf(ctx: AccessContext, method: 'PATCH' | 'DELETE', path: string, body: ApiBody | undefined, ok: (answer: unknown) => string): Promise<{ outcome: 'ok' | 'refused' | 'unavailable'; text: string }> {
+  try {
+    const answer = await callApi(ctx.transport, method, dryRunPath(path), body);
+    return { outcome: 'ok', text: `dry run (dryRun=All) accepted: ${ok(answer)}` };
+  } catch (e) {
+    if (e instanceof KubeApiError) {
+      // A webhook without sideEffects None, or an API without dry run, refuses the dry run itself.
+      if (/dry ?run/i.test(e.message) || e.code === 501 || e.code >= 500) return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` };
+      return { outcome: 'refused', text: `the server would refuse this: ${apiText(e)}` };
+    }
+    return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` };
+  }
+}
+
+const generationOf = (answer: unknown) => (answer as { metadata?: { generation?: number } } | undefined)?.metadata?.generation;
+const observed = (d: { meta: KubeMeta; status: { observedGeneration?: number } } | undefined, gen: number | undefined) =>
+  !!d && gen !== undefined && (d.meta.generation ?? 0) >= gen && (d.status.observedGeneration ?? 0) >= gen;
+
+const VERIFY_MS = 90_000;
+
+/**
+ * The ActionDef of a kube action on a resource, bound to its objects now; undefined when the resource
+ * does not offer it. `ctx` is the resource's context (its requests); `access` answers the reveal's preview.
+ */
+export function kubeAction(resource: Resource, actionId: string, objects: readonly ModelObject[], ctx: AccessContext, access?: KubeAccess): ActionDef | undefined {
+  const p = parseResourceId(resource.id);
+  if (!p || !resource.actions.some((a) => a.id === actionId)) return undefined;
+  const spec = resource.actions.find((a) => a.id === actionId)!;
+  const ep = p.endpoint;
+  const where = `${p.ns ? `${p.ns}/` : ''}${p.name} on ${ep}`;
+  const base = baseActionId(actionId);
+
+  switch (base) {
+    case 'delete-pod': {
+      const pod = mainOf<KubePod>(p, objects);
+      if (!pod) return undefined;
+      const uid = pod.meta.uid;
+      // The uid precondition: a pod recreated under the same name (a StatefulSet's) since the preview is not deleted.
+      const body: ApiBody = { contentType: 'application/json', json: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } };
+      const owner = pod.meta.owners.find((o) => o.controller);
+      return {
+        spec, auditName: 'kube.delete-pod',
+        summary: `Delete pod ${where} (uid ${uid})${owner ? `: its ${owner.kind} ${owner.name} makes a replacement` : ': it has no controller, nothing replaces it'}`,
+        steps: [{ endpoint: ep, call: `DELETE ${podPath(p)} (preconditions.uid=${uid})` }],
+        verifyText: `pod ${p.name} with uid ${uid} is gone${owner ? ` (${owner.kind} ${owner.name} replaces it)` : ''}`,
+        verifyTimeoutMs: VERIFY_MS,
+        dryRun: () => dryRunOf(ctx, 'DELETE', podPath(p), body, () => `pod ${p.name} would be deleted`),
+        async run(log) {
+          await callApi(ctx.transport, 'DELETE', podPath(p), body);
+          log(`DELETE ${podPath(p)}: accepted`);
+        },
+        verify: (objs) => !objs.some((o) => o.kind === 'Pod' && o.name === p.name && o.ns === p.ns && (o.data as KubePod).meta.uid === uid),
+      };
+    }
+    case 'rollout-restart': {
+      const w = mainOf<{ meta: KubeMeta; status: { observedGeneration?: number } }>(p, objects);
+      if (!w) return undefined;
+      const path = workloadPath(p);
+      let gen: number | undefined;
+      return {
+        spec, auditName: 'kube.rollout-restart',
+        summary: `Rollout restart ${p.kind} ${where}: every pod is replaced, as the update strategy allows`,
+        steps: [{ endpoint: ep, call: `PATCH ${path} strategic-merge-patch+json {"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"<the time of the run>"}}}}}` }],
+        verifyText: `the ${p.kind} controller took the new template (observedGeneration reached the patched generation)`,
+        verifyTimeoutMs: VERIFY_MS,
+        dryRun: () => dryRunOf(ctx, 'PATCH', path, restartPatch(new Date()), (a) => `the new template would be generation ${generationOf(a) ?? '?'} (now ${w.meta.generation ?? '?'})`),
+        async run(log) {
+          const answer = await callApi(ctx.transport, 'PATCH', path, restartPatch(new Date()));
+          gen = generationOf(answer);
+          log(`PATCH ${path}: generation ${gen ?? '?'}`);
+        },
+        verify: (objs) => observed(mainOf(p, objs), gen),
+      };
+    }
+    case 'scale-up': case 'scale-down': {
+      const w = mainOf<KubeDeployment | KubeStatefulSet>(p, objects);
+      if (!w) return undefined;
+      const to = w.replicas + (base === 'scale-up' ? 1 : -1);
+      const path = `${workloadPath(p)}/scale`;
+      let gen: number | undefined;
+      return {
+        spec, auditName: 'kube.scale',
+        summary: `Scale ${p.kind} ${where} from ${w.replicas} to ${to} replica${to === 1 ? '' : 's'}`,
+        steps: [{ endpoint: ep, call: `PATCH ${path} ${describeBody(scalePatch(to))}` }],
+        verifyText: `${p.kind} ${p.name} wants ${to} replica${to === 1 ? '' : 's'} and its controller saw it`,
+        verifyTimeoutMs: VERIFY_MS,
+        dryRun: () => dryRunOf(ctx, 'PATCH', path, scalePatch(to), (a) => `spec.replicas would be ${(a as { spec?: { replicas?: number } })?.spec?.replicas ?? '?'}`),
+        async run(log) {
+          const answer = await callApi(ctx.transport, 'PATCH', path, scalePatch(to));
+          log(`PATCH ${path}: spec.replicas=${(answer as { spec?: { replicas?: number } })?.spec?.replicas ?? '?'}`);
+          // The scale answer carries the Scale object's metadata: the workload's generation is read from the model.
+          gen = (w.meta.generation ?? 0) + 1;
+        },
+        verify: (objs) => { const d = mainOf<KubeDeployment | KubeStatefulSet>(p, objs); return !!d && d.replicas === to && observed(d, gen); },
+      };
+    }
+    case 'rollback': {
+      const d = mainOf<KubeDeployment>(p, objects);
+      if (!d) return undefined;
+      const path = workloadPath(p);
+      const rsPath = `/apis/apps/v1/namespaces/${enc(p.ns)}/replicasets`;
+      const target = async () => {
+        const list = await callApi<{ items: RawReplicaSet[] }>(ctx.transport, 'GET', rsPath);
+        return rollbackTarget(d.meta.uid, list.items ?? []);
+      };
+      const revs = revisionsOf(objects.filter((o) => o.kind === 'ReplicaSet').map((o) => o.data as KubeReplicaSet));
+      let chosen: { name: string; current: number } | undefined;
+      let gen: number | undefined;
+      return {
+        spec, auditName: 'kube.rollback',
+        summary: `Roll back deployment ${where} from revision ${revs[0] ?? '?'} to revision ${revs[1] ?? '?'} (its ReplicaSet's pod template, as kubectl rollout undo)`,
+        steps: [
+          { endpoint: ep, call: `GET ${rsPath} (the ReplicaSets controlled by ${p.name}, by revision)` },
+          { endpoint: ep, call: `PATCH ${path} json-patch [{"op":"replace","path":"/spec/template","value":<revision ${revs[1] ?? '?'}'s template without pod-template-hash>}]` },
+        ],
+        verifyText: `the ReplicaSet of revision ${revs[1] ?? '?'} becomes the newest revision and the controller took the template`,
+        verifyTimeoutMs: VERIFY_MS,
+        async dryRun() {
+          let t: Awaited<ReturnType<typeof target>>;
+          try { t = await target(); } catch (e) { return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` }; }
+          return dryRunOf(ctx, 'PATCH', path, rollbackPatch(t.rs), () => `the template of ReplicaSet ${t.rs.metadata.name} (revision ${t.revision}) would replace the current one (revision ${t.current})`);
+        },
+        async run(log) {
+          const t = await target();
+          log(`rolling back to ReplicaSet ${t.rs.metadata.name} (revision ${t.revision}; current ${t.current})`);
+          const answer = await callApi(ctx.transport, 'PATCH', path, rollbackPatch(t.rs));
+          gen = generationOf(answer);
+          chosen = { name: t.rs.metadata.name, current: t.current };
+          log(`PATCH ${path}: generation ${gen ?? '?'}`);
+        },
+        verify: (objs) => {
+          if (!chosen) return false;
+          const rs = objs.find((o) => o.kind === 'ReplicaSet' && o.name === chosen!.name)?.data as KubeReplicaSet | undefined;
+          return observed(mainOf(p, objs), gen) && Number(rs?.revision) > chosen.current;
+        },
+      };
+    }
+    case 'cordon': case 'uncordon': {
+      const n = mainOf<KubeNode>(p, objects);
+      if (!n) return undefined;
+      const cordon = base === 'cordon';
+      const path = nodePath(p);
+      return {
+        spec, auditName: `kube.${base}`,
+        summary: cordon ? `Cordon node ${p.name} on ${ep}: no new pods are scheduled on it (its pods stay)` : `Uncordon node ${p.name} on ${ep}: pods may be scheduled on it again`,
+        steps: [{ endpoint: ep, call: `PATCH ${path} ${describeBody(cordonPatch(cordon))}` }],
+        verifyText: `node ${p.name} has spec.unschedulable=${cordon}`,
+        verifyTimeoutMs: VERIFY_MS,
+        dryRun: () => dryRunOf(ctx, 'PATCH', path, cordonPatch(cordon), (a) => `spec.unschedulable would be ${(a as { spec?: { unschedulable?: boolean } })?.spec?.unschedulable === true}`),
+        async run(log) {
+          await callApi(ctx.transport, 'PATCH', path, cordonPatch(cordon));
+          log(`PATCH ${path}: accepted`);
+        },
+        verify: (objs) => mainOf<KubeNode>(p, objs)?.unschedulable === cordon,
+      };
+    }
+    case 'reveal': {
+      const key = actionId.slice('reveal:'.length);
+      if (!key || !objects.some((o) => o.kind === 'Secret' && o.name === p.name)) return undefined;
+      const path = secretPath(p);
+      return {
+        spec, auditName: 'kube.reveal-secret-key',
+        // The audit keeps this summary and the steps: the key's name, never its value.
+        summary: `Reveal key ${key} of secret ${where} (shown once in this answer; the audit records that it was revealed, not the value)`,
+        steps: [{ endpoint: ep, call: `GET ${path} (key ${key} only is returned)` }],
+        verifyText: `key ${key} was read`,
+        verifyTimeoutMs: 1_000,
+        async dryRun() {
+          // A read changes nothing and has no dry run; the access review says whether it would be allowed.
+          const why = access ? await access.denied(ctx, checksFor(p).reveal!) : undefined;
+          return why ? { outcome: 'refused', text: `the server would refuse this: ${why}` } : { outcome: 'unavailable', text: 'dry run unavailable: reading a secret changes nothing, so there is nothing to dry-run; the access review allows get on it' };
+        },
+        async run(log) {
+          const s = await callApi<{ data?: Record<string, string> }>(ctx.transport, 'GET', path);
+          const b64 = s?.data?.[key];
+          if (b64 === undefined) throw new Error(`secret ${p.ns}/${p.name} has no key ${key} (keys: ${Object.keys(s?.data ?? {}).sort().join(', ') || 'none'})`);
+          const buf = Buffer.from(b64, 'base64');
+          const text = buf.toString('utf8');
+          // Binary data is not text: shown as base64 rather than as broken characters.
+          const value = Buffer.from(text, 'utf8').equals(buf) ? text : `base64:${b64}`;
+          log(`GET ${path}: key ${key}, ${buf.length} bytes`);
+          return { revealed: { name: `${p.ns}/${p.name}[${key}]`, value } };
+        },
+        verify: () => true,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
