@@ -90,8 +90,8 @@ export function StorageView({ resource, store, onSelect }: Props) {
                   <td>{dash(v.accessModes)}</td>
                   <td>{dash(v.reclaimPolicy)}</td>
                   <td>{v.claimRef ? link(`${ep}/${ns}/pvc/${name}`, v.claimRef) : '—'}</td>
-                  <td>{dash(v.nodeAffinity)}</td>
-                  <td>{dash(v.source)}</td>
+                  <td className="wrap">{dash(v.nodeAffinity)}</td>
+                  <td className="wrap">{dash(v.source)}</td>
                 </tr>
                 <Explanations reasons={v.explanations} span={10} />
               </Fragment>
