@@ -7,6 +7,8 @@ import { AuditLog } from '../audit/audit-log';
 import { LogBuffer } from '../logs/buffer';
 import { followLog } from '../logs/follow';
 import { LogHub } from '../logs/hub';
+import { followMerged, isMerged, readMergedTail, type LogOptions, type MergedLogSource } from '../logs/merge';
+import { tsParts } from '../logs/resume';
 import { fastMatcher, searchKept, searchLines } from '../logs/search';
 import type { LogSource } from '../logs/source';
 import { readTail } from '../logs/tail';
@@ -140,37 +142,64 @@ export class Engine {
 
   private planeFor(rid: string): Plane | undefined { return this.planes.find((p) => p.name === planeOf(rid)); }
 
-  private logSource(rid: string): LogSource | undefined {
+  private logSource(rid: string, opts?: LogOptions): LogSource | MergedLogSource | undefined {
     const r = this.model.get(rid);
     if (!r) return undefined;
-    return this.planeFor(rid)?.logSource?.(r, this.model.objectsOf(rid));
+    return this.planeFor(rid)?.logSource?.(r, this.model.objectsOf(rid), opts);
+  }
+
+  /**
+   * `find`, where a name shared by a resource without a log does not count: `logs extralit/argilla-server`
+   * means the Deployment, not its Service of the same name.
+   */
+  private findWithLog(ref: string): Resource {
+    try { return this.find(ref); } catch (e) {
+      if (!(e instanceof PilothouseError) || e.code !== 'conflict') throw e;
+      const logged = [...this.model.all()].filter((r) => (`${r.group.name}/${r.name}` === ref || r.name === ref) && this.planeFor(r.id)?.logSource);
+      const withLog = logged.filter((r) => { try { return !!this.logSource(r.id); } catch { return true; } });
+      if (withLog.length === 1) return withLog[0];
+      throw e;
+    }
   }
 
   /** A resource and where its log comes from; a resource without a log is named. */
-  private logOf(ref: string): { r: Resource; src: LogSource } {
-    const r = this.find(ref);
-    const src = this.logSource(r.id);
+  private logOf(ref: string, opts?: LogOptions): { r: Resource; src: LogSource | MergedLogSource } {
+    const r = this.findWithLog(ref);
+    if (opts?.since !== undefined && !tsParts(opts.since)) throw new PilothouseError('invalid-input', `since: not an RFC 3339 time: '${opts.since}'`);
+    const src = this.logSource(r.id, opts);
     if (!src) throw new PilothouseError('not-found', `${r.group.name}/${r.name} has no log`);
     return { r, src };
   }
 
-  /** Follows a resource's log; everyone following the same resource shares one stream (core/logs/hub.ts). */
-  followLogs(ref: string, tail: number, sink: StreamSink<LogLine>): () => void {
-    const { r } = this.logOf(ref);
-    return this.logs.subscribe(r.id, tail, sink, (lines) => followLog({
-      resolve: () => this.logSource(r.id),
-      watch: (fn) => this.model.subscribe((c) => { if (c.upsert.some((u) => u.id === r.id) || c.endpoints) fn(); }),
-      now: this.now,
+  /**
+   * Follows a resource's log; everyone following the same resource (with the same options) shares one
+   * stream (core/logs/hub.ts). A merged log (a Deployment's pods) follows each part on its own (merge.ts).
+   */
+  followLogs(ref: string, tail: number, sink: StreamSink<LogLine>, opts: LogOptions = {}): () => void {
+    if (opts.previous) throw new PilothouseError('invalid-input', "a previous container's log has ended: read it without following");
+    const { r, src } = this.logOf(ref, opts);
+    const key = opts.container || opts.since ? `${r.id}\n${opts.container ?? ''}\n${opts.since ?? ''}` : r.id;
+    const watch = (fn: () => void) => this.model.subscribe((c) => { if (c.upsert.some((u) => u.id === r.id) || c.endpoints) fn(); });
+    if (isMerged(src)) {
+      return this.logs.subscribe(key, tail, sink, (lines) => followMerged({
+        resolve: () => { const s = this.logSource(r.id, opts); return s && isMerged(s) ? s : undefined; },
+        watch, now: this.now,
+      }, tail, lines));
+    }
+    return this.logs.subscribe(key, tail, sink, (lines) => followLog({
+      resolve: () => { const s = this.logSource(r.id, opts); return s && !isMerged(s) ? s : undefined; },
+      watch, now: this.now,
     }, tail, lines));
   }
 
-  async tailLogs(ref: string, tail: number): Promise<LogLine[]> {
-    return this.readTail(this.logOf(ref).src, tail);
+  async tailLogs(ref: string, tail: number, opts?: LogOptions): Promise<LogLine[]> {
+    return this.readTail(this.logOf(ref, opts).src, tail);
   }
 
-  private async readTail(src: LogSource, tail: number): Promise<LogLine[]> {
+  private async readTail(src: LogSource | MergedLogSource, tail: number): Promise<LogLine[]> {
     const buf = new LogBuffer(Infinity);   // numbers the lines as a follow would
-    return (await readTail(src, tail)).lines.map((l) => buf.push(l));
+    const lines = isMerged(src) ? await readMergedTail(src, tail) : (await readTail(src, tail)).lines;
+    return lines.map((l) => buf.push(l));
   }
 
   /**
@@ -217,7 +246,7 @@ export class Engine {
       requests: {
         'engine:info': async () => ({ version: VERSION, dataDir: this.opts.dataDir, endpoints: this.endpoints() }),
         'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
-        'logs:tail': async ({ resource, tail }) => ({ lines: await this.tailLogs(resource, tail) }),
+        'logs:tail': async ({ resource, tail, container, previous, since }) => ({ lines: await this.tailLogs(resource, tail, { container, previous, since }) }),
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
         'action:preview': async ({ resource, action }) => this.actions.previewChecked(this.find(resource), action),
         'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
@@ -238,7 +267,7 @@ export class Engine {
             },
           };
         },
-        'logs:follow': ({ resource, tail }, sink) => this.followLogs(resource, tail, sink),
+        'logs:follow': ({ resource, tail, container, since }, sink) => this.followLogs(resource, tail, sink, { container, since }),
         'terminal:session': ({ resource, ...req }, sink) => this.openTerminal(resource, req, sink),
       },
     };

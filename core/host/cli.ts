@@ -27,23 +27,28 @@ const COMMANDS: Record<string, Command> = {
     run: serve,
   },
   status: {
-    synopsis: 'status [--json] [--plane|--endpoint|--group X]',
+    synopsis: 'status [--json] [--plane|--endpoint|--group|--context|--namespace X]',
     summary: 'list resources and health; exit 0 healthy, 1 not, 2 usage/config error',
     options: [
       '--json         resources and endpoints as JSON',
       '--plane P      only this plane (docker, kube ...); repeatable',
       '--endpoint E   only this endpoint, by id (docker/default) or name; repeatable',
       '--group G      only this group (compose project, namespace, host); repeatable',
+      '--context C    only this kube context (a name from your kubeconfig); repeatable',
+      '--namespace N  only this kube namespace; repeatable',
     ],
     run: status,
   },
   logs: {
-    synopsis: 'logs <resource> [-f] [-t] [--tail N]',
+    synopsis: 'logs <resource> [-f] [-t] [--tail N] [--container C] [--previous] [--since T]',
     summary: "print a resource's log (resource: id, group/name or name)",
     options: [
       '-f, --follow       keep printing new lines until interrupted',
       '--tail N           lines from the end to start with (default 200; 50 with --follow)',
       '-t, --timestamps   start each line with the time the source gave it',
+      '--container C      kube: only this container of the pods (default: all, each line prefixed pod/container)',
+      '--previous         kube: the log of the last terminated container (after a restart); not with -f',
+      '--since T          only lines from T on: a duration back from now (30s, 10m, 2h, 1h30m) or an RFC 3339 time',
       '--no-color         no colour (also NO_COLOR=1, and whenever the output is not a terminal)',
       '--color            colour even into a pipe, e.g. for less -R',
       'Escape sequences other than colour, and control characters, are shown as text (␛[2J, ␇), never run.',
@@ -163,6 +168,8 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
       plane: { type: 'string', multiple: true },
       endpoint: { type: 'string', multiple: true },
       group: { type: 'string', multiple: true },
+      context: { type: 'string', multiple: true },
+      namespace: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -191,8 +198,11 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
   } finally { engine.stop(); }
 }
 
-/** The filters as a view scope; an endpoint may be named by id or by its short name. */
-export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: string[] }, known: PlaneEndpoint[], running: readonly string[] = []): ViewScope {
+/**
+ * The filters as a view scope; an endpoint may be named by id or by its short name. `--context` names a
+ * kube endpoint by its context, `--namespace` a kube group: both keep the view to the kube plane.
+ */
+export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: string[]; context?: string[]; namespace?: string[] }, known: PlaneEndpoint[], running: readonly string[] = []): ViewScope {
   const scope: ViewScope = {};
   if (v.plane) {
     // A plane that runs but found nothing (no SSH host configured) is still a plane: it has no rows.
@@ -208,6 +218,17 @@ export function statusScope(v: { plane?: string[]; endpoint?: string[]; group?: 
     });
   }
   if (v.group) scope.groups = v.group;
+  if (v.context) {
+    const kube = known.filter((e) => e.plane === 'kube' && !e.name.startsWith('kubeconfig:'));
+    const ids = v.context.map((c) => {
+      const e = kube.find((k) => k.name === c);
+      if (!e) throw new UsageError(`no kube context '${c}' (contexts: ${kube.map((k) => k.name).join(', ') || 'none found in the kubeconfig'})`);
+      return e.id;
+    });
+    scope.endpoints = scope.endpoints ? scope.endpoints.filter((id) => ids.includes(id)) : ids;
+  }
+  if (v.namespace) scope.groups = [...(scope.groups ?? []), ...v.namespace];
+  if ((v.context || v.namespace) && !scope.planes) scope.planes = ['kube'];
   return scope;
 }
 
@@ -246,11 +267,18 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
       tail: { type: 'string' },
       timestamps: { type: 'boolean', short: 't', default: false },
       color: { type: 'boolean' },
+      container: { type: 'string' },
+      previous: { type: 'boolean', default: false },
+      since: { type: 'string' },
     },
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError('logs needs exactly one resource');
-  const tail = intArg(values.tail, 'tail', 0) ?? (values.follow ? 50 : 200);
+  if (values.previous && values.follow) throw new UsageError("--previous is the log of a container that ended: it cannot be followed (drop -f)");
+  const since = values.since === undefined ? undefined : sinceArg(values.since, Date.now());
+  // --since without --tail: every line since then (up to the engine's limit), as kubectl does.
+  const tail = intArg(values.tail, 'tail', 0) ?? (since ? 100_000 : values.follow ? 50 : 200);
+  const opts = { ...(values.container ? { container: values.container } : {}), ...(since ? { since } : {}) };
   const printer = logPrinter(
     { write: (s) => io.out(s), color: wantsColor(values.color, env, io.tty?.out) },
     { write: (s) => io.err(s), color: wantsColor(values.color, env, io.tty?.err) },
@@ -258,13 +286,13 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
   );
   return withClient(env, io, async (client) => {
     if (!values.follow) {
-      const { lines } = await client.request('logs:tail', { resource: positionals[0], tail });
+      const { lines } = await client.request('logs:tail', { resource: positionals[0], tail, ...opts, ...(values.previous ? { previous: true } : {}) });
       lines.forEach(printer.print);
       printer.end();
       return 0;
     }
     return new Promise<number>((resolve) => {
-      const sub = client.subscribe('logs:follow', { resource: positionals[0], tail }, {
+      const sub = client.subscribe('logs:follow', { resource: positionals[0], tail, ...opts }, {
         onBatch: (ls) => ls.forEach(printer.print),
         onEnd: (e) => { printer.end(); if (e) io.err(`pilothouse: ${e.message}\n`); resolve(e ? 1 : 0); },
       });
@@ -273,6 +301,20 @@ async function logs(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<num
       process.once('SIGTERM', stop);
     });
   });
+}
+
+/**
+ * `--since`: a duration back from `now` (30s, 10m, 2h, 1d, 1h30m) or an RFC 3339 time (kept as written,
+ * nanoseconds and all), as an RFC 3339 time.
+ */
+export function sinceArg(v: string, now: number): string {
+  const d = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v.trim());
+  if (d && v.trim() !== '') {
+    const [dd, hh, mm, ss] = d.slice(1).map((x) => Number(x ?? 0));
+    return new Date(now - (((dd * 24 + hh) * 60 + mm) * 60 + ss) * 1000).toISOString();
+  }
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(v) && !Number.isNaN(Date.parse(v))) return v;
+  throw new UsageError(`--since must be a duration (30s, 10m, 2h, 1h30m) or an RFC 3339 time (2026-12-06T14:00:00Z), got '${v}'`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { PlaneEndpoint, PlaneName, Resource } from '../../shared/contract/domain';
 import type { ActionDef } from '../actions/action';
+import type { LogOptions, MergedLogSource } from '../logs/merge';
 import type { LogSource } from '../logs/source';
 import type { ModelObject, PlaneRules } from '../model/object';
 import type { TerminalRequest, TerminalSession } from '../terminals/session';
@@ -42,9 +43,11 @@ export interface Plane {
    * deduplicates or buffers. It hands over its records as the source stores them, each parsed by its
    * kind's rule in core/logs/partials.ts (Docker: `dockerEntry`; Kubernetes: `criEntry` for the
    * kubelet's "<ts> <stream> P|F <text>"; an SSH plane's plain lines are whole records), and says in
-   * `explain` why a stream ended.
+   * `explain` why a stream ended. A resource whose log is several logs (a Deployment's pods and
+   * containers) returns a MergedLogSource: each part is followed on its own (core/logs/merge.ts).
+   * `options` (a container, the previous instance, a start time) are for planes that have them.
    */
-  logSource?(resource: Resource, objects: readonly ModelObject[]): LogSource | undefined;
+  logSource?(resource: Resource, objects: readonly ModelObject[], options?: LogOptions): LogSource | MergedLogSource | undefined;
   /**
    * An interactive session on a resource (a shell on a host, an exec into a container); undefined when
    * the resource has none. Rejects with a PilothouseError that says why it could not open.
@@ -56,7 +59,15 @@ export interface Plane {
    * release; the plane stops when every look is released.
    */
   watch?(resource: Resource, objects: readonly ModelObject[]): () => void;
+  /**
+   * The operator's reply to the question an endpoint's login asks (`PlaneEndpoint.asks`: a passphrase, a
+   * password). Secrets: the plane keeps them only as long as the login needs them. Throws a
+   * PilothouseError when the endpoint asks nothing or asks something newer.
+   */
+  answerAsk?(endpoint: string, reply: AskReply): void;
 }
+
+export type AskReply = { ask: number; answers: string[]; remember: boolean } | { ask: number; cancel: true };
 
 /** How a plane is made from the user's environment; the registry lists them. */
 export interface PlaneFactory {

@@ -33,6 +33,11 @@ export const TerminalMessage = z.union([
 export type TerminalMessage = z.infer<typeof TerminalMessage>;
 /** Characters the engine sends a terminal's client before it waits for an ack. */
 export const TERMINAL_WINDOW = 256 * 1024;
+/**
+ * What a log read may narrow (planes that have it: kube): one container of the resource's pods, and
+ * records from an RFC 3339 time on. `previous` (logs:tail only): the last terminated instance's log.
+ */
+const logOptions = { container: z.string().min(1).max(253).optional(), since: z.string().min(1).max(64).optional() };
 const actionRef = z.object({ resource: ref, action: z.string().min(1).max(100) });
 
 export const requests = {
@@ -46,7 +51,7 @@ export const requests = {
     output: z.object({ resources: z.array(Resource), endpoints: z.array(PlaneEndpoint) }),
   },
   'logs:tail': {
-    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(200) }),
+    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(200), ...logOptions, previous: z.boolean().optional() }),
     output: z.object({ lines: z.array(LogLine) }),
   },
   /**
@@ -72,6 +77,24 @@ export const requests = {
     }),
     output: ActionResult,
   },
+  /**
+   * The operator's answer to an endpoint's login question (`PlaneEndpoint.asks`), or its cancel. The
+   * answers are secrets: never logged, audited, put into the model or written anywhere; the engine holds
+   * them only as long as the login needs them. Answers `{}`; what follows shows on the endpoint.
+   */
+  'ssh:answer': {
+    input: z.union([
+      z.object({
+        endpoint: ref,
+        ask: z.number().int().min(1),
+        answers: z.array(z.string().max(8192, { message: 'an answer is at most 8192 characters' })).min(1).max(32),
+        /** "remember until Pilothouse quits" (a password only). */
+        remember: z.boolean().default(false),
+      }).strict(),
+      z.object({ endpoint: ref, ask: z.number().int().min(1), cancel: z.literal(true) }).strict(),
+    ]),
+    output: z.object({}),
+  },
   'engine:power': {
     input: z.object({ state: z.enum(['suspend', 'resume']) }),
     output: z.object({}),
@@ -91,7 +114,7 @@ export const streams = {
     message: z.object({ scope: ViewScope.optional(), level: ViewLevel.optional() }),
   },
   'logs:follow': {
-    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(500) }),
+    input: z.object({ resource: ref, tail: z.number().int().min(0).max(100_000).default(500), ...logOptions }),
     item: LogLine,
     batchMs: 50,
     message: undefined,
