@@ -238,6 +238,15 @@ export class Engine {
     return () => releases.splice(0).forEach((f) => f());
   }
 
+  /** The operator's reply to an endpoint's login question (a passphrase, a password): to its plane. */
+  answerAsk(input: { endpoint: string; ask: number } & ({ answers: string[]; remember?: boolean } | { cancel: true })): void {
+    this.model.flush();
+    const ep = this.model.endpoints().find((e) => e.id === input.endpoint);
+    const plane = ep && this.planes.find((p) => p.name === ep.plane);
+    if (!ep || !plane?.answerAsk) throw new PilothouseError('not-found', `no endpoint ${input.endpoint} that asks for a login`);
+    plane.answerAsk(ep.id, 'cancel' in input ? { ask: input.ask, cancel: true } : { ask: input.ask, answers: input.answers, remember: input.remember ?? false });
+  }
+
   /** Objects behind a resource, for tests and the detail pane's raw view. */
   objectsOf(rid: string): ModelObject[] { return this.model.objectsOf(rid); }
 
@@ -250,6 +259,8 @@ export class Engine {
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
         'action:preview': async ({ resource, action }) => this.actions.previewChecked(this.find(resource), action),
         'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
+        // Secrets: handed to the plane, never logged or audited here.
+        'ssh:answer': async (input) => { this.answerAsk(input); return {}; },
         'engine:power': async ({ state }) => { if (state === 'suspend') this.suspend(); else this.resume(); return {}; },
       },
       streams: {

@@ -80,6 +80,26 @@ export const Resource = ResourceRow.extend({
 });
 export type Resource = z.infer<typeof Resource>;
 
+/**
+ * A question an endpoint's login puts to the operator (an SSH key's passphrase, a password, the server's
+ * keyboard-interactive prompts). Answered through `ssh:answer`; the answer never comes back this way.
+ */
+export const EndpointAsk = z.object({
+  /** Quoted by the answer: an answer to a question already replaced is refused. */
+  id: z.number().int(),
+  kind: z.enum(['passphrase', 'password', 'keyboard-interactive']),
+  title: z.string(),
+  /** The server's own instructions (keyboard-interactive). */
+  instructions: z.string().optional(),
+  /** Why it asks again: "wrong passphrase for ~/.ssh/id_ed25519". */
+  retry: z.string().optional(),
+  /** One field each; `echo: false` is a password field. */
+  prompts: z.array(z.object({ label: z.string(), echo: z.boolean() })),
+  /** `key-kept`: the decrypted key stays in memory for this run; `offer`: a "remember until Pilothouse quits" box; `never`. */
+  remember: z.enum(['key-kept', 'offer', 'never']),
+});
+export type EndpointAsk = z.infer<typeof EndpointAsk>;
+
 /** One place a plane reaches: a Docker engine, a kube context, an SSH host. */
 export const PlaneEndpoint = z.object({
   /** `<plane>/<name>`: the prefix of every resource id found through it. */
@@ -102,6 +122,8 @@ export const PlaneEndpoint = z.object({
   waitsForOperator: z.boolean().optional(),
   /** The resource whose actions settle this endpoint's problem (the host that offers "Trust host key"). */
   actOn: z.string().optional(),
+  /** The login waits for the operator to answer this (with `waitsForOperator`). */
+  asks: EndpointAsk.optional(),
 });
 export type PlaneEndpoint = z.infer<typeof PlaneEndpoint>;
 

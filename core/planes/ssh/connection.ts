@@ -3,8 +3,10 @@ import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AuthMethod, ClientChannel, ConnectConfig, ExecOptions, PseudoTtyOptions, ShellOptions } from 'ssh2';
+import type { ClientChannel, ConnectConfig, ExecOptions, PseudoTtyOptions, ShellOptions } from 'ssh2';
 import { nextBackoff } from '../../../shared/time/backoff';
+import { askTitle, AuthAsker, AuthSecrets, type AuthAsk } from './auth-prompt';
+import { planLogin, type Login } from './auth-prompt-login';
 import { resolveHost, SshConfigError, type ConfigContext, type JumpHost, type ResolvedHost } from './config';
 import { knownHostsAppend, knownHostsLine, verifyHostKey, type HostKeyVerdict, type KnownHostsFile, type KnownKey } from './known-hosts';
 
@@ -17,6 +19,10 @@ import { knownHostsAppend, knownHostsLine, verifyHostKey, type HostKeyVerdict, t
  * Host-key problems and refused logins are never retried on their own: retrying an unknown key cannot
  * make it known, a changed key must be looked at by a person, and hammering a server with a wrong key can
  * get the address banned. `connect()` tries again when the operator asks.
+ *
+ * A login that needs a person (a key's passphrase, a password, keyboard-interactive questions) waits in
+ * `asking` with the server's login held open and the handshake timer stopped; nothing is retried
+ * meanwhile. If the server gives up on the held login, the answer starts a new one and is used there.
  */
 
 export type RefusedReason = 'host-key-changed' | 'host-key-revoked' | 'authentication' | 'config';
@@ -29,6 +35,8 @@ export type SshConnectionState =
   | { state: 'lost'; why: string; since: number; attempt: number; retryAt: number }
   /** The host (or a jump host on the way) presented a key known_hosts does not hold. */
   | { state: 'untrusted'; since: number; host: string; message: string; unknown: UnknownHostKey }
+  /** The login waits for the operator to answer `ask` (`answer` / `cancelAsk`). `host`: the hop asking. */
+  | { state: 'asking'; since: number; host: string; message: string; ask: AuthAsk }
   | { state: 'refused'; since: number; host: string; reason: RefusedReason; message: string; hostKey?: HostKeyProblem }
   | { state: 'suspended'; since: number }
   | { state: 'closed'; since: number };
@@ -67,6 +75,8 @@ export interface SshClientLike {
   forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, callback: (err: Error | undefined, channel: ClientChannel) => void): this;
   /** An interactive login shell on a pty (core/planes/ssh/shell.ts). */
   shell(window: PseudoTtyOptions, options: ShellOptions, callback: (err: Error | undefined, channel: ClientChannel) => void): this;
+  /** Drops the socket at once (a handshake that timed out); ssh2's Client has it. */
+  destroy?(): this;
 }
 
 export interface SshConnectionOptions {
@@ -123,6 +133,8 @@ class HostKeyRefusal extends Error {
   }
 }
 class AuthRefusal extends Error {}
+/** The server closed a login while the operator was being asked: the question stays, the answer dials again. */
+class DetachedLogin extends Error {}
 
 type Listener = (state: SshConnectionState) => void;
 
@@ -137,6 +149,13 @@ export class SshConnection {
   /** Bumped whenever what is in flight must be forgotten (suspend, close, a new dial). */
   private generation = 0;
   private readonly opts: Required<Omit<SshConnectionOptions, 'agentSocket'>> & { agentSocket: string | undefined };
+  /** Decrypted keys (and passwords the operator asked to remember) for this run of the engine, in memory only. */
+  private readonly secrets = new AuthSecrets();
+  private readonly asker = new AuthAsker((ask) => this.onAsk(ask));
+  /** The generation whose login the server closed while asking: its answer dials again. */
+  private detachedGen: number | undefined;
+  /** The jump hosts of the dial under way, for the `connecting` state it returns to after a question. */
+  private via: string[] = [];
 
   constructor(options: SshConnectionOptions) {
     this.alias = options.alias;
@@ -168,6 +187,8 @@ export class SshConnection {
   connect(): void {
     const s = this.current.state;
     if (s === 'connecting' || s === 'connected') return;
+    // A login held open while the operator is asked is under way too (one the server closed is not).
+    if (s === 'asking' && this.detachedGen === undefined) return;
     this.clearTimer();
     if (s !== 'lost') this.attempt = 0;
     void this.dial();
@@ -179,6 +200,7 @@ export class SshConnection {
     this.generation++;
     this.clearTimer();
     this.endClients();
+    this.asker.drop();
     this.set({ state: 'suspended', since: this.opts.now() });
   }
 
@@ -193,6 +215,8 @@ export class SshConnection {
     this.generation++;
     this.clearTimer();
     this.endClients();
+    this.asker.drop();
+    this.secrets.clear();
     this.set({ state: 'closed', since: this.opts.now() });
     this.listeners.clear();
   }
@@ -213,6 +237,20 @@ export class SshConnection {
   }
 
   /**
+   * The operator's answer to the question of the `asking` state (`id` is `ask.id`). Throws, with words,
+   * when that question is no longer open or the number of answers does not fit it. The answers are
+   * handed to the login and not kept here (a password only when `remember`, until the engine stops).
+   */
+  answer(id: number, answers: string[], remember = false): void {
+    this.asker.answer(id, answers, remember);
+  }
+
+  /** The operator declined to answer: the host ends refused (authentication), saying what was not given. */
+  cancelAsk(id: number): void {
+    this.asker.cancel(id);
+  }
+
+  /**
    * The connected client, connecting first when idle. Rejects when the connection ends up untrusted,
    * refused, suspended or closed, or is not up within `timeoutMs`.
    */
@@ -224,7 +262,7 @@ export class SshConnection {
           resolve(this.client);
           return true;
         }
-        if (s.state === 'untrusted' || s.state === 'refused') reject(new Error(s.message));
+        if (s.state === 'untrusted' || s.state === 'refused' || s.state === 'asking') reject(new Error(s.message));
         else if (s.state === 'suspended' || s.state === 'closed' || s.state === 'idle') reject(new Error(`${this.alias}: connection ${s.state}`));
         else return false;
         return true;
@@ -253,6 +291,11 @@ export class SshConnection {
   }
 
   // ---- internals ----
+
+  private onAsk(ask: AuthAsk): void {
+    const retry = ask.retry ? ` (${ask.retry})` : '';
+    this.set({ state: 'asking', since: this.opts.now(), host: ask.prompt.alias, ask, message: `${ask.prompt.alias}: ${askTitle(ask.prompt)}${retry}` });
+  }
 
   private set(next: SshConnectionState): void {
     this.current = next;
@@ -313,35 +356,27 @@ export class SshConnection {
     return [...target.resolved.proxyJump.map((j) => this.hop(j.host, j)), target];
   }
 
-  private authMethods(hop: Hop): { methods: AuthMethod[]; notes: string[] } {
+  /** The key files to offer (readable ones, in order) and why others were not. */
+  private keyFiles(hop: Hop): { files: Array<{ file: string; data: Buffer }>; notes: string[] } {
     const notes: string[] = [];
-    const methods: AuthMethod[] = [];
+    const out: Array<{ file: string; data: Buffer }> = [];
     const configured = hop.resolved.identityFiles.length > 0;
     const files = configured ? hop.resolved.identityFiles : DEFAULT_IDENTITIES.map((n) => posix.join(this.opts.config.home, '.ssh', n));
     for (const file of files) {
-      let buf: Buffer | undefined;
+      let data: Buffer | undefined;
       try {
-        buf = this.opts.readFile(file);
+        data = this.opts.readFile(file);
       } catch (err) {
         notes.push(`${file}: ${(err as Error).message}`);
         continue;
       }
-      if (!buf) {
+      if (!data) {
         if (configured) notes.push(`${file}: no such file`);
         continue;
       }
-      const parsed = ssh2.utils.parseKey(buf);
-      if (parsed instanceof Error) {
-        notes.push(/encrypt|passphrase/i.test(parsed.message) ? `${file}: encrypted (passphrases are not asked for yet)` : `${file}: ${parsed.message}`);
-        continue;
-      }
-      methods.push({ type: 'publickey', username: hop.user, key: buf } as AuthMethod);
+      out.push({ file, data });
     }
-    const identitiesOnly = hop.resolved.options['identitiesonly']?.[0]?.toLowerCase() === 'yes';
-    if (this.opts.agentSocket && !(identitiesOnly && methods.length > 0)) {
-      methods.push({ type: 'agent', username: hop.user, agent: this.opts.agentSocket } as AuthMethod);
-    }
-    return { methods, notes };
+    return { files: out, notes };
   }
 
   private verdictState(hop: Hop, blob: Buffer, v: HostKeyVerdict): SshConnectionState {
@@ -405,41 +440,98 @@ export class SshConnection {
 
   /** Dial one hop over `sock` (or TCP) and resolve when it is ready. */
   private connectHop(client: SshClientLike, hop: Hop, sock: Duplex | undefined, gen: number): Promise<void> {
-    const { methods, notes } = this.authMethods(hop);
     const r = hop.resolved;
     const interval = r.serverAliveInterval > 0 ? r.serverAliveInterval * 1000 : this.opts.keepaliveIntervalMs;
     const ct = Number(r.options['connecttimeout']?.[0]);
+    const readyMs = ct > 0 ? ct * 1000 : this.opts.connectTimeoutMs;
     return new Promise((resolve, reject) => {
       let refusal: SshConnectionState | undefined;
       let lastError: (Error & { level?: string }) | undefined;
       let settled = false;
+      /** True while the operator is being asked: the login is held, no timer runs. */
+      let asking = false;
+      let handshakeTimer: ReturnType<typeof setTimeout> | undefined;
       const settle = (fn: () => void) => {
         if (!settled) {
           settled = true;
+          clearTimeout(handshakeTimer);
           fn();
         }
       };
+      // ssh2's readyTimeout would run on while a person types a passphrase: this timer stops meanwhile.
+      const arm = () => {
+        clearTimeout(handshakeTimer);
+        handshakeTimer = setTimeout(() => {
+          settle(() => reject(new Error(`${hop.alias}: timed out while waiting for the handshake`)));
+          client.destroy?.();
+          client.end();
+        }, readyMs);
+      };
+      const live = () => !settled && gen === this.generation;
+      const keys = this.keyFiles(hop);
+      const hostName = hop.port === 22 ? hop.hostName : `[${hop.hostName}]:${hop.port}`;
+      const login: Login = planLogin({
+        alias: hop.alias,
+        user: hop.user,
+        host: hostName,
+        keyFiles: keys.files,
+        ...(this.opts.agentSocket ? { agent: this.opts.agentSocket } : {}),
+        identitiesOnly: r.options['identitiesonly']?.[0]?.toLowerCase() === 'yes',
+        options: r.options,
+        asker: this.asker,
+        secrets: this.secrets,
+        waiting: (on) => {
+          asking = on;
+          if (on) clearTimeout(handshakeTimer);
+          else if (live()) {
+            arm();
+            this.set({ state: 'connecting', attempt: this.attempt, since: this.opts.now(), via: this.via });
+          }
+        },
+        live,
+        abort: (why) => {
+          if (gen !== this.generation && this.detachedGen !== gen) return;
+          if (this.detachedGen === gen) {
+            // The server had closed this login already: the refusal is all that is left to say.
+            this.detachedGen = undefined;
+            this.set({ state: 'refused', since: this.opts.now(), host: this.alias, reason: 'authentication', message: `${hop.alias}: ${why}` });
+            return;
+          }
+          settle(() => reject(new AuthRefusal(`${hop.alias}: ${why}`)));
+          client.end();
+        },
+        again: () => {
+          if (this.detachedGen !== gen) return;
+          this.detachedGen = undefined;
+          this.attempt = 0;
+          void this.dial();
+        },
+      });
+      const notes = [...keys.notes, ...login.notes];
       client.on('ready', () => settle(resolve));
       client.on('error', (err) => {
         lastError = err;
         if (refusal) settle(() => reject(new HostKeyRefusal(refusal!)));
+        else if (asking) settle(() => reject(new DetachedLogin(err.message)));
         else if (err.level === 'client-authentication') {
-          const extra = notes.length ? ` (${notes.join('; ')})` : methods.length === 0 ? ' (no key file and no agent to offer)' : '';
+          const extra = notes.length ? ` (${notes.join('; ')})` : keys.files.length === 0 && !this.opts.agentSocket ? ' (no key file and no agent to offer)' : '';
           settle(() => reject(new AuthRefusal(`${hop.alias}: login as ${hop.user} refused: ${err.message}${extra}`)));
         } else settle(() => reject(new Error(`${hop.alias}: ${err.message}`)));
       });
       client.on('close', () => {
+        if (asking) settle(() => reject(new DetachedLogin(lastError?.message ?? 'the server closed the login')));
         settle(() => reject(refusal ? new HostKeyRefusal(refusal) : new Error(`${hop.alias}: ${lastError?.message ?? 'connection closed before login'}`)));
       });
+      arm();
       const config: ConnectConfig = {
         host: hop.hostName,
         port: hop.port,
         username: hop.user,
         ...(sock ? { sock } : {}),
-        readyTimeout: ct > 0 ? ct * 1000 : this.opts.connectTimeoutMs,
+        readyTimeout: 0,
         keepaliveInterval: interval,
         keepaliveCountMax: r.serverAliveCountMax,
-        authHandler: methods,
+        authHandler: login.handler,
         hostVerifier: (key: Buffer) => {
           if (gen !== this.generation) return false;
           let verdict: HostKeyVerdict;
@@ -483,6 +575,8 @@ export class SshConnection {
       return;
     }
     const via = hops.slice(0, -1).map((h) => h.alias);
+    this.via = via;
+    this.detachedGen = undefined;
     this.set({ state: 'connecting', attempt: this.attempt, since: this.opts.now(), via });
     const clients: SshClientLike[] = [];
     this.clients = clients;
@@ -506,6 +600,11 @@ export class SshConnection {
       // Hops already up would report their own close as a drop: forget them first.
       this.generation++;
       this.endClients();
+      if (err instanceof DetachedLogin) {
+        // The question stays on the page; its answer (kept for the next login) dials again.
+        this.detachedGen = gen;
+        return;
+      }
       if (err instanceof HostKeyRefusal) this.set(err.next);
       else if (err instanceof AuthRefusal) this.set({ state: 'refused', since: this.opts.now(), host: this.alias, reason: 'authentication', message: err.message });
       else this.scheduleRetry((err as Error).message);

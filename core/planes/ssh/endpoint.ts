@@ -1,4 +1,5 @@
-import type { PlaneEndpoint } from '../../../shared/contract/domain';
+import type { EndpointAsk, PlaneEndpoint } from '../../../shared/contract/domain';
+import { askTitle, promptLines, rememberPolicy, type AuthAsk } from './auth-prompt';
 import type { SshConnectionState } from './connection';
 import { hostResourceId, withoutAlias, type HostConnectionView } from './rules';
 
@@ -19,6 +20,28 @@ export function hostKeyFileType(keyType: string): string {
   return keyType.replace(/^ssh-/, '');
 }
 
+/** What the page shows to ask (no answer ever travels this way). */
+export function endpointAsk(a: AuthAsk): EndpointAsk {
+  const p = a.prompt;
+  return {
+    id: a.id,
+    kind: p.kind,
+    title: `${p.alias}: ${askTitle(p)}`,
+    ...(p.kind === 'keyboard-interactive' && p.instructions ? { instructions: p.instructions } : {}),
+    ...(a.retry ? { retry: a.retry } : {}),
+    prompts: promptLines(p),
+    remember: rememberPolicy(p),
+  };
+}
+
+function askHint(a: AuthAsk): string {
+  switch (rememberPolicy(a.prompt)) {
+    case 'key-kept': return 'The decrypted key is kept in memory until Pilothouse quits, for reconnects; the passphrase is not kept, and nothing is written to disk. Cancel leaves the host refused.';
+    case 'offer': return 'The password is used for this login only, unless you tick "remember until Pilothouse quits" (memory only, never on disk). Cancel leaves the host refused.';
+    case 'never': return 'The answers are used for this login only and never kept. Cancel leaves the host refused.';
+  }
+}
+
 /** The connection as the host object keeps it (no key blobs, no clients). */
 export function connectionView(s: SshConnectionState): HostConnectionView {
   switch (s.state) {
@@ -35,6 +58,7 @@ export function connectionView(s: SshConnectionState): HostConnectionView {
         ...(k ? { presented: `${k.presented.keyType} ${k.presented.fingerprint}`, known: `${k.known.keyType} ${k.known.fingerprint} (${k.known.file} line ${k.known.line})` } : {}),
       };
     }
+    case 'asking': return { state: 'asking', message: s.message };
     case 'suspended': return { state: 'suspended' };
     case 'closed': return { state: 'closed' };
   }
@@ -68,7 +92,14 @@ export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoin
         message: withoutAlias(o.alias, s.message),
         ...(s.reason === 'host-key-changed'
           ? { hint: 'Pilothouse never accepts a changed key. If the server was reinstalled, check the new key with its administrator, remove the old line from known_hosts yourself (ssh-keygen -R), then use "Try again" on the host.' }
-          : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings (an encrypted key is used through ssh-agent: ssh-add it; Pilothouse does not ask for passphrases or passwords yet), then use "Try again" on the host.' } : {}),
+          : s.reason === 'authentication' ? { hint: 'Check the key files, the agent and the user in the ssh settings, then use "Try again" on the host (an encrypted key, a password or the server\'s questions are asked for in the console).' } : {}),
+      };
+    case 'asking':
+      return {
+        ...base, state: 'unavailable', waitsForOperator: true,
+        message: `${withoutAlias(o.alias, s.message)} (open the console to enter it)`,
+        hint: askHint(s.ask),
+        asks: endpointAsk(s.ask),
       };
     case 'suspended':
       return { ...base, state: 'suspended', message: 'paused while the computer sleeps' };

@@ -5,7 +5,8 @@ import type { ActionDef } from '../../actions/action';
 import type { LogSource } from '../../logs/source';
 import type { ModelObject, PlaneRules } from '../../model/object';
 import type { TerminalRequest, TerminalSession } from '../../terminals/session';
-import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
+import type { AskReply, Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
+import { AuthAskError } from './auth-prompt';
 import { ConfigWatch } from '../kube/config-watch';
 import { BootTimes } from './boot-times';
 import { runRemoteCommand } from './command';
@@ -312,6 +313,18 @@ export class SshPlane implements Plane {
     return [...[...this.hosts.values()].map((w) => w.endpoint), ...this.problems.values()];
   }
 
+  answerAsk(endpoint: string, reply: AskReply): void {
+    const w = this.hosts.get(endpoint.slice('ssh/'.length));
+    if (!w) throw new PilothouseError('not-found', `${endpoint}: no such host here`);
+    try {
+      if ('cancel' in reply) w.conn.cancelAsk(reply.ask);
+      else w.conn.answer(reply.ask, reply.answers, reply.remember);
+    } catch (err) {
+      if (err instanceof AuthAskError) throw new PilothouseError('conflict', `${endpoint}: ${err.message}`);
+      throw err;
+    }
+  }
+
   private watchOf(resource: Resource): HostWatch | undefined {
     return this.hosts.get(resource.endpoint.slice('ssh/'.length));
   }
@@ -378,15 +391,24 @@ function connectHost(w: HostWatch): ActionDef {
     spec: again ? HOST_ACTIONS.retry : HOST_ACTIONS.connect,
     summary: `${again ? 'Try again to connect' : 'Connect'} to ${w.origin.alias} (${w.origin.target})`,
     steps: [{ endpoint: w.endpointId, call: `ssh connect ${w.origin.target}, host key checked against known_hosts` }],
-    verifyText: `${w.origin.alias} is connected`,
+    verifyText: `${w.origin.alias} is connected (or its login asks you for a secret)`,
     auditName: 'ssh.connect',
     verifyTimeoutMs: VERIFY_TIMEOUT_MS,
-    async run() {
+    async run(log) {
       w.conn.connect();
       // A refusal or an unknown key is the answer, said at once (ready rejects with the connection's words).
-      await w.conn.ready(VERIFY_TIMEOUT_MS);
+      try {
+        await w.conn.ready(VERIFY_TIMEOUT_MS);
+      } catch (err) {
+        // A login that asks for a passphrase or password is under way: the console asks, this is done.
+        if (w.conn.state.state !== 'asking') throw err;
+        log((err as Error).message);
+      }
     },
-    verify: (objects) => connectionOf(objects)?.connection.state === 'connected',
+    verify: (objects) => {
+      const c = connectionOf(objects)?.connection.state;
+      return c === 'connected' || c === 'asking';
+    },
   };
 }
 

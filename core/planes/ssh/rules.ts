@@ -17,6 +17,8 @@ export type HostConnectionView =
   | { state: 'lost'; why: string; retryAt: number }
   | { state: 'untrusted'; host: string; hostKeyName: string; keyType: string; fingerprint: string; message: string }
   | { state: 'refused'; reason: string; message: string; presented?: string; known?: string }
+  /** A login waits for a passphrase, a password or answers (core/planes/ssh/auth-prompt.ts); never the answer. */
+  | { state: 'asking'; message: string }
   | { state: 'suspended' }
   | { state: 'closed' };
 
@@ -142,6 +144,7 @@ function connectionText(c: HostConnectionView): string {
     case 'lost': return `lost: ${c.why}`;
     case 'untrusted': return `waiting for you to trust ${c.keyType} key ${c.fingerprint} of ${c.hostKeyName}`;
     case 'refused': return `refused: ${c.message}`;
+    case 'asking': return `waiting for you: ${c.message}`;
     case 'suspended': return 'paused while the computer sleeps';
     case 'closed': return 'closed';
   }
@@ -207,6 +210,10 @@ export function deriveHost(id: string, o: HostObject, now: number): Derived {
       runtime = 'error';
       reasons.push({ text: withoutAlias(d.alias, c.message), severity: 'error', ref });
       actions.push(HOST_ACTIONS.retry);
+      break;
+    case 'asking':
+      runtime = 'pending';
+      reasons.push({ text: `${withoutAlias(d.alias, c.message)}: answer in the console`, severity: 'warning', ref });
       break;
     case 'suspended':
     case 'closed':
