@@ -14,6 +14,8 @@ import { kubeconfigPaths, loadKubeconfig, type KubeconfigDeps, type KubeContext,
 import { loginShellPath } from './login-shell';
 import { kubeRules } from './rules';
 
+import { kubeLogSource, type KubeLogContext } from './logs';
+import type { LogOptions, MergedLogSource } from '../../logs/merge';
 /** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
 export const FIRST_ATTEMPT_MS = 5_000;
 
@@ -186,3 +188,15 @@ export class KubePlane implements Plane {
   /** The merged kubeconfig as last read (the CLI's `--context` completion, tests). */
   config(): MergedKubeconfig | undefined { return this.merged; }
 }
+
+  /** A pod-bearing resource's log, one part per pod container (core/planes/kube/logs.ts). */
+  logSource(resource: Resource, objects: readonly ModelObject[], options?: LogOptions): MergedLogSource | undefined {
+    const c = this.conns.get(resource.endpoint);
+    if (!c) return undefined;
+    const ctx: KubeLogContext = {
+      id: c.id,
+      transport: c.transport,
+      reachable: () => (c.endpoint.state === 'unavailable' ? { ok: false, why: `API server of ${c.id} unreachable${c.endpoint.message ? `: ${c.endpoint.message}` : ''}` } : { ok: true }),
+    };
+    return kubeLogSource(ctx, resource, objects, () => this.sink?.objectsOf(resource.id) ?? [], options);
+  }
