@@ -148,6 +148,9 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
   it('restarts a container on a remote engine: preview, run, verify, audit', async () => {
     const id = `${WORKERS}/${PROJECT}/monitoring`;
     const before = get(id)!.facts.started;
+    // Someone looks at it meanwhile: its stats follow the container through the restart.
+    const sub = client.subscribe('stack:watch', { scope: { ids: [id] }, level: 'full' }, { onBatch: () => {} });
+    await until('stats before the restart', () => get(id)?.facts.cpu, 20_000);
     const preview = await client.request('action:preview', { resource: id, action: 'restart' });
     expect(preview.steps).toEqual([{ endpoint: WORKERS, call: expect.stringMatching(/^POST \/containers\/[0-9a-f]{64}\/restart\?t=10$/) }]);
     expect(preview.summary).toContain('on docker/kraken-workers (ssh kraken-workers: docker system dial-stdio)');
@@ -158,6 +161,8 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
     expect(audit.at(-1)).toMatchObject({ action: 'docker.restart', outcome: 'ok', resource: id, steps: preview.steps, target: preview.summary });
     // The local endpoint sees the same daemon: the restart shows there too, through its own events.
     await until('the local view of the same container to restart', () => get(`${LOCAL}/${PROJECT}/monitoring`)?.facts.started === res.resource!.facts.started);
+    await until('stats again after the restart', () => get(id)?.facts.started === res.resource!.facts.started && get(id)?.facts.cpu, 20_000);
+    sub.close();
     // Leave the rig as it was: healthy again before the next test uses it.
     await until('monitoring healthy again', () => get(id)?.facts.state === 'running (healthy)', 60_000);
   });

@@ -120,25 +120,30 @@ export class DockerPlane implements Plane {
     const entry = { count: 1, stop: () => {} };
     this.stats.set(rid, entry);
     let closed = false;
+    let streaming = false;
     let stopStream: (() => void) | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
     let key: string | undefined;
+    const conn = this.conns.get(resource.endpoint);
     const open = () => {
       const sink = this.sink!;
       const o = primaryContainer(sink.objectsOf(rid));
-      const conn = this.conns.get(resource.endpoint);
-      if (closed || !o || !conn || o.data.state.status !== 'running') return;
+      if (closed || streaming || !o || !conn || o.data.state.status !== 'running') return;
+      streaming = true;
       key = objectKey(statsObject(conn.id, rid, o.data, { read: '' }));
-      void conn.stats(o.data.id, (s) => { if (!closed) sink.upsert(statsObject(conn.id, rid, o.data, s)); }, () => {
+      const ended = () => {
+        streaming = false;
         stopStream = undefined;
         if (key) sink.remove(key);
-        // The container stopped or was replaced: follow the one the resource stands for next.
-        if (!closed) { retry = setTimeout(open, 2_000); retry.unref?.(); }
-      }).then((stop) => { if (closed) stop(); else stopStream = stop; }, () => undefined);
+      };
+      void conn.stats(o.data.id, (s) => { if (!closed) sink.upsert(statsObject(conn.id, rid, o.data, s)); }, ended)
+        .then((stop) => { if (closed) stop(); else stopStream = stop; }, ended);
     };
+    // The container stopped, started or was replaced (the engine's events): follow the one the resource
+    // stands for now. `open` does nothing while a stream runs.
+    const off = conn?.onChange(open);
     entry.stop = () => {
       closed = true;
-      if (retry) clearTimeout(retry);
+      off?.();
       stopStream?.();
       if (key) this.sink?.remove(key);
     };
