@@ -5,6 +5,7 @@ const args = process.argv.slice(2);
 const all: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   logs: () => import('./logs-suite'),
   model: () => import('./core-model'),
+  kube: () => import('./kube'),
 };
 const which = args.filter((a) => Object.hasOwn(all, a));
 let ok = true;

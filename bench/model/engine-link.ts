@@ -9,9 +9,10 @@ export interface EngineLink {
   close(): Promise<void>;
 }
 
-export async function startEngineChild(): Promise<EngineLink> {
+/** `file`: the child to run (the kube bench has its own; default this folder's engine-child.ts). */
+export async function startEngineChild(file = path.join(import.meta.dirname, 'engine-child.ts')): Promise<EngineLink> {
   // --expose-gc: memory figures are taken after a full collection, not whenever V8 felt like one.
-  const child: ChildProcess = fork(path.join(import.meta.dirname, 'engine-child.ts'), [], {
+  const child: ChildProcess = fork(file, [], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test rig: real servers on one offline machine. See test/rig/README.md.
-#   rig.sh up [component...] | status | down [component...] | scenario <name> [--undo]
+#   rig.sh up [component...] | status | down [component...] | scenario <name> [--undo] | bench-pods N
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
@@ -45,5 +45,9 @@ case "$cmd" in
     # shellcheck disable=SC1090
     source "$f"
     if [[ $undo == --undo ]]; then scenario_undo; else scenario_apply; fi ;;
-  *) echo "usage: rig.sh up [component...] | status | down [component...] | scenario <name> [--undo]" >&2; exit 2 ;;
+  bench-pods)
+    # N kwok pods across 50 namespaces for the kube bench (0 removes them); see kube/bench_pods.py.
+    export RIG_COMPONENT=bench-pods
+    exec python3 "$HERE/kube/bench_pods.py" "$@" ;;
+  *) echo "usage: rig.sh up [component...] | status | down [component...] | scenario <name> [--undo] | bench-pods N" >&2; exit 2 ;;
 esac
