@@ -85,8 +85,11 @@ function apiText(e: unknown): string {
  * shown as such; a server or webhook that cannot dry-run says "dry run unavailable" and why.
  */
 async function dryRunOf(ctx: AccessContext, method: 'PATCH' | 'DELETE', path: string, body: ApiBody | undefined, ok: (answer: unknown) => string): Promise<{ outcome: 'ok' | 'refused' | 'unavailable'; text: string }> {
+  // A DELETE with a body reads its options from the body alone (the query is then ignored): the dry run
+  // must be said in the DeleteOptions, or the "dry run" deletes.
+  const dryBody = method === 'DELETE' && body ? { ...body, json: { ...(body.json as object), dryRun: ['All'] } } : body;
   try {
-    const answer = await callApi(ctx.transport, method, dryRunPath(path), body);
+    const answer = await callApi(ctx.transport, method, dryRunPath(path), dryBody);
     return { outcome: 'ok', text: `dry run (dryRun=All) accepted: ${ok(answer)}` };
   } catch (e) {
     if (e instanceof KubeApiError) {
@@ -103,6 +106,9 @@ const observed = (d: { meta: KubeMeta; status: { observedGeneration?: number } }
   !!d && gen !== undefined && (d.meta.generation ?? 0) >= gen && (d.status.observedGeneration ?? 0) >= gen;
 
 const VERIFY_MS = 90_000;
+
+/** A Scale's spec.replicas: the API leaves out a 0 (omitempty), so a spec without it says 0. */
+const replicasOf = (answer: unknown) => { const spec = (answer as { spec?: { replicas?: number } } | undefined)?.spec; return spec ? spec.replicas ?? 0 : '?'; };
 
 /**
  * The ActionDef of a kube action on a resource, bound to its objects now; undefined when the resource
@@ -170,10 +176,10 @@ export function kubeAction(resource: Resource, actionId: string, objects: readon
         steps: [{ endpoint: ep, call: `PATCH ${path} ${describeBody(scalePatch(to))}` }],
         verifyText: `${p.kind} ${p.name} wants ${to} replica${to === 1 ? '' : 's'} and its controller saw it`,
         verifyTimeoutMs: VERIFY_MS,
-        dryRun: () => dryRunOf(ctx, 'PATCH', path, scalePatch(to), (a) => `spec.replicas would be ${(a as { spec?: { replicas?: number } })?.spec?.replicas ?? '?'}`),
+        dryRun: () => dryRunOf(ctx, 'PATCH', path, scalePatch(to), (a) => `spec.replicas would be ${replicasOf(a)}`),
         async run(log) {
           const answer = await callApi(ctx.transport, 'PATCH', path, scalePatch(to));
-          log(`PATCH ${path}: spec.replicas=${(answer as { spec?: { replicas?: number } })?.spec?.replicas ?? '?'}`);
+          log(`PATCH ${path}: spec.replicas=${replicasOf(answer)}`);
           // The scale answer carries the Scale object's metadata: the workload's generation is read from the model.
           gen = (w.meta.generation ?? 0) + 1;
         },

@@ -34,6 +34,12 @@ export function ActionDialog({ pending: p, onCancel, onConfirm }: { pending: Pen
                 <ol className="preview-steps">
                   {p.preview.steps.map((s, i) => <li key={i}><span className="step-endpoint">{s.endpoint}</span> <code>{s.call}</code></li>)}
                 </ol>
+                {p.preview.dryRun && (
+                  <>
+                    <h3>Server dry run</h3>
+                    <p className={`preview-dry-run dry-run-${p.preview.dryRun.outcome}`} role={p.preview.dryRun.outcome === 'refused' ? 'alert' : undefined}>{p.preview.dryRun.text}</p>
+                  </>
+                )}
                 <h3>Verified when</h3>
                 <p className="preview-verify">{p.preview.verify}</p>
                 <p className="dim">It is recorded in the audit log.</p>

@@ -21,7 +21,8 @@ interface Props {
   onOpenTerminal?(id: string, title: string): void;
 }
 
-type Shown = { outcome: ActionOutcome | 'running'; text: string; log?: string[] };
+/** `revealed`: a secret's value, held only in this state for as long as it is shown (never stored elsewhere). */
+type Shown = { outcome: ActionOutcome | 'running'; text: string; log?: string[]; revealed?: { name: string; value: string } };
 
 /** One resource: its reasons, facts, relations, the actions its plane offers, and its log. */
 export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect, onOpenTerminal }, ref) {
@@ -37,7 +38,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
     setPending(undefined);
     setResult({ outcome: 'running', text: `${spec.label}: running…` });
     client.request('action:run', { resource: r.id, action: spec.id, confirmed: true, typed })
-      .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}`, log: res.log }))
+      .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}`, log: res.log, revealed: res.revealed }))
       .catch((e: Error) => setResult({ outcome: 'failed', text: `${spec.label}: failed · ${e.message}` }));
   };
 
@@ -65,11 +66,24 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           <button type="button" className="action" onClick={() => onOpenTerminal(r.id, r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`)}>Open terminal</button>
         )}
         {!gone && full?.actions.map((a) => (
-          <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running'}>{a.label}</button>
+          <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running' || !!a.unavailable}
+            title={a.unavailable ? `Unavailable: ${a.unavailable}` : undefined}>{a.label}</button>
         ))}
       </header>
+      {/* What the server would refuse this user (an access review said no), said beside the disabled buttons. */}
+      {!gone && full && full.actions.some((a) => a.unavailable) && (
+        <ul className="actions-unavailable" aria-label="Unavailable actions">
+          {full.actions.filter((a) => a.unavailable).map((a) => <li key={a.id}><strong>{a.label}</strong> unavailable: {a.unavailable}</li>)}
+        </ul>
+      )}
       {gone && <div className="action-result outcome-failed" role="status">This resource is gone from its plane.</div>}
       {result && <div className={`action-result outcome-${result.outcome}`} role="status">{result.text}</div>}
+      {result?.revealed && (
+        <div className="revealed" role="status" aria-label={`Revealed ${result.revealed.name}`}>
+          <span>{result.revealed.name}</span> <code>{result.revealed.value}</code>{' '}
+          <button type="button" onClick={() => setResult((cur) => (cur ? { ...cur, revealed: undefined } : cur))}>Hide</button>
+        </div>
+      )}
       {/* The run's step log (a compose command's output, the ordered start's steps), made safe by the engine. */}
       {result?.log && result.log.length > 0 && (
         <details className="action-log"><summary>Step log ({result.log.length} lines)</summary><pre>{result.log.join('\n')}</pre></details>
