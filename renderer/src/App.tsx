@@ -77,7 +77,7 @@ export function App() {
         ))}
         <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
       </header>
-      <EndpointBanners endpoints={store.endpoints} onSelect={select} />
+      <EndpointBanners endpoints={store.endpoints} onSelect={select} client={client} />
       <div className="body">
         <ResourceList ref={listRef} store={store} selected={selected} onSelect={select} onOpen={openLog} />
         {selected && client ? (
