@@ -72,12 +72,31 @@ export class ContextTransport implements KubeTransport {
   }
 
   private async once(pathAndQuery: string, opts: { accept: string; signal: AbortSignal; idleTimeoutMs: number; method?: string; body?: { contentType: string; text: string } }): Promise<http.IncomingMessage> {
+    const server = this.ctx.server!;
+    const headers: Record<string, string | number> = { Accept: opts.accept, 'User-Agent': 'pilothouse' };
+    if (opts.body) Object.assign(headers, { 'Content-Type': opts.body.contentType, 'Content-Length': Buffer.byteLength(opts.body.text) });
+    const { url, req } = await this.requestOptions(pathAndQuery, { method: opts.method ?? 'GET', headers, signal: opts.signal });
+    const mod = url.protocol === 'http:' ? http : https;
+    return new Promise((resolve, reject) => {
+      const r = mod.request(url, req, resolve);
+      r.on('socket', (s) => s.setKeepAlive(true, KEEPALIVE_MS));
+      r.setTimeout(opts.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no answer for ${Math.round(opts.idleTimeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
+      r.on('error', (e) => reject(opts.signal.aborted ? e : new UnreachableError(describeNetworkError(e, server))));
+      r.end(opts.body?.text);
+    });
+  }
+
+  /**
+   * The URL and options (TLS, auth headers, agent) of one request to this context's server: what the
+   * WebSocket calls (exec, port-forward in exec.ts and port-forward.ts) open with, so they authenticate
+   * exactly as the lists do.
+   */
+  async requestOptions(pathAndQuery: string, base: https.RequestOptions = {}): Promise<{ url: URL; req: https.RequestOptions }> {
     const ctx = this.ctx;
     const server = ctx.server!;
     // A server URL may carry a path prefix (Rancher: https://host/k8s/clusters/c-xyz).
     const url = new URL(server.replace(/\/$/, '') + pathAndQuery);
-    const req: https.RequestOptions = { method: opts.method ?? 'GET', headers: { Accept: opts.accept, 'User-Agent': 'pilothouse' }, signal: opts.signal };
-    if (opts.body) Object.assign(req.headers!, { 'Content-Type': opts.body.contentType, 'Content-Length': Buffer.byteLength(opts.body.text) });
+    const req: https.RequestOptions = { ...base, headers: { ...(base.headers as Record<string, string> | undefined) } };
     await ctx.config!.applyToHTTPSOptions(req);
     if (ctx.tokenFile) (req.headers as Record<string, string>).Authorization = `Bearer ${await this.tokenFromFile(ctx.tokenFile)}`;
     if (ctx.exec) {
@@ -95,13 +114,6 @@ export class ContextTransport implements KubeTransport {
         req.agent = this.certAgent.agent;
       }
     }
-    const mod = url.protocol === 'http:' ? http : https;
-    return new Promise((resolve, reject) => {
-      const r = mod.request(url, req, resolve);
-      r.on('socket', (s) => s.setKeepAlive(true, KEEPALIVE_MS));
-      r.setTimeout(opts.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no answer for ${Math.round(opts.idleTimeoutMs / 1000)} s`), { code: 'ETIMEDOUT' })));
-      r.on('error', (e) => reject(opts.signal.aborted ? e : new UnreachableError(describeNetworkError(e, server))));
-      r.end(opts.body?.text);
-    });
+    return { url, req };
   }
 }

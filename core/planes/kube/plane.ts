@@ -3,12 +3,14 @@ import type { PlaneEndpoint, Resource } from '../../../shared/contract/domain';
 import type { ActionDef } from '../../actions/action';
 import type { ModelObject, PlaneRules } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneSink } from '../plane';
+import type { TerminalRequest, TerminalSession } from '../../terminals/session';
 import type { KubeTransport } from './client';
 import { KubeAccess } from './access';
 import { kubeAction } from './actions';
 import { ConfigWatch } from './config-watch';
 import { ContextConnection } from './context-connection';
 import { ExecCredentials, nodePluginRun, type ExecCredentialDeps } from './exec-credential';
+import { kubeTerminal } from './exec';
 import type { KindInfo } from './kinds';
 import { kubeconfigPaths, loadKubeconfig, type KubeconfigDeps, type KubeContext, type MergedKubeconfig } from './kubeconfig';
 import { loginShellPath } from './login-shell';
@@ -110,6 +112,13 @@ export class KubePlane implements Plane {
 
   /** The connection of a context (actions, logs and port-forwards of the other parts use it). */
   connection(endpointId: string): ContextConnection | undefined { return this.conns.get(endpointId); }
+
+  /** An exec into the resource's pod (core/planes/kube/exec.ts). */
+  terminal(resource: Resource, objects: readonly ModelObject[], request: TerminalRequest): Promise<TerminalSession> | undefined {
+    const c = this.conns.get(resource.endpoint);
+    const conn = c && { endpoint: c.id, server: c.ctx.server ?? '', transport: c.transport, connected: c.endpoint.state === 'connected' };
+    return kubeTerminal(conn, resource, objects, request);
+  }
 
   action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined {
     const conn = this.conns.get(resource.endpoint);

@@ -10,10 +10,14 @@ import { bySeverity, earliest, err, info, warn, worse, type Finding, type Health
 import { eventsTimeline, resolvedBy, warningEvents } from './events';
 import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type ResourceKind } from './ids';
 import { nodeFacts, nodeHealth } from './nodes';
+import { hasTerminal } from '../pod-target';
 import { podHealth } from './pod-health';
 import { podStatusText, readyText, totalRestarts } from './pod-status';
 import { claimLine, classLine, explainClaim, explainPV, pvLine, storageOverview, type StorageScene } from './storage';
 import { cronJobStatus, daemonSetRollout, deploymentRollout, jobStatus, statefulSetRollout, type Rollout } from './workloads';
+
+/** Resources whose pods an exec terminal reaches (a Service's pods are not its own objects). */
+const TERMINAL_KINDS: ReadonlySet<ResourceKind> = new Set(['pod', 'deployment', 'statefulset', 'daemonset', 'replicaset', 'job']);
 
 /** Pods whose reasons a workload repeats; the rest are one line ("and 12 more pods"). */
 const MAX_POD_REASONS = 6;
@@ -427,6 +431,8 @@ export const kubeRules: PlaneRules = {
     if (b.since !== undefined) d.resource.stateSince = b.since;
     if (b.children?.length) d.resource.children = b.children;
     if (b.health.recheckAt !== undefined) d.recheckAt = b.health.recheckAt;
+    // A pod, or a workload holding one, with a running container: an exec terminal opens on it (exec.ts).
+    if (TERMINAL_KINDS.has(b.kind) && hasTerminal(objects)) d.resource.terminal = true;
     return d;
   },
 };
