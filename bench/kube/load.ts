@@ -8,14 +8,14 @@ export interface Pod { ns: string; name: string }
 
 export interface LoadResult { sent: number; ok: number; failed: number; skipped: number; seconds: number; firstError?: string }
 
-const MAX_IN_FLIGHT = 256;
 export const STRATEGIC = 'application/strategic-merge-patch+json';
 
 export function patchStatus(api: RigApi, pod: Pod, ready: boolean, message: string) {
   return api.request('PATCH', `/api/v1/namespaces/${pod.ns}/pods/${pod.name}/status`, readinessPatch(ready, message), STRATEGIC);
 }
 
-export function startLoad(api: RigApi, pods: readonly Pod[], perSecond: number): { stop(): Promise<LoadResult> } {
+/** `maxInFlight`: the client's sockets, so that nothing waits in the client's queue (it is the server's pace that is measured). */
+export function startLoad(api: RigApi, pods: readonly Pod[], perSecond: number, maxInFlight: number): { stop(): Promise<LoadResult> } {
   const notReady = new Set<number>();
   let next = 0, sent = 0, ok = 0, failed = 0, skipped = 0, inFlight = 0;
   let firstError: string | undefined;
@@ -24,7 +24,7 @@ export function startLoad(api: RigApi, pods: readonly Pod[], perSecond: number):
   const tick = () => {
     const due = Math.floor(((performance.now() - t0) / 1000) * perSecond) - sent - skipped;
     for (let i = 0; i < due; i++) {
-      if (inFlight >= MAX_IN_FLIGHT) { skipped++; continue; }
+      if (inFlight >= maxInFlight) { skipped++; continue; }
       const k = next++ % pods.length;
       const ready = notReady.has(k);
       if (ready) notReady.delete(k); else notReady.add(k);
