@@ -200,6 +200,7 @@ export class SshConnection {
     this.generation++;
     this.clearTimer();
     this.endClients();
+    this.detachedGen = undefined;
     this.asker.drop();
     this.set({ state: 'suspended', since: this.opts.now() });
   }
@@ -215,6 +216,7 @@ export class SshConnection {
     this.generation++;
     this.clearTimer();
     this.endClients();
+    this.detachedGen = undefined;
     this.asker.drop();
     this.secrets.clear();
     this.set({ state: 'closed', since: this.opts.now() });
