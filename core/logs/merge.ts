@@ -83,6 +83,8 @@ const LEAVING_MS = 30_000;
 interface Running {
   close: () => void;
   tailDone: boolean;
+  /** A line of this part went out: from then on its own follow knows where to resume. */
+  delivered?: boolean;
   buffered: RawLine[];
   /** Gone from the resource: closed once its stream has ended (its last lines delivered) or after LEAVING_MS. */
   leaving?: ReturnType<typeof setTimeout>;
@@ -135,7 +137,8 @@ export function followMerged(
         explain: src.explain && ((err) => src.explain!(err)),
         open: async (from, onRecord, onEnd) => {
           if (from.follow) done();
-          const f = late && from.since === undefined ? { ...from, tail: undefined, since: startedAt } : from;
+          // (Also after a first wait: the part's own follow would resume from when it began, not from ours.)
+          const f = late && !r.delivered ? { ...from, tail: undefined, since: startedAt } : from;
           try {
             return await src.open(f, onRecord, onEnd);
           } catch (e) {
@@ -150,6 +153,7 @@ export function followMerged(
     const partDeps: FollowDeps = { resolve: partSource, watch: deps.watch, now: deps.now };
     r.close = followLog(partDeps, late ? 0 : tail, {
       line: (l) => {
+        if (l.stream !== 'system') r.delivered = true;
         const line = isLabelled ? labelled(l, p.label) : l;
         if (l.stream === 'system') done();
         if (initial) r.buffered.push(line); else sink.line(line);

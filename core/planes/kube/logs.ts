@@ -3,7 +3,7 @@ import type { Resource } from '../../../shared/contract/domain';
 import { PilothouseError, type ErrorCode } from '../../../shared/contract/envelope';
 import type { LogOptions, LogPart, MergedLogSource } from '../../logs/merge';
 import type { Entry } from '../../logs/partials';
-import { tsParts } from '../../logs/resume';
+import { tsKey, tsParts } from '../../logs/resume';
 import type { LogSource } from '../../logs/source';
 import type { ModelObject } from '../../model/object';
 import { UnreachableError, type KubeTransport } from './client';
@@ -145,7 +145,14 @@ export function kubeContainerLog(ctx: KubeLogContext, ns: string, podName: strin
       if (res.statusCode !== 200) throw await refusal(res, what);
       let ended = false;
       const end = (err?: Error) => { if (ended) return; ended = true; split.end(); onEnd(err); };
-      const split = new LineSplitter((l) => onRecord(kubeLogEntry(l)));
+      // The server answers from the whole second: records before the exact time are dropped here, so
+      // `since` means what the LogSource contract says (inclusive, to the nanosecond).
+      let before = since !== undefined ? tsKey(since) : undefined;
+      const split = new LineSplitter((l) => {
+        const e = kubeLogEntry(l);
+        if (before !== undefined && e.ts !== undefined) { if (tsKey(e.ts) < before) return; before = undefined; }
+        onRecord(e);
+      });
       res.on('data', (c: Buffer) => split.write(c));
       res.on('end', () => end());
       res.on('error', (e) => end(ac.signal.aborted ? undefined : e));
