@@ -5,7 +5,10 @@ import { followMerged, labelled, mergeByTime, type LogPart, type MergedLogSource
 import type { Entry } from '../../core/logs/partials';
 import { tsKey } from '../../core/logs/resume';
 import type { LogSource } from '../../core/logs/source';
-import { containerNotStreamable, endedBecause, kubeLogEntry, kubeLogPath, kubeSinceTime, LineSplitter } from '../../core/planes/kube/logs';
+import { PassThrough } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { UnreachableError, type KubeTransport } from '../../core/planes/kube/client';
+import { containerNotStreamable, endedBecause, kubeContainerLog, kubeLogEntry, kubeLogPath, kubeSinceTime, LineSplitter } from '../../core/planes/kube/logs';
 import type { ContainerStatus, KubePod } from '../../core/planes/kube/objects';
 import type { PlaneEndpoint } from '../../shared/contract/domain';
 import { until } from '../support/wait';
@@ -179,5 +182,60 @@ describe('the CLI: --since and the kube filters of status', () => {
     ] as PlaneEndpoint[];
     expect(statusScope({ context: ['prod'], namespace: ['web', 'db'] }, eps)).toEqual({ endpoints: ['kube/prod'], groups: ['web', 'db'], planes: ['kube'] });
     expect(() => statusScope({ context: ['staging'] }, eps)).toThrow("no kube context 'staging' (contexts: prod, dev)");
+  });
+});
+
+/** An API server answering one canned response per path prefix, streaming its body in the chunks given. */
+function fakeServer(answers: Record<string, { status: number; chunks: string[] } | Error>) {
+  const asked: string[] = [];
+  const transport: KubeTransport = {
+    async get(p) {
+      asked.push(p);
+      const a = Object.entries(answers).find(([k]) => p.startsWith(k))?.[1];
+      if (!a) throw new Error(`unexpected ${p}`);
+      if (a instanceof Error) throw a;
+      const res = new PassThrough() as PassThrough & { statusCode: number };
+      res.statusCode = a.status;
+      queueMicrotask(() => { for (const c of a.chunks) res.write(c); res.end(); });
+      return res as unknown as IncomingMessage;
+    },
+  };
+  return { transport, asked };
+}
+
+describe('one container log through the API', () => {
+  const LOG = '/api/v1/namespaces/app/pods/web-1/log';
+  const read = (src: ReturnType<typeof kubeContainerLog>, from: { tail?: number; since?: string }) => new Promise<Entry[]>((resolve, reject) => {
+    const out: Entry[] = [];
+    src.open({ follow: false, ...from }, (e) => out.push(e), (err) => (err ? reject(err) : resolve(out))).catch(reject);
+  });
+
+  it('asks from the whole second but hands out only records from the exact since on', async () => {
+    const { transport, asked } = fakeServer({ [LOG]: { status: 200, chunks: ['2026-12-06T10:00:05.100000000Z early\n2026-12-06T10:00:05.5000', '00000Z at\n2026-12-06T10:00:06Z later\n'] } });
+    const src = kubeContainerLog({ id: 'kube/x', transport, reachable: () => ({ ok: true }) }, 'app', 'web-1', 'web', () => undefined);
+    const got = await read(src, { since: '2026-12-06T10:00:05.5Z' });
+    expect(asked[0]).toContain('sinceTime=2026-12-06T10%3A00%3A05Z');
+    expect(got.map((e) => e.text.toString())).toEqual(['at', 'later']);
+  });
+
+  it("says the server's refusal with the container it was for", async () => {
+    const body = JSON.stringify({ kind: 'Status', message: 'container "web" in pod "web-1" is waiting to start: ContainerCreating', code: 400 });
+    const { transport } = fakeServer({ [LOG]: { status: 400, chunks: [body] } });
+    const src = kubeContainerLog({ id: 'kube/x', transport, reachable: () => ({ ok: true }) }, 'app', 'web-1', 'web', () => undefined);
+    await expect(read(src, { tail: 10 })).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: 'cannot read the log of container web of pod app/web-1 on kube/x: container "web" in pod "web-1" is waiting to start: ContainerCreating',
+    });
+  });
+
+  it('explains a break from the server: pod deleted, or the server unreachable', async () => {
+    const gone = fakeServer({ '/api/v1/namespaces/app/pods/web-1': { status: 404, chunks: ['{}'] } });
+    const src = kubeContainerLog({ id: 'kube/x', transport: gone.transport, reachable: () => ({ ok: true }) }, 'app', 'web-1', 'web', () => undefined);
+    expect(await src.explain!()).toBe('pod web-1 deleted');
+    const away = fakeServer({ '/api/v1/namespaces/app/pods/web-1': new UnreachableError('cannot reach https://10.0.0.5:6443: connection refused') });
+    const src2 = kubeContainerLog({ id: 'kube/x', transport: away.transport, reachable: () => ({ ok: true }) }, 'app', 'web-1', 'web', () => undefined);
+    expect(await src2.explain!(new Error('socket hang up'))).toBe('cannot reach https://10.0.0.5:6443: connection refused');
+    const down = kubeContainerLog({ id: 'kube/x', transport: away.transport, reachable: () => ({ ok: false, why: 'API server of kube/x unreachable: connection refused' }) }, 'app', 'web-1', 'web', () => undefined);
+    expect(down.state()).toEqual({ ready: false, why: 'API server of kube/x unreachable: connection refused' });
   });
 });
