@@ -65,16 +65,28 @@ export function mergeByTime(parts: readonly RawLine[][]): RawLine[] {
   return keyed.map((x) => x.l);
 }
 
+/**
+ * At most this many logs are streamed for one merged log (each is an HTTP stream to the API server and
+ * on to a kubelet): a 200-pod DaemonSet is read for its first pods, and the log says so.
+ */
+export const MAX_MERGED_PARTS = 20;
+
+function capped(src: MergedLogSource, all: LogPart[]): { parts: LogPart[]; note?: string } {
+  if (all.length <= MAX_MERGED_PARTS) return { parts: all };
+  return { parts: all.slice(0, MAX_MERGED_PARTS), note: `— ${src.describe()} has ${all.length} containers: showing the first ${MAX_MERGED_PARTS} (name one with --container, or a pod) —` };
+}
+
 /** The last `n` lines of a merged log, across its parts by time. */
 export async function readMergedTail(src: MergedLogSource, n: number): Promise<RawLine[]> {
-  const parts = src.parts();
+  const { parts, note } = capped(src, src.parts());
   if (!parts.length) throw new PilothouseError('unavailable', `${src.describe()} has no pod with a log now`);
   const tails = await Promise.all(parts.map(async (p) => {
     const { lines } = await readTail(p.source, n);
     return src.labelled ? lines.map((l) => labelled(l, p.label)) : lines;
   }));
   const all = mergeByTime(tails);
-  return n > 0 ? all.slice(Math.max(0, all.length - n)) : [];
+  const last = n > 0 ? all.slice(Math.max(0, all.length - n)) : [];
+  return note ? [{ stream: 'system', text: note }, ...last] : last;
 }
 
 /** How long a part that left the resource (its pod deleted) may take to deliver its last lines. */
@@ -106,6 +118,7 @@ export function followMerged(
   let closed = false;
   let initial = true;
   let isLabelled = true;
+  let warned = false;
 
   const current = (): MergedLogSource | undefined => { try { return deps.resolve(); } catch { return undefined; } };
   const out = (l: RawLine, label: string) => sink.line(isLabelled ? labelled(l, label) : l);
@@ -180,8 +193,9 @@ export function followMerged(
   const sync = (first: boolean) => {
     if (closed) return;
     const src = current();
-    const parts = src?.parts() ?? [];
+    const { parts, note } = src ? capped(src, src.parts()) : { parts: [] };
     if (src) isLabelled = src.labelled;
+    if (note && !warned) { warned = true; sink.line({ stream: 'system', text: note, ts: new Date(deps.now()).toISOString() }); }
     const keys = new Set(parts.map((p) => p.key));
     for (const p of parts) if (!running.has(p.key)) start(p, !first);
     for (const [key, r] of running) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sinceArg, statusScope } from '../../core/host/cli';
 import type { RawLine } from '../../core/logs/lines';
-import { followMerged, labelled, mergeByTime, type LogPart, type MergedLogSource } from '../../core/logs/merge';
+import { followMerged, labelled, MAX_MERGED_PARTS, mergeByTime, readMergedTail, type LogPart, type MergedLogSource } from '../../core/logs/merge';
 import type { Entry } from '../../core/logs/partials';
 import { tsKey } from '../../core/logs/resume';
 import type { LogSource } from '../../core/logs/source';
@@ -163,6 +163,17 @@ describe('following a merged log', () => {
     a.add('2026-12-06T10:00:05Z', 'still flowing');
     expect(h.texts().at(-1)).toBe('p1/a still flowing');
     h.close();
+  });
+});
+
+describe('a merged log of many pods', () => {
+  it('reads at most MAX_MERGED_PARTS of them and says so first', async () => {
+    const fakes = Array.from({ length: MAX_MERGED_PARTS + 5 }, (_, i) => { const f = new Fake(`p${i}`); f.add(`2026-12-06T09:00:${String(i).padStart(2, '0')}Z`, `line ${i}`); return f; });
+    const src: MergedLogSource = { merged: true, labelled: true, describe: () => 'daemonset kube-system/agent', parts: () => fakes.map((f, i) => ({ key: `p${i}/c`, label: `p${i}/c`, source: f })) };
+    const lines = await readMergedTail(src, 1000);
+    expect(lines[0]).toEqual({ stream: 'system', text: `— daemonset kube-system/agent has ${MAX_MERGED_PARTS + 5} containers: showing the first ${MAX_MERGED_PARTS} (name one with --container, or a pod) —` });
+    expect(lines).toHaveLength(MAX_MERGED_PARTS + 1);
+    expect(fakes.filter((f) => f.opened.length).length).toBe(MAX_MERGED_PARTS);
   });
 });
 
