@@ -30,6 +30,11 @@ onChannel('http.client.request.start', (m) => {
 });
 
 const now = () => performance.now();
+
+// Event to screen split in two: when the model first held each watched row's stamp `t=<ms>`.
+const inModel = new Map<number, number>();
+let watched = new Set<string>();
+let unwatch: (() => void) | undefined;
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const BENCH_NS = /^ph-bench-\d\d$/;
 
@@ -101,6 +106,19 @@ const commands: Record<string, (a: any) => unknown> = {
   },
   overview,
   memory,
+  watchRows({ ids }: { ids: string[] }) {
+    watched = new Set(ids);
+    unwatch?.();
+    unwatch = engine.model.subscribe((c) => {
+      const at = Date.now();
+      for (const r of c.upsert) {
+        if (!watched.has(r.id)) continue;
+        for (const x of r.reasons) { const m = /t=(\d{13})/.exec(x.text); if (m && !inModel.has(Number(m[1]))) inModel.set(Number(m[1]), at); }
+      }
+    });
+  },
+  /** Stamp → when the model had it. */
+  rowsInModel: () => [...inModel],
   requests: () => requests.length,
   requestsSince: ({ from }: { from: number }) => requests.slice(from),
   watchLoop() {

@@ -75,13 +75,18 @@ describe.skipIf(!!skip)(`the rig's Kubernetes cluster in the page${skip ? ` (ski
     expect(problems).toEqual([]);
   });
 
-  it('turns the langfuse row red with CrashLoopBackOff in its reason when its rollout crashloops, and green after the rollback', async () => {
+  it('turns the langfuse row red when its rollout crashloops, with CrashLoopBackOff in its reasons, and green after the rollback', async () => {
     applied = true;
     await scenario('crashloop');
     const langfuse = row('extralit', 'deployment', 'langfuse');
-    await expect.poll(() => langfuse.locator('.res-reason').innerText().catch(() => ''), { timeout: 60_000 }).toMatch(/CrashLoopBackOff/);
-    await expect.poll(() => langfuse.locator('.dot').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(RED);
+    await expect.poll(() => langfuse.locator('.dot').evaluate((el) => getComputedStyle(el).backgroundColor).catch(() => ''), { timeout: 60_000 }).toBe(RED);
     expect(await langfuse.locator('.dot').getAttribute('aria-label')).toBe('error');
+    expect(await langfuse.locator('.res-reason').getAttribute('class')).toContain('sev-error');
+    // The row's one line is the Deployment's own finding (no replica available); the detail's reasons name
+    // the pod, the container, CrashLoopBackOff and the restarts.
+    await langfuse.click();
+    await expect.poll(() => page.locator('ul.reasons').innerText().catch(() => ''), { timeout: 20_000 })
+      .toMatch(/pod langfuse-[a-z0-9]+-[a-z0-9]+: container langfuse keeps crashing \(CrashLoopBackOff\): restarted \d+ times?/);
     await page.screenshot({ path: path.join(shots, 'kube-crashloop.png') });
     await scenario('crashloop', true);
     applied = false;
