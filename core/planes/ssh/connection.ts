@@ -295,8 +295,8 @@ export class SshConnection {
   // ---- internals ----
 
   private onAsk(ask: AuthAsk): void {
-    const retry = ask.retry ? ` (${ask.retry})` : '';
-    this.set({ state: 'asking', since: this.opts.now(), host: ask.prompt.alias, ask, message: `${ask.prompt.alias}: ${askTitle(ask.prompt)}${retry}` });
+    // Why it asks again travels in `ask.retry`, shown beside the field; the message says what is needed.
+    this.set({ state: 'asking', since: this.opts.now(), host: ask.prompt.alias, ask, message: `${ask.prompt.alias}: ${askTitle(ask.prompt)}` });
   }
 
   private set(next: SshConnectionState): void {

@@ -21,12 +21,13 @@ export function hostKeyFileType(keyType: string): string {
 }
 
 /** What the page shows to ask (no answer ever travels this way). */
-export function endpointAsk(a: AuthAsk): EndpointAsk {
+export function endpointAsk(a: AuthAsk, alias: string): EndpointAsk {
   const p = a.prompt;
   return {
     id: a.id,
     kind: p.kind,
-    title: `${p.alias}: ${askTitle(p)}`,
+    // The banner already names the host; a jump host on the way is named.
+    title: p.alias === alias ? askTitle(p) : `jump host ${p.alias}: ${askTitle(p)}`,
     ...(p.kind === 'keyboard-interactive' && p.instructions ? { instructions: p.instructions } : {}),
     ...(a.retry ? { retry: a.retry } : {}),
     prompts: promptLines(p),
@@ -99,7 +100,7 @@ export function hostEndpoint(o: HostOrigin, s: SshConnectionState): PlaneEndpoin
         ...base, state: 'unavailable', waitsForOperator: true,
         message: `${withoutAlias(o.alias, s.message)} (open the console to enter it)`,
         hint: askHint(s.ask),
-        asks: endpointAsk(s.ask),
+        asks: endpointAsk(s.ask, o.alias),
       };
     case 'suspended':
       return { ...base, state: 'suspended', message: 'paused while the computer sleeps' };

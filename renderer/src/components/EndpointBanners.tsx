@@ -16,7 +16,8 @@ export function EndpointBanners({ endpoints, onSelect, client }: { endpoints: re
     <>
       {failing.map((e) => (
         <div key={e.id} className={e.configError ? 'banner banner-config' : 'banner'} role="alert" data-endpoint={e.id}>
-          <strong>{e.plane} {e.name}: {e.message ?? e.state}</strong>
+          {/* A question answered right here needs no "open the console" (the CLI's words). */}
+          <strong>{e.plane} {e.name}: {e.asks && client ? e.asks.title : e.message ?? e.state}</strong>
           {/* A login that asks (a passphrase, a password): the question is answered right here. */}
           {e.asks && client && <SshPrompt key={e.asks.id} endpoint={e.id} ask={e.asks} client={client} />}
           {e.hint && <div>{e.hint}</div>}
