@@ -11,13 +11,14 @@ import { ConfigWatch } from './config-watch';
 import { ContextConnection } from './context-connection';
 import { ExecCredentials, nodePluginRun, type ExecCredentialDeps } from './exec-credential';
 import { kubeTerminal } from './exec';
+import { PortForwards } from './port-forward';
 import type { KindInfo } from './kinds';
 import { kubeconfigPaths, loadKubeconfig, type KubeconfigDeps, type KubeContext, type MergedKubeconfig } from './kubeconfig';
 import { loginShellPath } from './login-shell';
-import { kubeRules } from './rules';
-
 import { kubeLogSource, type KubeLogContext } from './logs';
 import type { LogOptions, MergedLogSource } from '../../logs/merge';
+import { kubeRules } from './rules';
+
 /** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
 export const FIRST_ATTEMPT_MS = 5_000;
 
@@ -65,6 +66,12 @@ export class KubePlane implements Plane {
   private readonly problems = new Map<string, PlaneEndpoint>();
   private readonly creds: ExecCredentials;
   private readonly watcher?: ConfigWatch;
+  /** The port-forwards this engine holds open (port-forward.ts). */
+  readonly forwards = new PortForwards({
+    sink: () => this.sink,
+    context: (ep) => { const c = this.conns.get(ep); return c && { server: c.ctx.server ?? '', transport: c.transport }; },
+    now: () => this.env.now(),
+  });
   private stopped = false;
   private suspended = false;
   private merged?: MergedKubeconfig;
@@ -89,12 +96,14 @@ export class KubePlane implements Plane {
   stop(): void {
     this.stopped = true;
     this.watcher?.close();
+    this.forwards.stopAll();
     for (const c of this.conns.values()) c.stop();
   }
 
   suspend(): void {
     this.suspended = true;
     for (const c of this.conns.values()) c.suspend();
+    this.forwards.suspend();
   }
 
   resume(): void {
@@ -102,6 +111,7 @@ export class KubePlane implements Plane {
     this.suspended = false;
     this.access.reset();
     for (const c of this.conns.values()) c.resume();
+    this.forwards.resume();
     // The files may have changed while asleep (a VPN client rewrote them): pick that up too.
     void this.sync();
   }
@@ -121,6 +131,8 @@ export class KubePlane implements Plane {
   }
 
   action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined {
+    const forward = this.forwards.action(resource, actionId);
+    if (forward) return forward;
     const conn = this.conns.get(resource.endpoint);
     return conn ? kubeAction(resource, actionId, objects, conn, this.access) : undefined;
   }
@@ -196,7 +208,6 @@ export class KubePlane implements Plane {
 
   /** The merged kubeconfig as last read (the CLI's `--context` completion, tests). */
   config(): MergedKubeconfig | undefined { return this.merged; }
-}
 
   /** A pod-bearing resource's log, one part per pod container (core/planes/kube/logs.ts). */
   logSource(resource: Resource, objects: readonly ModelObject[], options?: LogOptions): MergedLogSource | undefined {
@@ -209,3 +220,4 @@ export class KubePlane implements Plane {
     };
     return kubeLogSource(ctx, resource, objects, () => this.sink?.objectsOf(resource.id) ?? [], options);
   }
+}

@@ -1,6 +1,7 @@
 import type { ModelObject } from '../../../model/object';
 import type { KubeEvent, KubeHPA, KubePod, KubePV, KubePVC, KubeEndpointSlice, KubeMeta } from '../objects';
 import { ACCESS_KIND, accessResourceId } from '../actions-specs';
+import { PORT_FORWARD_KIND } from '../port-forward-rules';
 import { RESOURCE_KIND, controllerOf, resourceId, storageId, type ResourceKind } from './ids';
 
 /**
@@ -138,6 +139,7 @@ export function bindKube(obj: ModelObject): string[] {
       return rk ? [own('hpa'), resourceId(ep, obj.ns, rk, t.name)] : [own('hpa')];
     }
     case 'Event': return eventIds(ep, obj.data as KubeEvent);
+    case PORT_FORWARD_KIND: return [own('port-forward')];
     // The access answers of a resource someone looks at (core/planes/kube/access.ts): named after it.
     case ACCESS_KIND: { const id = accessResourceId(obj); return id ? [id] : []; }
     default: return [];

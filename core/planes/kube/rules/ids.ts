@@ -9,7 +9,9 @@ import type { KubeKind, KubeMeta } from '../objects';
  */
 export type ResourceKind =
   | 'deployment' | 'statefulset' | 'daemonset' | 'replicaset' | 'job' | 'cronjob' | 'pod'
-  | 'service' | 'pvc' | 'pv' | 'storageclass' | 'node' | 'secret' | 'hpa' | 'storage';
+  | 'service' | 'pvc' | 'pv' | 'storageclass' | 'node' | 'secret' | 'hpa' | 'storage'
+  /** A port-forward this engine holds open (port-forward.ts), not an API object. */
+  | 'port-forward';
 
 /** The resource kind an API Kind stands for when it is a resource of its own. */
 export const RESOURCE_KIND: Partial<Record<KubeKind, ResourceKind>> = {

@@ -11,6 +11,7 @@ import { eventsTimeline, resolvedBy, warningEvents } from './events';
 import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type ResourceKind } from './ids';
 import { nodeFacts, nodeHealth } from './nodes';
 import { hasTerminal } from '../pod-target';
+import { PORT_FORWARD_KIND, derivePortForward, portForwardSpecs, type PortForwardData } from '../port-forward-rules';
 import { podHealth } from './pod-health';
 import { podStatusText, readyText, totalRestarts } from './pod-status';
 import { claimLine, classLine, explainClaim, explainPV, pvLine, storageOverview, type StorageScene } from './storage';
@@ -397,10 +398,18 @@ function deriveHPA(p: ParsedId, objects: readonly ModelObject[]): Built | undefi
   return { kind: 'hpa', health: { runtime: reasons.length ? 'warning' : 'ok', reasons }, facts: f, parent: rk ? resourceId(p.endpoint, p.ns, rk, h.data.target.name) : undefined };
 }
 
+function derivePortForwardResource(p: ParsedId, objects: readonly ModelObject[]): Built | undefined {
+  const o = objects.find((x) => x.kind === PORT_FORWARD_KIND && x.name === p.name) as Obj<PortForwardData> | undefined;
+  if (!o) return undefined;
+  const d = derivePortForward(o.data);
+  return { kind: 'port-forward', health: { runtime: d.runtime, reasons: d.reasons }, facts: d.facts, parent: o.data.target.id, since: o.data.since };
+}
+
 const DERIVERS: Record<ResourceKind, (p: ParsedId, objects: readonly ModelObject[], now: number) => Built | undefined> = {
   deployment: deriveDeployment, statefulset: deriveStatefulSet, daemonset: deriveDaemonSet, replicaset: deriveReplicaSet,
   job: deriveJob, cronjob: deriveCronJob, pod: derivePod, service: deriveService, pvc: derivePVC, pv: derivePV,
   storageclass: deriveStorageClass, storage: deriveStorage, node: deriveNode, secret: deriveSecret, hpa: deriveHPA,
+  'port-forward': derivePortForwardResource,
 };
 
 /**
@@ -433,6 +442,8 @@ export const kubeRules: PlaneRules = {
     if (b.health.recheckAt !== undefined) d.recheckAt = b.health.recheckAt;
     // A pod, or a workload holding one, with a running container: an exec terminal opens on it (exec.ts).
     if (TERMINAL_KINDS.has(b.kind) && hasTerminal(objects)) d.resource.terminal = true;
+    // "Port-forward <port>" per declared port; "Stop port-forward" on a forward (port-forward-rules.ts).
+    d.resource.actions.push(...portForwardSpecs(b.kind, objects));
     return d;
   },
 };
