@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checksFor, deniedText } from '../../core/planes/kube/access';
-import { cordonPatch, restartPatch, rollbackPatch, rollbackTarget, scalePatch, type RawReplicaSet } from '../../core/planes/kube/actions';
+import { cordonPatch, dryRunFailure, restartPatch, rollbackPatch, rollbackTarget, scalePatch, type RawReplicaSet } from '../../core/planes/kube/actions';
 import { ACCESS_KIND, accessName, accessResourceId, kubeActionSpecs } from '../../core/planes/kube/actions-specs';
 import { bindKube } from '../../core/planes/kube/rules';
 import { parseResourceId } from '../../core/planes/kube/rules/ids';
 import type { ModelObject } from '../../core/model/object';
+import { KubeApiError } from '../../core/planes/kube/actions-api';
 
 const EP = 'kube/kind-test';
 const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, ns: 'shop', uid: `uid-${name}`, resourceVersion: '1', labels: {}, annotations: {}, owners: [], ...extra });
@@ -33,6 +34,21 @@ describe('kube action bodies', () => {
   it('cordon sets unschedulable; uncordon removes the field (its default) as kubectl does', () => {
     expect(cordonPatch(true).json).toEqual({ spec: { unschedulable: true } });
     expect(cordonPatch(false).json).toEqual({ spec: { unschedulable: null } });
+  });
+});
+
+describe('a failed dry run, in words', () => {
+  it('the server refusing the change is a refusal, with its reason and message', () => {
+    expect(dryRunFailure(new KubeApiError(422, 'Invalid', 'Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1')))
+      .toEqual({ outcome: 'refused', text: 'the server would refuse this: 422 Invalid: Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1' });
+    expect(dryRunFailure(new KubeApiError(403, 'Forbidden', 'pods "a" is forbidden: User "ro" cannot delete resource "pods"')).outcome).toBe('refused');
+  });
+
+  it('a webhook that cannot dry-run, a server error or no answer: dry run unavailable, and why', () => {
+    expect(dryRunFailure(new KubeApiError(400, 'BadRequest', 'admission webhook "policy.example.com" does not support dry run')))
+      .toEqual({ outcome: 'unavailable', text: 'dry run unavailable: 400 BadRequest: admission webhook "policy.example.com" does not support dry run' });
+    expect(dryRunFailure(new KubeApiError(500, 'InternalError', 'etcdserver: request timed out')).outcome).toBe('unavailable');
+    expect(dryRunFailure(new Error('cannot reach https://127.0.0.1:56443: connection refused'))).toEqual({ outcome: 'unavailable', text: 'dry run unavailable: cannot reach https://127.0.0.1:56443: connection refused' });
   });
 });
 

@@ -92,13 +92,20 @@ async function dryRunOf(ctx: AccessContext, method: 'PATCH' | 'DELETE', path: st
     const answer = await callApi(ctx.transport, method, dryRunPath(path), dryBody);
     return { outcome: 'ok', text: `dry run (dryRun=All) accepted: ${ok(answer)}` };
   } catch (e) {
-    if (e instanceof KubeApiError) {
-      // A webhook without sideEffects None, or an API without dry run, refuses the dry run itself.
-      if (/dry ?run/i.test(e.message) || e.code === 501 || e.code >= 500) return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` };
-      return { outcome: 'refused', text: `the server would refuse this: ${apiText(e)}` };
-    }
-    return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` };
+    return dryRunFailure(e);
   }
+}
+
+/**
+ * A failed dry run in words: the server's refusal of the change itself (validation, admission, RBAC: a
+ * 4xx) is `refused`; a webhook that cannot dry-run (sideEffects not None), a server error or no answer
+ * at all means no dry run could be made: `unavailable`, with why.
+ */
+export function dryRunFailure(e: unknown): { outcome: 'refused' | 'unavailable'; text: string } {
+  if (e instanceof KubeApiError && e.code >= 400 && e.code < 500 && !/dry ?run/i.test(e.message)) {
+    return { outcome: 'refused', text: `the server would refuse this: ${apiText(e)}` };
+  }
+  return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` };
 }
 
 const generationOf = (answer: unknown) => (answer as { metadata?: { generation?: number } } | undefined)?.metadata?.generation;
