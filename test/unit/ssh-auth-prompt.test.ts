@@ -93,7 +93,7 @@ function driver(overrides: Partial<LoginInput> = {}) {
       // A login waiting for an answer resolves later; give it a tick to say so.
       setTimeout(() => resolve(undefined), 20);
     });
-  const reply = (r: AuthReply) => {
+  const reply = (r: Exclude<AuthReply, { withdrawn: true }>) => {
     const a = asks[asks.length - 1]!;
     if ('cancelled' in r) asker.cancel(a.id);
     else asker.answer(a.id, r.answers, r.remember);
@@ -123,6 +123,26 @@ describe('planLogin', () => {
     // The next login of this run uses the kept key and asks nobody.
     const again = driver({ keyFiles: [{ file: '~/.ssh/id_ed25519', data: key('ed_enc') }], secrets: d.secrets });
     expect(again.login.handler.plan).toEqual(['none', 'publickey', 'keyboard-interactive', 'password']);
+  });
+
+  it('one key file asked once for every host: a passphrase given for one host answers the others waiting for it', async () => {
+    const secrets = new AuthSecrets();
+    const file = '~/.ssh/id_ed25519';
+    const dbs = driver({ alias: 'kraken-dbs', keyFiles: [{ file, data: key('ed_enc') }], secrets });
+    const infra = driver({ alias: 'kraken-infra', keyFiles: [{ file, data: key('ed_enc') }], secrets });
+    await dbs.next(null);
+    await infra.next(null);
+    const dbsKey = dbs.next(['publickey']);
+    const infraKey = infra.next(['publickey']);
+    await settle();
+    expect(dbs.asks).toHaveLength(1);
+    expect(infra.asks).toHaveLength(1);
+    dbs.reply({ answers: ['correct horse'], remember: false });
+    expect(await dbsKey).toMatchObject({ type: 'publickey' });
+    // kraken-infra's question was withdrawn and its login goes on with the same key.
+    expect(await infraKey).toMatchObject({ type: 'publickey' });
+    expect(infra.asker.current).toBeUndefined();
+    expect(infra.events).toEqual(['wait', 'go']);
   });
 
   it('asks nothing for a method the server does not list, and nothing at all under BatchMode', async () => {

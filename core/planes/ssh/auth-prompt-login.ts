@@ -87,10 +87,11 @@ export function planLogin(input: LoginInput): Login {
   const userHost = `${username}@${input.host}`;
 
   /** Asks the operator; undefined when cancelled (the login is then aborted) or no longer wanted. */
-  const ask = async (prompt: AuthPrompt, retry?: string): Promise<{ answers: string[]; remember: boolean } | undefined> => {
+  const ask = async (prompt: AuthPrompt, retry?: string): Promise<{ answers: string[]; remember: boolean } | 'withdrawn' | undefined> => {
     input.waiting(true);
     const reply = await asker.ask(prompt, retry);
     input.waiting(false);
+    if ('withdrawn' in reply) return 'withdrawn';
     if ('cancelled' in reply) {
       cancelled = true;
       input.abort(`login cancelled: ${cancelWords(prompt)} was not given`);
@@ -102,7 +103,13 @@ export function planLogin(input: LoginInput): Login {
   const passphrase = async (step: { file: string; data: Buffer }): Promise<ParsedKey | undefined> => {
     let retry: string | undefined;
     for (;;) {
+      // Another host's login may have decrypted the same file while this one waited.
+      const kept = secrets.key(step.file);
+      if (kept) return kept;
+      const off = secrets.onKey(step.file, () => asker.withdraw());
       const reply = await ask({ kind: 'passphrase', alias: input.alias, file: step.file }, retry);
+      off();
+      if (reply === 'withdrawn') continue;
       if (!reply) return undefined;
       const load = loadPrivateKey(step.data, reply.answers[0] ?? '');
       if (load.status === 'ok') {
@@ -129,7 +136,7 @@ export function planLogin(input: LoginInput): Login {
       const kept = secrets.takeOnce(onceSlot(prompt));
       if (kept && kept.length === prompts.length) return finish(kept);
       void ask(prompt, retry).then((reply) => {
-        if (!reply) return;
+        if (!reply || reply === 'withdrawn') return;
         if (input.live()) finish(reply.answers);
         else {
           secrets.setOnce(onceSlot(prompt), reply.answers);
@@ -192,7 +199,7 @@ export function planLogin(input: LoginInput): Login {
             return next({ type: 'password', username, password: kept } as AnyAuthMethod);
           }
           const reply = await ask({ kind: 'password', alias: input.alias, user: username, host: input.host }, retry);
-          if (!reply) return;
+          if (!reply || reply === 'withdrawn') return;
           const password = reply.answers[0] ?? '';
           if (reply.remember) secrets.keepPassword(userHost, password);
           pwFrom = reply.remember ? 'kept' : 'asked';

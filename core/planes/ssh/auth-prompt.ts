@@ -30,7 +30,8 @@ export interface AuthAsk {
   retry?: string;
 }
 
-export type AuthReply = { answers: string[]; remember: boolean } | { cancelled: true };
+/** `withdrawn`: the question answered itself (another host's login decrypted the same key meanwhile). */
+export type AuthReply = { answers: string[]; remember: boolean } | { cancelled: true } | { withdrawn: true };
 
 /** The line an operator reads in the CLI, the banner and the host's row. */
 export function askTitle(p: AuthPrompt): string {
@@ -123,6 +124,13 @@ export class AuthAsker {
     this.take(id).resolve({ cancelled: true });
   }
 
+  /** The open question needs no answer any more (the key it asks about was decrypted meanwhile). */
+  withdraw(): void {
+    const open = this.open;
+    this.open = undefined;
+    open?.resolve({ withdrawn: true });
+  }
+
   /** The connection gave up on the login (closed, suspended): nobody waits for a reply any more. */
   drop(): void {
     const open = this.open;
@@ -142,12 +150,14 @@ export class AuthAsker {
 export class AuthAskError extends Error {}
 
 /**
- * Secrets a connection may hold for the rest of this engine run, and nothing else: decrypted keys by
- * file, and passwords by `user@host` only when the operator asked to remember them. `once` carries an
- * answer given after the server closed the waiting login, for the next login only.
+ * Secrets the connections of one engine may hold for the rest of its run, and nothing else: decrypted
+ * keys by file (shared by every host, so four hosts with one key ask once), and passwords by `user@host`
+ * only when the operator asked to remember them. `once` carries an answer given after the server closed
+ * the waiting login, for the next login only.
  */
 export class AuthSecrets {
   private readonly keys = new Map<string, ParsedKey>();
+  private readonly keyWaiters = new Map<string, Set<() => void>>();
   private readonly passwords = new Map<string, string>();
   private readonly once = new Map<string, string[]>();
 
@@ -157,6 +167,18 @@ export class AuthSecrets {
 
   keepKey(file: string, key: ParsedKey): void {
     this.keys.set(file, key);
+    for (const fn of [...(this.keyWaiters.get(file) ?? [])]) fn();
+  }
+
+  /** Calls `fn` when `file`'s key is decrypted (by another host's login); returns the unsubscribe. */
+  onKey(file: string, fn: () => void): () => void {
+    let set = this.keyWaiters.get(file);
+    if (!set) this.keyWaiters.set(file, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (!set.size) this.keyWaiters.delete(file);
+    };
   }
 
   password(userHost: string): string | undefined {

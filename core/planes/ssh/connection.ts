@@ -99,6 +99,8 @@ export interface SshConnectionOptions {
   connectTimeoutMs?: number;
   now?: () => number;
   random?: () => number;
+  /** Decrypted keys and remembered passwords, shared by the connections of one engine (SshConnections). */
+  secrets?: AuthSecrets;
 }
 
 export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 60_000 };
@@ -148,9 +150,11 @@ export class SshConnection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped whenever what is in flight must be forgotten (suspend, close, a new dial). */
   private generation = 0;
-  private readonly opts: Required<Omit<SshConnectionOptions, 'agentSocket'>> & { agentSocket: string | undefined };
+  private readonly opts: Required<Omit<SshConnectionOptions, 'agentSocket' | 'secrets'>> & { agentSocket: string | undefined };
   /** Decrypted keys (and passwords the operator asked to remember) for this run of the engine, in memory only. */
-  private readonly secrets = new AuthSecrets();
+  private readonly secrets: AuthSecrets;
+  /** Made here (not handed in by SshConnections): cleared when this connection closes. */
+  private readonly ownSecrets: boolean;
   private readonly asker = new AuthAsker((ask) => this.onAsk(ask));
   /** The generation whose login the server closed while asking: its answer dials again. */
   private detachedGen: number | undefined;
@@ -159,6 +163,8 @@ export class SshConnection {
 
   constructor(options: SshConnectionOptions) {
     this.alias = options.alias;
+    this.ownSecrets = !options.secrets;
+    this.secrets = options.secrets ?? new AuthSecrets();
     this.opts = {
       readFile: diskReadFile,
       appendFile: (path, text) => appendFileSync(path, text),
@@ -218,7 +224,7 @@ export class SshConnection {
     this.endClients();
     this.detachedGen = undefined;
     this.asker.drop();
-    this.secrets.clear();
+    if (this.ownSecrets) this.secrets.clear();
     this.set({ state: 'closed', since: this.opts.now() });
     this.listeners.clear();
   }
@@ -641,13 +647,15 @@ const lastErrors = new WeakMap<SshClientLike, string>();
 /** One SshConnection per alias, shared by everything that runs on that host. */
 export class SshConnections {
   private readonly byAlias = new Map<string, SshConnection>();
+  /** One key file decrypted once for every host that uses it; forgotten when the engine stops. */
+  private readonly secrets = new AuthSecrets();
 
   constructor(private readonly base: Omit<SshConnectionOptions, 'alias'>) {}
 
   get(alias: string): SshConnection {
     let c = this.byAlias.get(alias);
     if (!c) {
-      c = new SshConnection({ ...this.base, alias });
+      c = new SshConnection({ secrets: this.secrets, ...this.base, alias });
       this.byAlias.set(alias, c);
     }
     return c;
@@ -668,5 +676,6 @@ export class SshConnections {
   close(): void {
     for (const c of this.byAlias.values()) c.close();
     this.byAlias.clear();
+    this.secrets.clear();
   }
 }
