@@ -102,7 +102,11 @@ export async function run(): Promise<boolean> {
   let eng: EngineLink | undefined;
   let page: BenchPage | undefined;
   try {
-    const made = benchPods(o.n);
+    let made: ReturnType<typeof benchPods>;
+    try { made = benchPods(o.n); } catch (e) {
+      show({ name: 'every figure', value: 'not measured', budget: 'see issue 8', pass: false, note: `the rig did not get ${fmtN(o.n)} pods Running: ${(e as Error).message.split('\n')[0]}` });
+      return false;
+    }
     show({ name: `${fmtN(o.n)} kwok pods on the rig`, value: made.createSeconds !== undefined ? `created in ${made.createSeconds} s, all Running after ${made.runningSeconds} s` : 'already there', budget: '', note: `control plane RSS ${Object.values(made.controlPlaneRssMb).reduce((a, b) => a + b, 0)} MB (${Object.entries(made.controlPlaneRssMb).map(([k, v]) => `${k} ${v}`).join(', ')})` });
 
     // 1. Engine start → complete overview, against kubectl get pods -A.
