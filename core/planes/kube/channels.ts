@@ -67,11 +67,21 @@ export class ChannelRefused extends Error {
 }
 
 /**
+ * An open channel socket. Its messages are held from the moment it opens until `onMessage` is called:
+ * ws starts reading the upgraded socket on a nextTick, before the awaiting caller runs, so a short
+ * command's whole output (and its status) could otherwise arrive with nobody listening.
+ */
+export interface ChannelSocket {
+  ws: WebSocket;
+  onMessage(fn: (msg: Buffer, isBinary: boolean) => void): void;
+}
+
+/**
  * Opens a channel WebSocket on the API server with the context's own TLS and credentials (the same
  * options the lists use). Resolves once upgraded; rejects with the server's words on a refusal, or a
  * network description when the server is away.
  */
-export async function openChannelSocket(transport: KubeTransport, server: string, pathAndQuery: string, protocols: readonly string[]): Promise<WebSocket> {
+export async function openChannelSocket(transport: KubeTransport, server: string, pathAndQuery: string, protocols: readonly string[]): Promise<ChannelSocket> {
   if (!hasOptions(transport)) throw new ChannelRefused('this context has no WebSocket transport');
   const { default: WS } = await import('ws');
   const { url, req } = await transport.requestOptions(pathAndQuery, { headers: { 'User-Agent': 'pilothouse' } });
@@ -84,8 +94,19 @@ export async function openChannelSocket(transport: KubeTransport, server: string
     handshakeTimeout: 15_000, perMessageDeflate: false,
   };
   const ws = new WS(url, [...protocols], options);
+  const held: Array<[Buffer, boolean]> = [];
+  const hold = (m: Buffer, isBinary: boolean) => { held.push([m, isBinary]); };
+  ws.on('message', hold);
+  const socket: ChannelSocket = {
+    ws,
+    onMessage(fn) {
+      ws.off('message', hold);
+      for (const [m, b] of held.splice(0)) fn(m, b);
+      ws.on('message', fn);
+    },
+  };
   return new Promise((resolve, reject) => {
-    ws.once('open', () => { ws.removeAllListeners('error'); ws.removeAllListeners('unexpected-response'); ws.on('error', () => undefined); resolve(ws); });
+    ws.once('open', () => { ws.removeAllListeners('error'); ws.removeAllListeners('unexpected-response'); ws.on('error', () => undefined); resolve(socket); });
     ws.once('unexpected-response', (_r, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });

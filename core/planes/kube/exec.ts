@@ -1,9 +1,8 @@
-import type WebSocket from 'ws';
 import type { Resource } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import type { ModelObject } from '../../model/object';
 import type { TerminalEnd, TerminalRequest, TerminalSession, TerminalSize } from '../../terminals/session';
-import { Channel, ChannelRefused, EXEC_PROTOCOLS, closeStdinFrame, execStatus, frame, openChannelSocket, parseFrame, resizeFrame } from './channels';
+import { Channel, ChannelRefused, EXEC_PROTOCOLS, type ChannelSocket, closeStdinFrame, execStatus, frame, openChannelSocket, parseFrame, resizeFrame } from './channels';
 import type { KubeTransport } from './client';
 import { execContainer, podOf } from './pod-target';
 
@@ -63,7 +62,7 @@ export interface ExecTarget { ns: string; pod: string; container: string }
 /** `kubectl exec -it` over the API server's WebSocket (v5.channel.k8s.io, else v4). */
 export async function kubeExec(conn: ExecContext, t: ExecTarget, req: TerminalRequest): Promise<TerminalSession> {
   const where = `${t.pod}/${t.container} on ${conn.endpoint}`;
-  let ws: WebSocket;
+  let ws: ChannelSocket;
   try {
     ws = await openChannelSocket(conn.transport, conn.server, execPath(t.ns, t.pod, t.container, execArgv(req.command)), EXEC_PROTOCOLS);
   } catch (e) {
@@ -74,7 +73,8 @@ export async function kubeExec(conn: ExecContext, t: ExecTarget, req: TerminalRe
   return execSession(ws, where, req);
 }
 
-function execSession(ws: WebSocket, where: string, size: TerminalSize): TerminalSession {
+function execSession(socket: ChannelSocket, where: string, size: TerminalSize): TerminalSession {
+  const ws = socket.ws;
   const dataFns: Array<(b: Buffer) => void> = [];
   let endFn: ((e: TerminalEnd) => void) | undefined;
   let end: TerminalEnd | undefined;
@@ -93,7 +93,8 @@ function execSession(ws: WebSocket, where: string, size: TerminalSize): Terminal
   const send = (b: Buffer) => { if (!end && ws.readyState === ws.OPEN) ws.send(b); };
   send(resizeFrame(size.cols, size.rows));
 
-  ws.on('message', (msg: Buffer, isBinary: boolean) => {
+  // Registered before the close handler: held messages (a short command's output and status) come first.
+  socket.onMessage((msg: Buffer, isBinary: boolean) => {
     if (!isBinary) return;
     const f = parseFrame(msg);
     if (!f) return;

@@ -4,7 +4,7 @@ import type { Resource } from '../../../shared/contract/domain';
 import type { ActionDef } from '../../actions/action';
 import type { ModelObject } from '../../model/object';
 import type { PlaneSink } from '../plane';
-import { Channel, PORT_FORWARD_PROTOCOLS, frame, openChannelSocket, parseFrame, stripPortPrefix } from './channels';
+import { Channel, PORT_FORWARD_PROTOCOLS, type ChannelSocket, frame, openChannelSocket, parseFrame, stripPortPrefix } from './channels';
 import type { KubeTransport } from './client';
 import { resolvePortTarget } from './pod-target';
 import { OPEN_PREFIX, PORT_FORWARD_KIND, STOP_ID, forwardName, type PortForwardData, type PortForwardState } from './port-forward-rules';
@@ -93,7 +93,7 @@ class Forward {
   }
 
   /** Where a connection goes now, and the socket to it. */
-  private async dial(): Promise<WebSocket> {
+  private async dial(): Promise<ChannelSocket> {
     const objects = this.deps.sink()?.objectsOf(this.data.target.id) ?? [];
     const t = resolvePortTarget(objects, this.data.port);
     if ('error' in t) throw new Error(t.error);
@@ -125,19 +125,21 @@ class Forward {
     };
     tcp.on('error', () => end());
     tcp.on('close', () => end());
-    this.dial().then((ws) => {
+    this.dial().then((socket) => {
+      const ws = socket.ws;
       if (done) { ws.terminate(); return; }
       conn.ws = ws;
       this.recheckDelay = RECHECK_MIN_MS;
       if (this.data.state === 'reconnecting') this.setState('listening');
-      this.pipe(tcp, ws, end);
+      this.pipe(tcp, socket, end);
     }, (e: Error) => end(e.message));
   }
 
-  private pipe(tcp: net.Socket, ws: WebSocket, end: (error?: string) => void): void {
+  private pipe(tcp: net.Socket, socket: ChannelSocket, end: (error?: string) => void): void {
+    const ws = socket.ws;
     const data = { seen: 0 }, err = { seen: 0 };
     let errorText = '';
-    ws.on('message', (msg: Buffer) => {
+    socket.onMessage((msg: Buffer) => {
       const f = parseFrame(msg);
       if (!f) return;
       if (f.channel === 0) {
@@ -180,7 +182,7 @@ class Forward {
   /** Opens a socket to the pod and closes it: the way is there (or not, and why). */
   async check(): Promise<boolean> {
     try {
-      const ws = await this.dial();
+      const { ws } = await this.dial();
       ws.close(1000);
       if (this.stopped || this.data.state === 'suspended') return true;
       this.recheckDelay = RECHECK_MIN_MS;
