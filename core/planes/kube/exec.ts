@@ -39,7 +39,7 @@ export function exitOf(statusText: string): { exitCode: number | null; message?:
 }
 
 /** What an exec needs of the plane: the context's transport and server, for the operator's messages. */
-export interface ExecContext { endpoint: string; server: string; transport: KubeTransport; connected: boolean }
+export interface ExecContext { endpoint: string; server: string; transport: KubeTransport }
 
 /**
  * The terminal of a pod-bearing resource (a pod, or the pod a workload's terminal goes to), or

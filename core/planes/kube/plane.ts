@@ -126,7 +126,7 @@ export class KubePlane implements Plane {
   /** An exec into the resource's pod (core/planes/kube/exec.ts). */
   terminal(resource: Resource, objects: readonly ModelObject[], request: TerminalRequest): Promise<TerminalSession> | undefined {
     const c = this.conns.get(resource.endpoint);
-    const conn = c && { endpoint: c.id, server: c.ctx.server ?? '', transport: c.transport, connected: c.endpoint.state === 'connected' };
+    const conn = c && { endpoint: c.id, server: c.ctx.server ?? '', transport: c.transport };
     return kubeTerminal(conn, resource, objects, request);
   }
 
