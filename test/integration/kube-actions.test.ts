@@ -64,6 +64,17 @@ spec:
       terminationGracePeriodSeconds: 1
       containers: [{name: db, image: "postgres:16"}]
 ---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ${NS}}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: agent, image: "busybox:1.36"}]
+---
 apiVersion: v1
 kind: Secret
 metadata: {name: creds, namespace: ${NS}}
@@ -161,6 +172,18 @@ describe.skipIf(!!skip)(`kube actions against the rig's control plane${skip ? ` 
     const rolled = await kubectlJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>('get', 'deployment', '-n', NS, 'web');
     expect(rolled.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
     expect((engine.model.object(`${EP}/ReplicaSet/${NS}/${rs1}`)?.data as KubeReplicaSet).revision).toBe('3');
+  });
+
+  it('rollout restart a StatefulSet and a DaemonSet: each controller takes the new template', async () => {
+    for (const [kind, name] of [['statefulset', 'db'], ['daemonset', 'agent']] as const) {
+      const { result, dry } = await act(id(EP, NS, kind, name), 'rollout-restart');
+      expect(dry).toMatch(/^ok: dry run \(dryRun=All\) accepted: the new template would be generation 2 \(now 1\)$/);
+      expect(result.message).toBe(`Rollout restart done: the ${kind} controller took the new template (observedGeneration reached the patched generation)`);
+      const live = await kubectlJson<{ metadata: { generation: number }; status: { observedGeneration: number }; spec: { template: { metadata: { annotations?: Record<string, string> } } } }>('get', kind, '-n', NS, name);
+      expect(live.metadata.generation).toBe(2);
+      expect(live.status.observedGeneration).toBe(2);
+      expect(live.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    }
   });
 
   it('scale a Deployment up by one and a StatefulSet down by one, each checked by the controller', async () => {
