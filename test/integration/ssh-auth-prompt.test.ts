@@ -33,18 +33,18 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** kraken-dbs as the rig writes it, with its key replaced by an encrypted copy and no agent. */
-function passphraseSetup(): { env: PlaneEnv; dir: string; keyCopy: string } {
+/** kraken-dbs (and `hosts`) as the rig writes them, with the key replaced by an encrypted copy and no agent. */
+function passphraseSetup(hosts = ['kraken-dbs']): { env: PlaneEnv; dir: string; keyCopy: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ph-ssh-passphrase-'));
   const keyCopy = path.join(dir, 'kraken-encrypted');
   copyFileSync(path.join(RIG_SSH, 'keys/kraken'), keyCopy);
   execFileSync('chmod', ['600', keyCopy]);
   execFileSync('ssh-keygen', ['-q', '-p', '-N', PASSPHRASE, '-f', keyCopy]);
   const rig = readFileSync(SSH_CONFIG, 'utf8');
-  const block = rig.slice(rig.indexOf('Host kraken-dbs'), rig.indexOf('Host kraken-infra'));
-  writeFileSync(path.join(dir, 'ssh_config'), block.replace(/^(\s*IdentityFile\s+).*$/m, `$1${keyCopy}`));
+  const blocks = rig.split(/^(?=Host )/m).filter((b) => hosts.includes(b.split(/\s+/)[1]!));
+  writeFileSync(path.join(dir, 'ssh_config'), blocks.join('\n').replace(/^(\s*IdentityFile\s+).*$/gm, `$1${keyCopy}`));
   mkdirSync(path.join(dir, 'config'));
-  writeFileSync(path.join(dir, 'config', 'hosts.yaml'), 'hosts:\n  kraken-dbs:\n    docker: false\n');
+  writeFileSync(path.join(dir, 'config', 'hosts.yaml'), `hosts:\n${hosts.map((h) => `  ${h}:\n    docker: false\n`).join('')}`);
   const env: PlaneEnv = {
     env: { PILOTHOUSE_SSH_CONFIG: path.join(dir, 'ssh_config'), PILOTHOUSE_CONFIG_DIR: path.join(dir, 'config'), USER: 'pilothouse-test' },
     home: path.join(dir, 'home'),
@@ -95,6 +95,21 @@ describe.skipIf(skipRig)(`an encrypted key on the rig's kraken-dbs${skipRig ? ` 
         expect(readFileSync(f, 'utf8'), f).not.toContain(PASSPHRASE);
       }
       expect(JSON.stringify(engine.endpoints())).not.toContain(PASSPHRASE);
+    } finally {
+      engine.stop();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two hosts with the same encrypted key: one passphrase connects both', async () => {
+    const s = passphraseSetup(['kraken-dbs', 'kraken-infra']);
+    const engine = new Engine({ dataDir: s.env.dataDir!, env: s.env.env, home: s.env.home, planes: [new SshPlane(s.env)] });
+    try {
+      await engine.start();
+      const ep = (alias: string) => engine.endpoints().find((e) => e.id === `ssh/${alias}`)!;
+      const dbs = await until('both asking', () => ep('kraken-dbs').asks && ep('kraken-infra').asks && ep('kraken-dbs'));
+      await engine.handlers().requests['ssh:answer']({ endpoint: 'ssh/kraken-dbs', ask: dbs.asks!.id, answers: [PASSPHRASE], remember: false });
+      await until('both connected', () => ep('kraken-dbs').state === 'connected' && ep('kraken-infra').state === 'connected');
     } finally {
       engine.stop();
       rmSync(s.dir, { recursive: true, force: true });
