@@ -92,7 +92,11 @@ class HostWatch {
     this.onState(this.conn.state);
     if (this.settings) this.conn.connect();
     else this.firstLookDone();
-    return this.firstLook;
+    // A one-shot `pilothouse status` must show the SLURM queue and the tunnels too: on a host that
+    // connected, wait for the features' first read as well (the plane's start bounds the wait).
+    return this.firstLook.then(() => this.conn.state.state === 'connected'
+      ? Promise.all(this.attachments.map((a) => a.firstRead?.catch(() => undefined))).then(() => undefined)
+      : undefined);
   }
 
   stop(): void {
