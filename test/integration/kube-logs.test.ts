@@ -1,6 +1,6 @@
-// Run under `flock /tmp/ph-scenario.lock`: it applies the rig's crashloop scenario (undone in a finally),
-// deletes an argilla-server pod (its Deployment makes a new one) and appends one long line to the minio
-// container's log file, against the rig's control plane (npm run rig -- status kube).
+// Run under `flock /tmp/ph-scenario.lock`: it applies the rig's crashloop and api-server-restart scenarios
+// (each undone in a finally), deletes an argilla-server pod (its Deployment makes a new one) and appends
+// one long line to the minio container's log file, against the rig's control plane (npm run rig -- status kube).
 import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,6 +146,27 @@ describe.skipIf(!!skip)(`kube logs against the rig's control plane${skip ? ` (sk
     } finally {
       await scenario('crashloop', '--undo');
     }
+  }, 300_000);
+
+  it('api-server-restart: the break names the server, the follow resumes by itself, no line twice or lost', async () => {
+    const got: LogLine[] = [];
+    const close = engine.followLogs(ARGILLA, 0, { push: (l) => { got.push(l); }, end: () => {}, congested: () => false });
+    const lines = () => got.filter((l) => l.stream !== 'system');
+    try {
+      await until('a live line', () => lines().length >= 1, 20_000);
+      try { await scenario('api-server-restart'); } finally { await scenario('api-server-restart', '--undo'); }
+      await until('the follow resumed', () => got.some((l) => l.stream === 'system' && l.text.includes('log stream resumed')), 90_000);
+      const resumedAt = got.length;
+      await until('two lines after the resume', () => got.slice(resumedAt).filter((l) => l.stream !== 'system').length >= 2, 60_000);
+    } finally { close(); }
+    const said = got.filter((l) => l.stream === 'system').map((l) => split(l).text);
+    expect(said.find((t) => t.includes('waiting to resume'))).toMatch(/cannot reach https:\/\/127\.0\.0\.1:56443|API server of kube\/kwok-pilothouse unreachable/);
+    const ours = lines().map((l) => key({ ts: l.ts, text: split(l).text }));
+    expect(new Set(ours).size).toBe(ours.length);
+    const file = fileLines('argilla-server.log').map(key);
+    const at = file.indexOf(ours[0]);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(ours).toEqual(file.slice(at, at + ours.length));
   }, 300_000);
 
   describe('the built CLI', () => {
