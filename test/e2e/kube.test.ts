@@ -82,8 +82,9 @@ describe.skipIf(!!skip)(`the rig's Kubernetes cluster in the page${skip ? ` (ski
     await expect.poll(() => langfuse.locator('.dot').evaluate((el) => getComputedStyle(el).backgroundColor).catch(() => ''), { timeout: 60_000 }).toBe(RED);
     expect(await langfuse.locator('.dot').getAttribute('aria-label')).toBe('error');
     expect(await langfuse.locator('.res-reason').getAttribute('class')).toContain('sev-error');
-    // The row's one line is the Deployment's own finding (no replica available); the detail's reasons name
-    // the pod, the container, CrashLoopBackOff and the restarts.
+    // The row's one line is the pods' cause, not the Deployment's count of available replicas; the detail's
+    // reasons name the pod, the container, CrashLoopBackOff and the restarts.
+    await expect.poll(() => langfuse.locator('.res-reason').innerText().catch(() => ''), { timeout: 20_000 }).toContain('CrashLoopBackOff');
     await langfuse.click();
     await expect.poll(() => page.locator('ul.reasons').innerText().catch(() => ''), { timeout: 20_000 })
       .toMatch(/pod langfuse-[a-z0-9]+-[a-z0-9]+: container langfuse keeps crashing \(CrashLoopBackOff\): restarted \d+ times?/);

@@ -113,6 +113,11 @@ describe.skipIf(!!skip)(`kube actions against the rig's control plane${skip ? ` 
     await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=60s');
     const file = path.join(dir, 'manifest.yaml');
     writeFileSync(file, MANIFEST);
+    // The default ServiceAccount is made here, not left to the controller-manager: right after an apiserver
+    // restart (another test's scenario) it can take minutes to reach a new namespace, and until then every
+    // pod of it is refused ("serviceaccount default not found"). It may win the race: AlreadyExists is fine.
+    await kubectl('create', 'namespace', NS);
+    await kubectl('create', 'serviceaccount', 'default', '-n', NS).catch((e: Error) => { if (!/already ?exists/i.test(e.message)) throw e; });
     await kubectl('apply', '-f', file);
     const env = { KUBECONFIG: [ADMIN, READONLY].join(':'), PATH: process.env.PATH, HOME: dir };
     engine = new Engine({ dataDir, env, home: dir, planes: [(plane = new KubePlane({ env, home: dir, now: Date.now }))] });

@@ -87,7 +87,10 @@ function eventsPart(events: readonly Obj<KubeEvent>[], now: number, pods: readon
 function combine(base: Rollout | Health, ...parts: Parts[]): Health {
   let runtime = base.runtime;
   let recheckAt = base.recheckAt;
-  const errorsFirst: Finding[] = [...base.reasons];
+  // The pods' own causes (CrashLoopBackOff, an image that cannot be pulled) before the workload's
+  // count ("no replica available"): at equal severity the row shows the first, and the cause is what the
+  // operator acts on.
+  const errorsFirst: Finding[] = [];
   for (const p of parts) {
     // A workload rolling out is pending while its new pods start; a pod error still shows.
     // 'ok' adds nothing: it must not turn a claim or secret (not_applicable) into something that runs.
@@ -95,6 +98,7 @@ function combine(base: Rollout | Health, ...parts: Parts[]): Health {
     errorsFirst.push(...p.reasons);
     recheckAt = earliest(recheckAt, p.recheckAt);
   }
+  errorsFirst.push(...base.reasons);
   return { runtime, reasons: bySeverity(errorsFirst), recheckAt };
 }
 
