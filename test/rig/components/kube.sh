@@ -393,4 +393,25 @@ _kube_apiserver_start() {
    echo $! > "$KUBE_CLUSTER_DIR/pids/kube-apiserver.pid")
   wait_for 60 "kube-apiserver /readyz" _kube_api_ok || rig_die "kube-apiserver did not come back"
   rig_log "kube-apiserver started again"
+  _kube_controllers_restart
+}
+
+# After the apiserver comes back, the controller-manager's and scheduler's informers can take minutes to
+# work again (seen: a new namespace's default ServiceAccount and a rollout's pods minutes late, so the next
+# scenario's crashloop never came). Restart both, as a reboot of the control plane would.
+_kube_controllers_restart() {
+  local c pid port args=()
+  for c in kube-controller-manager kube-scheduler; do
+    pid=$(cat "$KUBE_CLUSTER_DIR/pids/$c.pid" 2>/dev/null) || continue
+    kill -0 "$pid" 2>/dev/null || continue
+    mapfile -d '' -t args < "/proc/$pid/cmdline"
+    kill "$pid"
+    wait_for 10 "$c exit" _kube_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
+    (cd "$KUBE_CLUSTER_DIR" || exit 1
+     setsid "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/$c.log" 2>&1 </dev/null &
+     echo $! > "$KUBE_CLUSTER_DIR/pids/$c.pid")
+    port=$(printf '%s\n' "${args[@]}" | sed -n 's/^--secure-port=//p')
+    [[ -n $port ]] && { wait_for 30 "$c /healthz" curl -skf "https://127.0.0.1:$port/healthz" || rig_log "$c /healthz not answering yet"; }
+  done
+  rig_log "kube-controller-manager and kube-scheduler restarted"
 }
