@@ -5,9 +5,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
 import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
+import type { WebHost } from '../../core/host/web-host';
 import { KubePlane } from '../../core/planes/kube/plane';
-import { launchChromium } from '../support/browser';
+import { openConsole } from '../support/browser';
 
 // An exec terminal into a pod of the rig's cluster, in the page: xterm.js in Chromium, through the web
 // host's WebSocket, into the API server's exec WebSocket (kwok runs it on the rig host, where psql reaches
@@ -36,11 +36,7 @@ describe.skipIf(!!skip)(`an exec terminal into the rig's pods in the page${skip 
     const env = { KUBECONFIG, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now }, { watchConfig: false })] });
     await engine.start();
-    web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
   }, 60_000);
 
   afterAll(async () => {

@@ -7,9 +7,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
 import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
+import type { WebHost } from '../../core/host/web-host';
 import { KubePlane } from '../../core/planes/kube/plane';
-import { launchChromium } from '../support/browser';
+import { openConsole } from '../support/browser';
 
 // The rig's cluster in the page, as an operator meets it: the extralit stack by namespace, and the rig's
 // crashloop scenario read on langfuse's row. Run under `flock /tmp/ph-scenario.lock`: it applies crashloop
@@ -44,11 +44,7 @@ describe.skipIf(!!skip)(`the rig's Kubernetes cluster in the page${skip ? ` (ski
     const env = { KUBECONFIG, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now })] });
     await engine.start();
-    web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
   }, 60_000);
 
   afterAll(async () => {

@@ -6,10 +6,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
 import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
+import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
-import { launchChromium } from '../support/browser';
+import { openConsole } from '../support/browser';
 
 // An encrypted key as an operator meets it: the host's banner asks for the passphrase, a wrong one is
 // said and asked again, the right one connects the host. Run under `flock /tmp/ph-scenario.lock`: it logs
@@ -54,11 +54,7 @@ describe.skipIf(!!skip)(`an encrypted SSH key in the page${skip ? ` (skipped: ${
     const env = planeEnv();
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
     await engine.start();
-    web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
   }, 60_000);
 
   afterAll(async () => {

@@ -7,10 +7,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
 import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
+import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
-import { launchChromium } from '../support/browser';
+import { openConsole } from '../support/browser';
 
 // SSH hosts in the page, as an operator meets them: an unknown host key in the banner, trusted from the
 // host's detail; the rig's host-reboot read on the host's row. Run under `flock /tmp/ph-scenario.lock`:
@@ -60,11 +60,7 @@ describe.skipIf(!!skip)(`SSH hosts in the page${skip ? ` (skipped: ${skip})` : '
     const env = planeEnv();
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
     await engine.start();
-    web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
   }, 60_000);
 
   afterAll(async () => {
