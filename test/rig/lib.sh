@@ -26,7 +26,10 @@ start_daemon() {
   local name=$1 logf=$2; shift 2
   mkdir -p "$RIG_DIR/pids" "$(dirname "$logf")"
   if daemon_alive "$name"; then return 0; fi
-  setsid "$@" >>"$logf" 2>&1 < /dev/null &
+  # Close every inherited descriptor above 2 first: a daemon started from a caller holding a lock (the
+  # tests' `flock /tmp/ph-scenario.lock`, a component's own lock) would otherwise hold it for its lifetime.
+  setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"' \
+    rig-daemon "$@" >>"$logf" 2>&1 < /dev/null &
   echo $! > "$RIG_DIR/pids/$name.pid"
 }
 daemon_alive() { local p; p=$(cat "$RIG_DIR/pids/$1.pid" 2>/dev/null) && [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }
