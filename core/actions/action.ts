@@ -1,6 +1,9 @@
 import type { ActionSpec } from '../../shared/contract/domain';
 import type { ModelObject } from '../model/object';
 
+/** The operator's value for an action whose spec declares an `input`, already checked against its bounds. */
+export interface ActionInput { value: number }
+
 /**
  * One change a plane can make, bound to a resource's objects at the moment it is asked for. The engine
  * runs every action the same way (core/actions/runner.ts): preview → confirm → run → verify → audit.

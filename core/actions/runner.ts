@@ -1,10 +1,10 @@
-import type { ActionPreview, ActionResult, Resource } from '../../shared/contract/domain';
+import type { ActionPreview, ActionResult, ActionSpec, Resource } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 import type { AuditLog } from '../audit/audit-log';
 import { actorName } from '../audit/audit-log';
 import type { Model } from '../model/store';
 import { plainLogText } from '../../shared/text/plain-text';
-import type { ActionDef } from './action';
+import type { ActionDef, ActionInput } from './action';
 
 const LOG_LINES_MAX = 2000;
 const LOG_LINE_MAX = 4000;
@@ -12,8 +12,8 @@ const LOG_LINE_MAX = 4000;
 export interface ActionRunnerDeps {
   model: Model;
   audit: AuditLog;
-  /** The action a resource's plane offers, bound to its objects now. */
-  resolve(resource: Resource, actionId: string): ActionDef | undefined;
+  /** The action a resource's plane offers, bound to its objects now (and the operator's input, when it takes one). */
+  resolve(resource: Resource, actionId: string, input?: ActionInput): ActionDef | undefined;
   now?: () => number;
 }
 
@@ -29,29 +29,30 @@ export class ActionRunner {
     this.now = deps.now ?? Date.now;
   }
 
-  private bind(r: Resource, actionId: string): ActionDef {
+  private bind(r: Resource, actionId: string, value?: number): ActionDef {
     if (!r.actions.some((a) => a.id === actionId)) {
       const offered = r.actions.map((a) => a.id).join(', ') || 'none';
       throw new PilothouseError('invalid-input', `${r.group.name}/${r.name} does not offer '${actionId}' now (offered: ${offered})`);
     }
     const spec = r.actions.find((a) => a.id === actionId)!;
     if (spec.unavailable) throw new PilothouseError('invalid-input', `${r.group.name}/${r.name}: '${spec.label}' is unavailable: ${spec.unavailable}`);
-    const def = this.deps.resolve(r, actionId);
+    const input = checkInput(r, spec, value);
+    const def = this.deps.resolve(r, actionId, input);
     if (!def) throw new PilothouseError('not-found', `${r.group.name}/${r.name}: '${actionId}' has nothing to act on any more`);
     return def;
   }
 
-  preview(r: Resource, actionId: string): ActionPreview {
-    const def = this.bind(r, actionId);
+  preview(r: Resource, actionId: string, value?: number): ActionPreview {
+    const def = this.bind(r, actionId, value);
     const p: ActionPreview = { resource: r.id, action: def.spec, summary: def.summary, steps: def.steps, verify: def.verifyText };
     if (def.spec.confirm === 'type-name') p.typeToConfirm = r.name;
     return p;
   }
 
   /** The preview with the system's own dry run of the change, where the plane offers one. */
-  async previewChecked(r: Resource, actionId: string): Promise<ActionPreview> {
-    const p = this.preview(r, actionId);
-    const def = this.deps.resolve(r, actionId);
+  async previewChecked(r: Resource, actionId: string, value?: number): Promise<ActionPreview> {
+    const p = this.preview(r, actionId, value);
+    const def = this.deps.resolve(r, actionId, value === undefined ? undefined : { value });
     if (def?.dryRun) {
       try { p.dryRun = await def.dryRun(); } catch (e) { p.dryRun = { outcome: 'unavailable', text: `dry run unavailable: ${(e as Error).message}` }; }
     }
@@ -60,8 +61,8 @@ export class ActionRunner {
 
   isBusy(rid: string): boolean { return this.busy.has(rid); }
 
-  async run(r: Resource, actionId: string, confirmation: { confirmed: boolean; typed?: string }): Promise<ActionResult> {
-    const def = this.bind(r, actionId);
+  async run(r: Resource, actionId: string, confirmation: { confirmed: boolean; typed?: string; value?: number }): Promise<ActionResult> {
+    const def = this.bind(r, actionId, confirmation.value);
     if (def.spec.confirm !== 'none' && !confirmation.confirmed) throw new PilothouseError('not-confirmed', `${def.spec.label} ${r.name}: the operator must confirm this action`);
     if (def.spec.confirm === 'type-name' && confirmation.typed !== r.name) {
       throw new PilothouseError('not-confirmed', `${def.spec.label} ${r.name}: type the resource's name '${r.name}' to confirm (got '${confirmation.typed ?? ''}')`);
@@ -133,4 +134,23 @@ export class ActionRunner {
       const timer = setTimeout(() => finish(holds()), def.verifyTimeoutMs);
     });
   }
+}
+
+/**
+ * The operator's value for an action that takes one, checked here so that no plane sees a value outside
+ * the bounds its spec declares; a value for an action that takes none is refused too (a typo'd call).
+ */
+export function checkInput(r: Resource, spec: ActionSpec, value: number | undefined): ActionInput | undefined {
+  const where = `${spec.label} ${r.group.name}/${r.name}`;
+  const inp = spec.input;
+  if (!inp) {
+    if (value !== undefined) throw new PilothouseError('invalid-input', `${where} takes no value (got ${value})`);
+    return undefined;
+  }
+  const v = value ?? inp.default;
+  if (v === undefined) throw new PilothouseError('invalid-input', `${where}: ${inp.label.toLowerCase()} is required (a whole number from ${inp.min} to ${inp.max})`);
+  if (!Number.isInteger(v) || v < inp.min || v > inp.max) {
+    throw new PilothouseError('invalid-input', `${where}: ${inp.label.toLowerCase()} must be a whole number from ${inp.min} to ${inp.max} (got ${v})`);
+  }
+  return { value: v };
 }

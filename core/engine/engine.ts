@@ -67,7 +67,7 @@ export class Engine {
       model: this.model,
       audit: this.audit,
       now: this.now,
-      resolve: (r, id) => this.planeFor(r.id)?.action(r, id, this.model.objectsOf(r.id)),
+      resolve: (r, id, input) => this.planeFor(r.id)?.action(r, id, this.model.objectsOf(r.id), input),
     });
   }
 
@@ -257,8 +257,8 @@ export class Engine {
         'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
         'logs:tail': async ({ resource, tail, container, previous, since }) => ({ lines: await this.tailLogs(resource, tail, { container, previous, since }) }),
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
-        'action:preview': async ({ resource, action }) => this.actions.previewChecked(this.find(resource), action),
-        'action:run': async ({ resource, action, confirmed, typed }) => this.actions.run(this.find(resource), action, { confirmed, typed }),
+        'action:preview': async ({ resource, action, value }) => this.actions.previewChecked(this.find(resource), action, value),
+        'action:run': async ({ resource, action, confirmed, typed, value }) => this.actions.run(this.find(resource), action, { confirmed, typed, value }),
         // Secrets: handed to the plane, never logged or audited here.
         'ssh:answer': async (input) => { this.answerAsk(input); return {}; },
         'engine:power': async ({ state }) => { if (state === 'suspend') this.suspend(); else this.resume(); return {}; },

@@ -23,7 +23,8 @@ export function sameResource(a: Resource, b: Resource): boolean {
     && a.runtime === b.runtime && a.update === b.update && a.since === b.since && a.parent === b.parent
     && sameList(a.reasons, b.reasons, (x, y) => x.text === y.text && x.severity === y.severity && x.ref === y.ref)
     && sameRecord(a.facts, b.facts)
-    && sameList(a.actions, b.actions, (x, y) => x.id === y.id && x.label === y.label && x.destructive === y.destructive && x.confirm === y.confirm && x.unavailable === y.unavailable)
+    && sameList(a.actions, b.actions, (x, y) => x.id === y.id && x.label === y.label && x.destructive === y.destructive && x.confirm === y.confirm && x.unavailable === y.unavailable
+      && x.input?.min === y.input?.min && x.input?.max === y.input?.max && x.input?.default === y.input?.default && x.input?.label === y.input?.label)
     && sameList(a.children, b.children, (x, y) => x === y)
     && a.terminal === b.terminal;
 }

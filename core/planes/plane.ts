@@ -1,5 +1,5 @@
 import type { PlaneEndpoint, PlaneName, Resource } from '../../shared/contract/domain';
-import type { ActionDef } from '../actions/action';
+import type { ActionDef, ActionInput } from '../actions/action';
 import type { LogOptions, MergedLogSource } from '../logs/merge';
 import type { LogSource } from '../logs/source';
 import type { ModelObject, PlaneRules } from '../model/object';
@@ -34,8 +34,11 @@ export interface Plane {
   /** The laptop woke: reconnect at once and list again, fresh. */
   resume(): void;
   endpoints(): PlaneEndpoint[];
-  /** The action `actionId` on a resource of this plane, bound to its objects now; undefined if not offered. */
-  action(resource: Resource, actionId: string, objects: readonly ModelObject[]): ActionDef | undefined;
+  /**
+   * The action `actionId` on a resource of this plane, bound to its objects now; undefined if not offered.
+   * `input`: the operator's value, for an action whose spec declares one (checked against its bounds).
+   */
+  action(resource: Resource, actionId: string, objects: readonly ModelObject[], input?: ActionInput): ActionDef | undefined;
   /**
    * Where a resource's log comes from. Every plane's logs go through the one follow engine
    * (core/logs/follow.ts, shared per resource by core/logs/hub.ts) by way of a LogSource, and nothing

@@ -38,7 +38,55 @@ export const TERMINAL_WINDOW = 256 * 1024;
  * records from an RFC 3339 time on. `previous` (logs:tail only): the last terminated instance's log.
  */
 const logOptions = { container: z.string().min(1).max(253).optional(), since: z.string().min(1).max(64).optional() };
-const actionRef = z.object({ resource: ref, action: z.string().min(1).max(100) });
+/** `value`: the operator's input for an action that takes one (`ActionSpec.input`); checked on the engine. */
+const actionRef = z.object({ resource: ref, action: z.string().min(1).max(100), value: z.number().finite().optional() });
+
+/** What a chart's numbers are: the page formats axes by it (bytes as KiB/MiB/GiB, seconds as ms/s ...). */
+export const MetricUnit = z.enum(['bytes', 'cores', 'percent', 'seconds', 'ratio', 'per-second', 'count']);
+export type MetricUnit = z.infer<typeof MetricUnit>;
+export const MetricRange = z.enum(['15m', '1h', '6h', '24h']);
+export type MetricRange = z.infer<typeof MetricRange>;
+/** Where a chart's numbers come from. */
+export const MetricSource = z.enum(['prometheus', 'metrics.k8s.io', 'docker', 'none']);
+/** `[ms since epoch, value]`. */
+const MetricPoint = z.tuple([z.number(), z.number()]);
+const MetricSeries = z.object({ name: z.string(), points: z.array(MetricPoint) });
+/**
+ * Why a chart shows nothing (or stopped updating), in words: `no-prometheus` (none configured or found),
+ * `query-error` (Prometheus's own message), `empty` (the query matched no series in the range),
+ * `not-served` (metrics.k8s.io absent from the cluster), `unavailable` (the source is away: a stopped
+ * container, an unreachable server), `waiting` (a live source's first sample is still to come).
+ */
+export const MetricProblem = z.object({
+  kind: z.enum(['no-prometheus', 'query-error', 'empty', 'not-served', 'unavailable', 'waiting']),
+  message: z.string(),
+});
+export type MetricProblem = z.infer<typeof MetricProblem>;
+/**
+ * A `metrics:series` item. `chart` comes first for each chart and carries the whole range; `points`
+ * carries only new points (a series not seen before is new); `problem` says a live chart stopped or
+ * failed, its points kept. The page drops points older than the range itself.
+ */
+export const MetricItem = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('chart'),
+    /** Stable within the stream: `cpu`, `memory`, `q0`, `q1` ... */
+    key: z.string(),
+    title: z.string(),
+    unit: MetricUnit,
+    source: MetricSource,
+    /** The PromQL, when the source is Prometheus. */
+    query: z.string().optional(),
+    start: z.number(),
+    end: z.number(),
+    stepSeconds: z.number(),
+    series: z.array(MetricSeries),
+    problem: MetricProblem.optional(),
+  }),
+  z.object({ t: z.literal('points'), key: z.string(), end: z.number(), series: z.array(MetricSeries) }),
+  z.object({ t: z.literal('problem'), key: z.string(), problem: MetricProblem }),
+]);
+export type MetricItem = z.infer<typeof MetricItem>;
 
 export const requests = {
   'engine:info': {
@@ -138,6 +186,16 @@ export const streams = {
     item: TerminalItem,
     batchMs: 0,
     message: TerminalMessage,
+  },
+  /**
+   * CPU, memory and the PromQL charts declared for one resource (metrics.yaml) over a time range, from
+   * the best source there is (core/metrics/service.ts); with `live`, new points as they come.
+   */
+  'metrics:series': {
+    input: z.object({ resource: ref, range: MetricRange.default('1h'), live: z.boolean().default(true) }),
+    item: MetricItem,
+    batchMs: 50,
+    message: undefined,
   },
 } as const;
 

@@ -40,6 +40,19 @@ export const ActionSpec = z.object({
    * with this reason, and the engine refuses to run it.
    */
   unavailable: z.string().optional(),
+  /**
+   * A value the operator gives with the action (a pool's slots): the page shows a field, the preview and
+   * the run carry it as `value`, and the engine refuses one outside these bounds before the plane sees it.
+   */
+  input: z.object({
+    kind: z.literal('number'),
+    /** "Slots". */
+    label: z.string(),
+    min: z.number().int(),
+    max: z.number().int(),
+    /** What the field starts with (the current value). */
+    default: z.number().int().optional(),
+  }).optional(),
 });
 export type ActionSpec = z.infer<typeof ActionSpec>;
 
