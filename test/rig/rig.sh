@@ -6,7 +6,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
 # Start order matters: kube's scenario driver needs postgres; ssh hosts see the rig docker engine.
-ALL=(postgres docker ssh slurm prometheus airflow kube)
+ALL=(postgres docker ssh slurm prometheus airflow airflow3 kube)
 
 load_component() {
   local c=$1

@@ -1,11 +1,16 @@
 """Rig DAGs shaped like alphakraken's: per-file acquisition handling whose copy step holds a
 file_copy_pool slot, a cluster job step in cluster_slots_pool and an S3 upload in s3_upload_pool.
 Steps sleep instead of copying; dag_run.conf can set copy_seconds (default 600) so the pool-busy
-scenario can keep file_copy_pool full for as long as it likes."""
+scenario can keep file_copy_pool full for as long as it likes.
+The one file serves both rig Airflows: 2.10 (component airflow) and 3.x (component airflow3)."""
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
+try:  # Airflow 3: the task SDK and the standard provider
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+except ImportError:  # Airflow 2.10
+    from airflow import DAG
+    from airflow.operators.bash import BashOperator
 
 DEFAULT_ARGS = {"owner": "rig", "retries": 0}
 
