@@ -6,7 +6,10 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ContextTransport } from '../../core/planes/kube/client';
-import { endpointState } from '../../core/planes/kube/context-connection';
+import { ContextConnection, endpointState } from '../../core/planes/kube/context-connection';
+import type { KubeTransport } from '../../core/planes/kube/client';
+import type { PlaneSink } from '../../core/planes/plane';
+import type { PlaneEndpoint } from '../../shared/contract/domain';
 import { ExecCredentials } from '../../core/planes/kube/exec-credential';
 import { WATCHED_KINDS, type KindInfo } from '../../core/planes/kube/kinds';
 import { loadKubeconfig } from '../../core/planes/kube/kubeconfig';
@@ -26,6 +29,10 @@ class FakeApi {
   /** Versions older than this answer 410, as after an etcd compaction. */
   compactedBelow = 0;
   forbidden = new Set<string>();
+  /** Every event with its version, so a watch from an older version gets what it missed (the watch cache). */
+  history: Array<{ rv: number; line: string }> = [];
+  /** How GET /version answers (a server still starting says 503). */
+  versionStatus = 200;
   private server = http.createServer((req, res) => this.handle(req, res));
   port = 0;
 
@@ -41,7 +48,11 @@ class FakeApi {
     };
   }
   /** Sends an event to every open watch. */
-  send(type: string, object: unknown) { for (const w of this.watches) w.write(`${JSON.stringify({ type, object })}\n`); }
+  send(type: string, object: unknown) {
+    const line = `${JSON.stringify({ type, object })}\n`;
+    if (type !== 'BOOKMARK' && type !== 'ERROR') this.history.push({ rv: this.rv, line });
+    for (const w of this.watches) w.write(line);
+  }
   change(ns: string, name: string, phase: string) { const p = this.pod(ns, name, phase); this.send('MODIFIED', this.raw(p)); }
   add(ns: string, name: string) { const p = this.pod(ns, name); this.send('ADDED', this.raw(p)); }
   del(ns: string, name: string) { const p = this.pods.get(`${ns}/${name}`)!; this.pods.delete(`${ns}/${name}`); p.rv = ++this.rv; this.send('DELETED', this.raw(p)); }
@@ -58,6 +69,10 @@ class FakeApi {
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
     };
+    if (url.pathname === '/version') {
+      res.writeHead(this.versionStatus, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ major: '1', minor: '31', gitVersion: 'v1.31.0' }));
+    }
     if (this.forbidden.has(url.pathname)) return status(403, 'Forbidden', `pods is forbidden: User "reader" cannot list resource "pods" in API group "" at the cluster scope`);
     const nsMatch = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
     if (url.pathname !== '/api/v1/pods' && !nsMatch) return status(404, 'NotFound', 'the server could not find the requested resource');
@@ -67,6 +82,7 @@ class FakeApi {
       if (from < this.compactedBelow) return status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`);
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
+      for (const h of this.history) if (h.rv > from) res.write(h.line);
       this.watches.add(res);
       res.on('close', () => this.watches.delete(res));
       return;
@@ -117,7 +133,7 @@ contexts: [{name: fake, context: {cluster: fake, user: u${opts.namespace ? `, na
   });
   cleanups.push(() => w.stop());
   const names = () => [...model.values()].map((o) => `${o.ns}/${o.name}:${(o.data as { phase: string }).phase}`).sort();
-  return { api, w, model, log, statuses, names, dir };
+  return { api, w, model, log, statuses, names, dir, ctx, transport };
 }
 const key = (o: ModelObject) => `${o.endpoint}/${o.kind}/${o.ns}/${o.name}`;
 
@@ -267,6 +283,146 @@ describe('the list/watch loop of one kind', () => {
     w.start();
     await until('the fresh list', () => names().join() === 'shop/new:Running');
     expect(api.listCalls()).toHaveLength(2);
+  });
+});
+
+describe('after a sleep: the watch goes on from its last version', () => {
+  it('changes made while stopped arrive as events from the last version seen; nothing is listed again', async () => {
+    const { api, w, names, log } = await setup();
+    for (const n of ['a', 'b', 'c']) api.pod('shop', n);
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    api.change('shop', 'b', 'Pending');
+    await until('the event', () => names().includes('shop/b:Pending'));
+    const seen = String(api.rv);
+    w.stop();
+    await until('the stream to close', () => api.watches.size === 0);
+    // "Asleep": a pod deleted, one created, one changed, with no watch open.
+    api.del('shop', 'a');
+    api.add('shop', 'd');
+    api.change('shop', 'c', 'Failed');
+    w.resume();
+    expect(w.status.state).toBe('resuming');
+    await until('the changes', () => names().join() === 'shop/b:Pending,shop/c:Failed,shop/d:Running');
+    expect(api.watchCalls()[1].query.get('resourceVersion')).toBe(seen);
+    expect(api.listCalls()).toHaveLength(2); // the first list's two pages, nothing since
+    expect(log.filter((l) => l.startsWith('reconcile'))).toEqual(['reconcile 3']);
+    expect(w.status.state).toBe('watching');
+  });
+
+  it('when the server no longer has that version (410 Gone), this kind lists again and reconciles', async () => {
+    const { api, w, names, statuses } = await setup();
+    api.pod('shop', 'a'); api.pod('shop', 'b');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    w.stop();
+    await until('the stream to close', () => api.watches.size === 0);
+    api.pods.delete('shop/a');
+    api.pod('shop', 'c');
+    api.compactedBelow = api.rv;
+    const lists = w.lists;
+    w.resume();
+    await until('the re-list', () => w.lists === lists + 1 && api.watches.size === 1);
+    expect(names()).toEqual(['shop/b:Running', 'shop/c:Running']);
+    // resuming → listing (the 410) → watching
+    expect(statuses.slice(-3).map((s) => s.state)).toEqual(['resuming', 'listing', 'watching']);
+  });
+
+  it('a kind that was never listed (the server was away) lists on resume', async () => {
+    const { api, w, names } = await setup();
+    api.pod('shop', 'a');
+    w.resume();
+    await until('the list', () => names().join() === 'shop/a:Running');
+    expect(api.listCalls()).toHaveLength(1);
+  });
+});
+
+/** A context of three kinds on the fake server, its transport counted per path. */
+async function connection(opts: { server?: 'closed' } = {}) {
+  const base = await setup();
+  const { api } = base;
+  let { ctx } = base;
+  if (opts.server === 'closed') {
+    // A real refused connection: the fake server's port, closed.
+    await api.close();
+    const file = path.join(base.dir, 'dead');
+    fs.writeFileSync(file, `apiVersion: v1
+clusters: [{name: dead, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: dead, context: {cluster: dead, user: u}}]
+`);
+    ctx = loadKubeconfig([file], 'test', { readFile: (p) => fs.readFileSync(p, 'utf8'), exists: fs.existsSync, KubeConfig }).contexts[0];
+  }
+  const real = new ContextTransport(ctx, new ExecCredentials({ run: async () => { throw new Error('no plugin'); }, env: async () => ({}), now: Date.now }));
+  const requests: string[] = [];
+  const transport: KubeTransport = { get: (p, o) => { requests.push(p.replace(/\?.*/, '')); return real.get(p, o); } };
+  const endpoints: PlaneEndpoint[] = [];
+  const objects = new Map<string, ModelObject>();
+  const sink: PlaneSink = {
+    upsert: (o) => objects.set(key(o), o), remove: (k) => objects.delete(k),
+    reconcile: (_ep, objs, kinds) => { for (const [k, o] of objects) if (kinds?.includes(o.kind)) objects.delete(k); for (const o of objs) objects.set(key(o), o); },
+    endpoint: (ep) => endpoints.push(ep), dropEndpoint: () => {}, objectsOf: () => [],
+  };
+  const kinds = ['Pod', 'Service', 'Node'].map((k) => WATCHED_KINDS.find((x) => x.kind === k)!);
+  const conn = new ContextConnection(ctx, 'test', sink, { creds: undefined as never, now: Date.now, kinds, transport, backoff: { baseMs: 20, maxMs: 80 } });
+  cleanups.push(() => conn.stop());
+  const last = () => endpoints[endpoints.length - 1];
+  return { api, conn, requests, endpoints, last, objects };
+}
+
+describe('a context: one probe of its server, then the watches', () => {
+  it('a dead server: one GET /version per backoff step, no kind asked, the endpoint says why and when it tries again', async () => {
+    const { conn, requests, last, api } = await connection({ server: 'closed' });
+    await conn.start();
+    await until('three probes', () => requests.length >= 3);
+    conn.stop();
+    expect(new Set(requests)).toEqual(new Set(['/version']));
+    expect(last()).toMatchObject({
+      state: 'unavailable',
+      message: `cannot reach http://127.0.0.1:${api.port}: connection refused (is the API server running, the tunnel or VPN up?)`,
+      hint: 'check with: kubectl --context dead get --raw /version',
+    });
+    expect(last().retryAt).toBeGreaterThan(Date.now() - 1000);
+    expect(conn.kindStatuses().map((k) => k.status.state)).toEqual(['waiting', 'waiting', 'waiting']);
+  });
+
+  it('a server still starting (503): the kinds wait until it answers, then list', async () => {
+    const { api, conn, requests, last, objects } = await connection();
+    api.pod('shop', 'a');
+    api.versionStatus = 503;
+    void conn.start();
+    await until('two probes', () => requests.length >= 2);
+    expect(last()).toMatchObject({ state: 'unavailable', message: 'the API server answered HTTP 503 (starting, or a proxy in front of it cannot reach it)' });
+    expect(requests.every((r) => r === '/version')).toBe(true);
+    api.versionStatus = 200;
+    await until('connected', () => last().state === 'connected');
+    await until('the pod', () => objects.size === 1);
+  });
+
+  it('resume: connecting (objects last known) until every kind is watched again, with no list', async () => {
+    const { api, conn, requests, last, objects, endpoints } = await connection();
+    api.pod('shop', 'a'); api.pod('shop', 'b');
+    await conn.start();
+    await until('connected', () => last().state === 'connected' && api.watches.size === 1);
+    conn.suspend();
+    expect(last()).toMatchObject({ state: 'suspended' });
+    await until('the stream to close', () => api.watches.size === 0);
+    api.del('shop', 'a');
+    api.add('shop', 'c');
+    const asked = requests.length;
+    const podWatches = api.watchCalls().length;
+    const seenBefore = endpoints.length;
+    conn.resume();
+    await until('the changes', () => [...objects.values()].map((o) => o.name).sort().join() === 'b,c');
+    await until('connected', () => last().state === 'connected');
+    const states = endpoints.slice(seenBefore).map((e) => `${e.state}: ${e.message ?? ''}`);
+    expect(states[0]).toBe('connecting: waking up: reaching the API server');
+    expect(states.slice(0, -1).every((s) => s.startsWith('connecting: waking up'))).toBe(true);
+    // One probe, then the pods' watch from its version (no list); services and nodes are not served by
+    // the fake server, so they were never listed and ask again (404 again).
+    expect(requests.slice(asked).sort()).toEqual(['/api/v1/nodes', '/api/v1/pods', '/api/v1/services', '/version']);
+    expect(api.watchCalls()).toHaveLength(podWatches + 1);
+    expect(conn.kindStatuses().find((k) => k.kind === 'Pod')!.lists).toBe(1);
   });
 });
 

@@ -15,6 +15,10 @@ export interface KindSink {
 
 export type KindStatus =
   | { state: 'listing' }
+  /** Waiting for the context's server to answer its probe before the first list (server-probe.ts). */
+  | { state: 'waiting' }
+  /** After a sleep: the watch is being opened again from the last version it saw, not listed yet again. */
+  | { state: 'resuming' }
   | { state: 'watching'; note?: string }
   /** The user may not list this kind (403): said once, not retried until resume or a config change. */
   | { state: 'forbidden'; message: string }
@@ -36,6 +40,12 @@ export interface KindWatchOptions {
   pageSize?: number;
   /** The server ends each watch after this long (client-go picks 5-10 min at random, so do we). */
   watchTimeoutSeconds?: () => number;
+  /**
+   * The server could not be reached: resolves once the context's one probe reaches it again (the
+   * connection probes for every kind at once, so a dead server costs one request per backoff step, not
+   * one per kind). Without it, each kind retries on its own backoff.
+   */
+  untilReachable?: () => Promise<void>;
 }
 
 /** Parsing bounds, so one bad or hostile line cannot take the engine's memory. */
@@ -116,7 +126,7 @@ export class KindWatch {
 
   get kind(): KindInfo { return this.o.kind; }
 
-  /** Starts listing (fresh) and watching. Also what resume does. */
+  /** Starts listing (fresh) and watching. */
   start(): void {
     this.halt();
     this.rv = undefined;
@@ -126,6 +136,30 @@ export class KindWatch {
     this.setStatus({ state: 'listing' });
     void this.loop(gen);
   }
+
+  /**
+   * After a sleep: the watch goes on from the last version it saw (bookmarks keep it recent), so what
+   * changed meanwhile arrives as events and the kind is not listed again. Only when the server no longer
+   * has that version (410 Gone) is this kind listed again. A kind never listed (or forbidden, or not
+   * served) starts over.
+   */
+  resume(): void {
+    if (this.rv === undefined) { this.start(); return; }
+    this.halt();
+    this.attempt = 0;
+    const gen = ++this.gen;
+    this.setStatus({ state: 'resuming' });
+    void this.loop(gen);
+  }
+
+  /** Before the context's server answered, or asleep: nothing requested; the version is kept for resume. */
+  waiting(): void {
+    this.halt();
+    this.setStatus({ state: 'waiting' });
+  }
+
+  /** The version the next watch starts from (undefined: the next step is a list). */
+  get resourceVersion(): string | undefined { return this.rv; }
 
   /** Cuts a backoff wait short: another kind of the context just reached the server, so it is back. */
   retryNow(): void {
@@ -169,6 +203,7 @@ export class KindWatch {
           // Expired: the versions between ours and now are gone from the server's history. List again.
           this.rv = undefined;
           this.attempt++;
+          if (this.status.state !== 'listing') this.setStatus({ state: 'listing' });
           if (this.attempt > 1) await this.retryLater(gen, 'the resource version expired again').catch(() => undefined);
           continue;
         }
@@ -191,7 +226,14 @@ export class KindWatch {
         const message = e instanceof ApiStatusError
           ? `${this.o.kind.plural}: ${e.code === 401 ? 'unauthorized (the credentials were refused: expired token or certificate?)' : e.message}`
           : (e as Error).message;
-        try { await this.retryLater(gen, message, e instanceof UnreachableError); } catch { return; }
+        const unreachable = e instanceof UnreachableError;
+        // The context probes the server once for all its kinds; this kind waits for that (and its own
+        // backoff, so a watch a proxy keeps cutting cannot spin), then goes on from its last version.
+        const back = unreachable ? this.o.untilReachable?.() : undefined;
+        try {
+          await this.retryLater(gen, message, unreachable);
+          if (back) { await back; this.live(gen); }
+        } catch { return; }
       }
     }
   }
