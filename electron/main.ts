@@ -1,7 +1,8 @@
 import { app, BrowserWindow, Menu, MessageChannelMain, net, powerMonitor, protocol, session, utilityProcess, type UtilityProcess, type WebContents } from 'electron';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, engineRestartDelay, isAllowedNavigation, rendererFile, windowOptions } from './settings';
+import { installNotifications } from './notifications';
+import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, engineRestartDelay, isAllowedNavigation, rendererFile, SETTINGS_FILE, windowOptions } from './settings';
 
 // The thin desktop shell: the window, its security, menus, power events and the engine's supervision.
 // All connections and parsing live in the engine's utility process (core/host/utility.ts).
@@ -42,6 +43,7 @@ export function bootstrap(): Shell {
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
+    installNotifications(() => shell.window, path.join(app.getPath('userData'), SETTINGS_FILE));
     startEngine(shell);
     createWindow(shell);
     powerMonitor.on('suspend', () => shell.engine?.postMessage({ type: 'power', state: 'suspend' }));

@@ -1,4 +1,6 @@
 // Pure rules for the desktop shell, apart from main.ts so they read (and test) as data.
+import { parseDocument } from 'yaml';
+import { NO_MUTES, parseMutes, type Mutes } from '../shared/notify/mutes';
 import { backoffDelay } from '../shared/time/backoff';
 
 export const APP_SCHEME = 'app';
@@ -74,4 +76,49 @@ export function rendererFile(url: string, root: string, p: PathOps): string | un
 export function engineRestartDelay(crashesInARow: number): number {
   // No jitter: there is one engine per window, nothing to spread out.
   return backoffDelay(crashesInARow - 1, { baseMs: 500, maxMs: 30_000 });
+}
+
+// --- notifications: the IPC payload and the settings file, as pure rules ---
+
+/** The shell's settings, in `settings.json` under the app's user data folder. */
+export const SETTINGS_FILE = 'settings.json';
+
+/** The one thing the page may ask the shell to show: a title, a body, the resource a click selects. */
+export interface NotifyRequest { title: string; body: string; resource: string }
+
+/** Caps keep a page bug from filling the desktop; anything that is not three strings is refused. */
+export function parseNotifyRequest(x: unknown): NotifyRequest | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const { title, body, resource } = x as Record<string, unknown>;
+  if (typeof title !== 'string' || typeof body !== 'string' || typeof resource !== 'string' || !title || !resource) return undefined;
+  return { title: title.slice(0, 200), body: body.slice(0, 1000), resource: resource.slice(0, 2000) };
+}
+
+/**
+ * Reads the settings file's text: its `notifications` entry (the mutes) and every other entry as it is,
+ * so that saving the mutes keeps what others wrote there. A broken file is an error naming the file and
+ * the field (or JSON's own line and column), never read as "nothing muted".
+ */
+export function parseShellSettings(text: string, file: string): { all: Record<string, unknown>; mutes: Mutes } | { error: string } {
+  let json: unknown;
+  try { json = JSON.parse(text); } catch (e) { return { error: `${file}${jsonErrorLine(text, e as Error)}: not valid JSON: ${(e as Error).message}` }; }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: `${file}: expected an object at the top level` };
+  const all = json as Record<string, unknown>;
+  if (all.notifications === undefined) return { all, mutes: NO_MUTES };
+  const r = parseMutes(all.notifications, file, ['notifications']);
+  if ('error' in r) return r;
+  return { all, mutes: r.mutes };
+}
+
+/** ":3:1" for where JSON.parse stopped: from its own message when it says, else from the YAML parser's (JSON is YAML). */
+function jsonErrorLine(text: string, e: Error): string {
+  const own = /\(line (\d+) column (\d+)\)/.exec(e.message);
+  if (own) return `:${own[1]}:${own[2]}`;
+  const at = parseDocument(text).errors[0]?.linePos?.[0];
+  return at ? `:${at.line}:${at.col}` : '';
+}
+
+/** The file's new text with the mutes replaced and every other entry kept. */
+export function withMutes(all: Record<string, unknown>, mutes: Mutes): string {
+  return JSON.stringify({ ...all, notifications: mutes }, null, 2) + '\n';
 }

@@ -50,10 +50,11 @@ export function muteLeft(m: Mutes, now: number): string | undefined {
  * Reads stored mutes, saying what is wrong and where (`where` names the file or storage key): a broken
  * store is reported, never silently replaced by nothing muted.
  */
-export function parseMutes(value: unknown, where: string): { mutes: Mutes } | { error: string } {
+export function parseMutes(value: unknown, where: string, at: string[] = []): { mutes: Mutes } | { error: string } {
   const r = Mutes.safeParse(value);
   if (r.success) return { mutes: r.data };
   const i = r.error.issues[0];
-  const field = i.path.length ? i.path.join('.') : '(the whole value)';
+  const path = [...at, ...i.path.map(String)];
+  const field = path.length ? path.join('.') : '(the whole value)';
   return { error: `${where}: field ${field}: ${i.message}` };
 }

@@ -55,6 +55,9 @@ const fake = vi.hoisted(() => {
     },
     session: { defaultSession: { setPermissionRequestHandler: (h: any) => { state.permissionHandler = h; }, setPermissionCheckHandler: (h: any) => { state.permissionCheck = h; } } },
     utilityProcess: { fork: (entry: string, _args: string[], opts: unknown) => new FakeChild(entry, opts) },
+    // Notifications have their own tests (notify-electron.test.ts); here they only need to exist.
+    ipcMain: { on: () => undefined, handle: () => undefined },
+    Notification: class { static isSupported() { return false; } },
   };
   return { state, electron, FakeWebContents };
 });
