@@ -19,6 +19,7 @@ import type { Plane, PlaneSink } from '../planes/plane';
 import { PLANE_FACTORIES } from '../planes/registry';
 import type { TerminalRequest } from '../terminals/session';
 import { Terminals, type TerminalStream } from '../terminals/stream';
+import { MetricsService } from '../metrics/service';
 import type { TerminalItem } from '../../shared/contract/channels';
 import type { Handlers, StreamSink } from './dispatch';
 
@@ -53,6 +54,8 @@ export class Engine {
   readonly logs = new LogHub();
   /** Every open terminal session; all are closed when the engine stops. */
   readonly terminals = new Terminals();
+  /** Charts: series per resource, live sources held only while someone looks (core/metrics). */
+  readonly metrics: MetricsService;
   private readonly now: () => number;
 
   constructor(readonly opts: EngineOptions) {
@@ -63,6 +66,10 @@ export class Engine {
     const planeEnv = { env, home: opts.home ?? os.homedir(), now: this.now, dataDir: opts.dataDir };
     this.planes = opts.planes ?? PLANE_FACTORIES.map((f) => f.create(planeEnv));
     for (const p of this.planes) this.model.registerRules(p.name, p.rules);
+    this.metrics = new MetricsService({
+      env: planeEnv, now: this.now, planes: this.planes,
+      objectsOf: (rid) => this.model.objectsOf(rid), endpoints: () => this.endpoints(),
+    });
     this.actions = new ActionRunner({
       model: this.model,
       audit: this.audit,
@@ -98,7 +105,7 @@ export class Engine {
     this.model.flush();
   }
 
-  stop(): void { this.terminals.closeAll(); this.logs.closeAll(); this.planes.forEach((p) => p.stop()); this.model.dispose(); }
+  stop(): void { this.metrics.stop(); this.terminals.closeAll(); this.logs.closeAll(); this.planes.forEach((p) => p.stop()); this.model.dispose(); }
   suspend(): void { this.planes.forEach((p) => p.suspend()); }
   resume(): void { this.planes.forEach((p) => p.resume()); }
 
@@ -280,6 +287,7 @@ export class Engine {
         },
         'logs:follow': ({ resource, tail, container, since }, sink) => this.followLogs(resource, tail, sink, { container, since }),
         'terminal:session': ({ resource, ...req }, sink) => this.openTerminal(resource, req, sink),
+        'metrics:series': ({ resource, range, live }, sink) => this.metrics.subscribe(this.find(resource), range, live, sink),
       },
     };
   }

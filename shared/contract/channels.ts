@@ -53,12 +53,12 @@ const MetricPoint = z.tuple([z.number(), z.number()]);
 const MetricSeries = z.object({ name: z.string(), points: z.array(MetricPoint) });
 /**
  * Why a chart shows nothing (or stopped updating), in words: `no-prometheus` (none configured or found),
- * `query-error` (Prometheus's own message), `empty` (the query matched no series in the range),
+ * `query-error` (Prometheus's own message), `config-error` (metrics.yaml: file, line, field), `empty` (the query matched no series in the range),
  * `not-served` (metrics.k8s.io absent from the cluster), `unavailable` (the source is away: a stopped
  * container, an unreachable server), `waiting` (a live source's first sample is still to come).
  */
 export const MetricProblem = z.object({
-  kind: z.enum(['no-prometheus', 'query-error', 'empty', 'not-served', 'unavailable', 'waiting']),
+  kind: z.enum(['no-prometheus', 'query-error', 'config-error', 'empty', 'not-served', 'unavailable', 'waiting']),
   message: z.string(),
 });
 export type MetricProblem = z.infer<typeof MetricProblem>;
