@@ -1,4 +1,5 @@
 import type { PlaneFactory } from './plane';
+import { airflowPlaneFactory } from './airflow/plane';
 import { dockerPlaneFactory } from './docker';
 import { kubePlaneFactory } from './kube';
 import { sshPlaneFactory } from './ssh/plane';
@@ -7,4 +8,4 @@ import { sshPlaneFactory } from './ssh/plane';
  * Every plane the engine starts by default. A new plane (kube, ssh, airflow ...) is one line here and
  * one folder beside docker/; the engine itself does not change.
  */
-export const PLANE_FACTORIES: readonly PlaneFactory[] = [dockerPlaneFactory, sshPlaneFactory, kubePlaneFactory];
+export const PLANE_FACTORIES: readonly PlaneFactory[] = [dockerPlaneFactory, sshPlaneFactory, kubePlaneFactory, airflowPlaneFactory];
