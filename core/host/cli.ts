@@ -185,7 +185,7 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
     const problems = endpoints.filter((e) => e.state !== 'connected' && e.state !== 'idle');
     if (values.json) {
       io.out(JSON.stringify({
-        resources: resources.map((r) => ({ id: r.id, name: r.name, kind: r.kind, plane: r.plane, endpoint: r.endpoint, group: r.group, runtime: r.runtime, update: r.update, reasons: r.reasons })),
+        resources: resources.map((r) => ({ id: r.id, name: r.name, kind: r.kind, plane: r.plane, endpoint: r.endpoint, group: r.group, runtime: r.runtime, update: r.update, reasons: r.reasons, facts: r.facts })),
         endpoints,
       }, null, 2) + '\n');
     } else {
