@@ -165,13 +165,13 @@ describe('pilothouse status', () => {
     expect(r.err).toBe('docker/rig: socket not found\n  Start Docker.\nDocker engine docker/ctx: refused\n');
   });
 
-  it('--json: resources with id, kind, endpoint and group; endpoints whole', async () => {
+  it('--json: resources with id, kind, endpoint, group and facts; endpoints whole', async () => {
     fake.endpoints = [endpoint('default')];
     fake.resources = [resource('default', 'shop', 'web', { facts: { image: 'nginx' }, actions: [{ id: 'restart', label: 'Restart', destructive: false, confirm: 'confirm' }] })];
     const r = await run('status', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({
-      resources: [{ id: 'docker/default/shop/web', name: 'web', kind: 'compose-service', plane: 'docker', endpoint: 'docker/default', group: { kind: 'compose-project', name: 'shop' }, runtime: 'ok', update: 'idle', reasons: [] }],
+      resources: [{ id: 'docker/default/shop/web', name: 'web', kind: 'compose-service', plane: 'docker', endpoint: 'docker/default', group: { kind: 'compose-project', name: 'shop' }, runtime: 'ok', update: 'idle', reasons: [], facts: { image: 'nginx' } }],
       endpoints: [endpoint('default')],
     });
   });
