@@ -1,4 +1,4 @@
-import { forwardRef, useState } from 'react';
+import { forwardRef, lazy, Suspense, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
 import type { ActionOutcome, ActionSpec, Resource, ResourceRow } from '../../../shared/contract/domain';
 import { displayStatus } from '../../../shared/health/summary';
@@ -8,6 +8,9 @@ import { EventsTimeline } from './EventsTimeline';
 import { LogView, type LogViewHandle } from './LogView';
 import { StatusDot } from './StatusDot';
 import { StorageView } from './StorageView';
+
+/** recharts is loaded with the first detail pane that shows charts, not with the page. */
+const ChartsPanel = lazy(() => import('../charts/ChartsPanel'));
 
 interface Props {
   client: Client;
@@ -120,6 +123,8 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           )}
         </div>
       )}
+      {/* CPU, memory and declared PromQL charts; nothing is shown for a resource that has none. */}
+      {!gone && !isStorage && <Suspense fallback={null}><ChartsPanel key={r.id} client={client} resource={r.id} /></Suspense>}
       {/* A storage view has no log of its own; its claims and PVs lead to the pods that do. */}
       {!isStorage && <LogView ref={ref} client={client} resource={r.id} />}
       {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed)} />}

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MetricItem } from '../../shared/contract/channels';
+import type { Resource } from '../../shared/contract/domain';
+import { MetricsService, type RangeQuerier } from '../../core/metrics/service';
+import type { ModelObject } from '../../core/model/object';
+import type { Plane } from '../../core/planes/plane';
+import type { Series } from '../../core/planes/prometheus/client';
+
+const T0 = Date.UTC(2026, 11, 6, 17, 0, 0);
+let dir: string;
+let now = T0;
+
+function resource(over: Partial<Resource>): Resource {
+  return { id: 'x', name: 'x', kind: 'host', plane: 'ssh', endpoint: 'ssh/x', group: { kind: 'host', name: 'x' }, runtime: 'ok', update: 'idle', reasons: [], facts: {}, actions: [], ...over };
+}
+
+function collect() {
+  const items: MetricItem[] = [];
+  let ended = false;
+  return { items, get ended() { return ended; }, sink: { push: (i: MetricItem) => { items.push(i); }, end: () => { ended = true; }, congested: () => false } };
+}
+
+/** A Prometheus that answers every query with one point per step from `start`, value = seconds/1000. */
+function fakeProm(calls: Array<{ expr: string; start: number; end: number; step: number }>, answer?: (expr: string) => Series[] | Error | undefined): RangeQuerier {
+  return {
+    async queryRange(expr, start, end, step) {
+      calls.push({ expr, start, end, step });
+      const a = answer?.(expr);
+      if (a instanceof Error) throw a;
+      if (a) return a;
+      const points: Array<[number, number]> = [];
+      for (let t = start; t <= end; t += step * 1000) points.push([t / 1000, t / 1e6]);
+      return [{ labels: { job: 'search-service' }, points }];
+    },
+  };
+}
+
+function service(opts: { yaml?: string; prom?: RangeQuerier; planes?: Plane[]; objects?: () => ModelObject[] }) {
+  if (opts.yaml !== undefined) writeFileSync(join(dir, 'metrics.yaml'), opts.yaml);
+  return new MetricsService({
+    env: { env: { PILOTHOUSE_CONFIG_DIR: dir }, home: dir, now: () => now },
+    now: () => now,
+    planes: opts.planes ?? [],
+    objectsOf: () => opts.objects?.() ?? [],
+    endpoints: () => [],
+    prometheus: opts.prom ? () => opts.prom! : undefined,
+  });
+}
+
+// The service loads metrics.yaml's parser on first use (a dynamic import): imported here, it is at hand.
+import '../../core/metrics/config';
+const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)); await vi.advanceTimersByTimeAsync(0); };
+
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'ph-metrics-')); now = T0; vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] }); });
+afterEach(() => { vi.useRealTimers(); rmSync(dir, { recursive: true, force: true }); });
+
+const YAML = `prometheus: http://prom.example:9090
+resources:
+  "ssh/**":
+    - title: Search latency
+      query: rate(http_request_duration_seconds_sum{host="{{name}}"}[1m])
+      unit: seconds
+`;
+
+describe('metrics:series: what the first batch and later batches carry', () => {
+  it('the first item of a chart carries the whole range; later ones only the new points', async () => {
+    const calls: Array<{ expr: string; start: number; end: number; step: number }> = [];
+    const svc = service({ yaml: YAML, prom: fakeProm(calls, (e) => (e.includes('node_') ? [] : undefined)) });
+    const c = collect();
+    const close = svc.subscribe(resource({ id: 'ssh/kraken-dbs/host/kraken-dbs', name: 'kraken-dbs' }), '15m', true, c.sink);
+    await settle();
+    const q = c.items.find((i) => i.t === 'chart' && i.key === 'q0');
+    expect(q).toMatchObject({ t: 'chart', title: 'Search latency', unit: 'seconds', source: 'prometheus', stepSeconds: 5, start: T0 - 900_000, end: T0 });
+    expect(q && q.t === 'chart' && q.query).toBe('rate(http_request_duration_seconds_sum{host="kraken-dbs"}[1m])');
+    const first = q!.t === 'chart' ? q!.series[0].points : [];
+    expect(first.length).toBe(181);
+    expect(first[0][0]).toBe(T0 - 900_000);
+    const before = c.items.length;
+    now += 10_000;
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    const later = c.items.slice(before).filter((i) => i.t === 'points' && i.key === 'q0');
+    expect(later.length).toBeGreaterThan(0);
+    const pts = later.flatMap((i) => (i.t === 'points' ? i.series[0].points : []));
+    // Only points after the last one sent: none repeated, none older.
+    expect(pts.every(([t]) => t > T0)).toBe(true);
+    expect(new Set(pts.map(([t]) => t)).size).toBe(pts.length);
+    expect(pts.map(([t]) => t)).toEqual([T0 + 5000, T0 + 10_000]);
+    close();
+    const n = calls.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.length).toBe(n);
+  });
+
+  it("a bad query shows Prometheus's own message; an empty one says it matched nothing", async () => {
+    const svc = service({
+      yaml: YAML + `    - title: Empty\n      query: nothing_here\n      unit: count\n`,
+      prom: fakeProm([], (e) => (e.includes('http_request') ? new Error('Prometheus at http://prom.example:9090/api/v1/query_range: bad_data: 1:5: parse error: unexpected <op:*>') : e === 'nothing_here' ? [] : [])),
+    });
+    const c = collect();
+    svc.subscribe(resource({ id: 'ssh/h/host/h', name: 'h' }), '1h', false, c.sink);
+    await settle();
+    const byKey = Object.fromEntries(c.items.filter((i) => i.t === 'chart').map((i) => [i.key, i]));
+    expect(byKey.q0).toMatchObject({ problem: { kind: 'query-error', message: expect.stringContaining('parse error: unexpected <op:*>') } });
+    expect(byKey.q1).toMatchObject({ problem: { kind: 'empty', message: expect.stringMatching(/matched no series between \d\d:\d\d and \d\d:\d\d UTC/) } });
+    // A host's CPU and memory come from node-exporter through Prometheus: here it has none.
+    expect(byKey.cpu).toMatchObject({ problem: { kind: 'empty', message: expect.stringContaining('node_cpu_seconds_total') } });
+    expect(c.ended).toBe(true);
+  });
+
+  it('without Prometheus every Prometheus chart says so and how to configure one', async () => {
+    const svc = service({ yaml: YAML.replace(/^prometheus:.*\n/, '') });
+    const c = collect();
+    svc.subscribe(resource({ id: 'ssh/h/host/h', name: 'h' }), '1h', false, c.sink);
+    await settle();
+    const charts = c.items.filter((i) => i.t === 'chart');
+    expect(charts.map((i) => i.key)).toEqual(['cpu', 'memory', 'q0']);
+    for (const ch of charts) expect(ch).toMatchObject({ problem: { kind: 'no-prometheus', message: expect.stringContaining('metrics.yaml') } });
+  });
+
+  it('an error in metrics.yaml is a chart that names file, line and field', async () => {
+    const svc = service({ yaml: 'resources:\n  "ssh/**":\n    - title: t\n      query: up\n      unit: parsecs\n' });
+    const c = collect();
+    svc.subscribe(resource({ id: 'ssh/h/host/h', name: 'h' }), '1h', false, c.sink);
+    await settle();
+    expect(c.items.find((i) => i.key === 'config0')).toMatchObject({ problem: { kind: 'config-error', message: expect.stringMatching(/metrics\.yaml line 5: resources\.ssh\/\*\*\.0\.unit: expected one of bytes/) } });
+  });
+});
+
+describe('docker stats: a ring per viewed resource, released when nobody looks', () => {
+  it('samples become step points; closing the last look stops the stats stream and frees the buffer', async () => {
+    let sample: { read: string; cpuPercent: number; memUsed: number } | undefined;
+    let watching = 0;
+    const plane = { name: 'docker', watch: () => { watching++; return () => { watching--; }; } } as unknown as Plane;
+    const objects = (): ModelObject[] => [
+      { plane: 'docker', endpoint: 'docker/rig', kind: 'container', ns: 'p', name: 'c1', data: { state: { status: 'running' } } },
+      ...(sample ? [{ plane: 'docker' as const, endpoint: 'docker/rig', kind: 'stats', ns: 'p', name: 'c1', data: { resource: 'docker/rig/p/s', container: 'c1', stats: sample } }] : []),
+    ];
+    const svc = service({ planes: [plane], objects });
+    const r = resource({ id: 'docker/rig/p/s', name: 's', plane: 'docker', kind: 'compose-service', endpoint: 'docker/rig', facts: { container: 'p_s_1' } });
+    const a = collect(), b = collect();
+    const closeA = svc.subscribe(r, '15m', true, a.sink);
+    const closeB = svc.subscribe(r, '1h', true, b.sink);
+    await settle();
+    expect(a.items.find((i) => i.key === 'cpu')).toMatchObject({ t: 'chart', source: 'docker', problem: { kind: 'waiting' } });
+    expect(svc.feeds.size).toBe(1);
+    expect(watching).toBe(1);
+    for (let s = 1; s <= 12; s++) {
+      now = T0 + s * 1000;
+      sample = { read: new Date(now).toISOString(), cpuPercent: 50, memUsed: 100 * 2 ** 20 };
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    const mem = a.items.filter((i) => i.t === 'points' && i.key === 'memory').flatMap((i) => (i.t === 'points' ? i.series[0].points : []));
+    expect(mem).toEqual([[T0, 100 * 2 ** 20], [T0 + 5000, 100 * 2 ** 20]]);
+    const cpu = a.items.filter((i) => i.t === 'points' && i.key === 'cpu').flatMap((i) => (i.t === 'points' ? i.series[0].points : []));
+    expect(cpu[0][1]).toBe(0.5); // 50 % of one core = 0.5 cores
+    closeA();
+    expect(watching).toBe(1);
+    closeB();
+    expect(watching).toBe(0);
+    expect(svc.feeds.size).toBe(0);
+  });
+});
