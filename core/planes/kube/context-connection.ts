@@ -162,8 +162,8 @@ export class ContextConnection {
   }
 
   /** Per-kind state, for tests and the CLI's detail. */
-  kindStatuses(): Array<{ kind: string; status: KindStatus; lists: number }> {
-    return this.watches.map((w) => ({ kind: w.kind.kind, status: w.status, lists: w.lists }));
+  kindStatuses(): Array<{ kind: string; status: KindStatus; lists: number; resourceVersion?: string }> {
+    return this.watches.map((w) => ({ kind: w.kind.kind, status: w.status, lists: w.lists, resourceVersion: w.resourceVersion }));
   }
 
   private update(): void {
