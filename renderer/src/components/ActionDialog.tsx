@@ -7,6 +7,18 @@ export interface PendingAction {
   resource: { id: string; name: string; group: string };
   preview?: ActionPreview;
   error?: string;
+  /** The operator's value for an action that takes one (`spec.input`); the preview shown is for this value. */
+  value?: number;
+}
+
+/** Why a typed value cannot be sent, in the page, before the engine (which checks it again) is asked. */
+export function inputProblem(spec: ActionSpec, text: string): string | undefined {
+  const inp = spec.input;
+  if (!inp) return undefined;
+  if (!/^-?\d+$/.test(text.trim())) return `${inp.label} must be a whole number`;
+  const v = Number(text);
+  if (v < inp.min || v > inp.max) return `${inp.label} must be from ${inp.min} to ${inp.max}`;
+  return undefined;
 }
 
 /**
@@ -14,17 +26,27 @@ export interface PendingAction {
  * condition checked afterwards) before anything changes. Cancel has the focus so a stray Enter changes
  * nothing; for `type-name` the confirm button waits for the resource's name.
  */
-export function ActionDialog({ pending: p, onCancel, onConfirm }: { pending: PendingAction; onCancel(): void; onConfirm(typed?: string): void }) {
+export function ActionDialog({ pending: p, onCancel, onConfirm, onValue }: { pending: PendingAction; onCancel(): void; onConfirm(typed?: string): void; onValue?(value: number): void }) {
   const cancel = useRef<HTMLButtonElement>(null);
   const [typed, setTyped] = useState('');
+  const [valueText, setValueText] = useState(p.value !== undefined ? String(p.value) : '');
+  const problem = inputProblem(p.spec, valueText);
   useEffect(() => { cancel.current?.focus(); }, []);
   const mustType = p.spec.confirm === 'type-name';
   const expected = p.preview?.typeToConfirm ?? p.resource.name;
-  const ready = !!p.preview && (!mustType || typed === expected);
+  const ready = !!p.preview && (!mustType || typed === expected) && !problem;
   return (
     <div className="modal-backdrop" onKeyDown={(e) => { if (e.key === 'Escape') onCancel(); }}>
       <div className="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
         <h2 id="confirm-title">{p.spec.label} {p.resource.group}/{p.resource.name}?</h2>
+        {p.spec.input && (
+          <label className="action-input">
+            {p.spec.input.label}{' '}
+            <input type="number" min={p.spec.input.min} max={p.spec.input.max} step={1} value={valueText} aria-invalid={!!problem}
+              onChange={(e) => { setValueText(e.target.value); if (!inputProblem(p.spec, e.target.value)) onValue?.(Number(e.target.value)); }} />
+            {problem && <span className="modal-error" role="alert"> {problem}</span>}
+          </label>
+        )}
         {p.error ? <p className="modal-error" role="alert">Cannot tell what this would do: {p.error}</p>
           : !p.preview ? <p className="dim">Asking the engine what this does…</p>
             : (

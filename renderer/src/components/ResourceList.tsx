@@ -5,6 +5,7 @@ import { useStackVersion } from '../hooks/useStore';
 import { STATUS_CHIPS, type StatusChip } from '../model/listFilter';
 import type { GroupState, RowEntry, StackStore } from '../model/stackStore';
 import { StatusDot } from './StatusDot';
+import { PoolBar, poolOccupancy } from './PoolBar';
 
 /** Every line has the same height: the virtualizer never measures, and an index maps to a position. */
 const ROW = 24;
@@ -153,6 +154,7 @@ const GroupHeader = memo(function GroupHeader({ top, group: g, shown, filtered, 
 
 const Row = memo(function Row({ top, entry, selected, onSelect, onOpen }: { top: number; entry: RowEntry; selected: boolean; onSelect(id: string): void; onOpen(): void }) {
   const r = entry.row;
+  const occ = poolOccupancy(r);
   return (
     <li
       role="option"
@@ -166,6 +168,7 @@ const Row = memo(function Row({ top, entry, selected, onSelect, onOpen }: { top:
     >
       <StatusDot status={entry.status} />
       <span className="res-name">{r.name}</span>
+      {occ && <PoolBar used={occ.used} slots={occ.slots} />}
       {r.reason && <span className={`res-reason sev-${r.reason.severity}`}>{r.reason.text}</span>}
     </li>
   );
