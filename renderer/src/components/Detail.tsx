@@ -8,6 +8,7 @@ import { EventsTimeline } from './EventsTimeline';
 import { LogView, type LogViewHandle } from './LogView';
 import { StatusDot } from './StatusDot';
 import { StorageView } from './StorageView';
+import { PoolOccupancy } from './PoolBar';
 
 /** recharts is loaded with the first detail pane that shows charts, not with the page. */
 const ChartsPanel = lazy(() => import('../charts/ChartsPanel'));
@@ -37,21 +38,21 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
   const ep = store.endpoint(r.endpoint);
   const nameOf = (id: string) => store.rows.get(id)?.row.name ?? id;
 
-  const run = (spec: ActionSpec, typed?: string) => {
+  const run = (spec: ActionSpec, typed?: string, value?: number) => {
     setPending(undefined);
     setResult({ outcome: 'running', text: `${spec.label}: running…` });
-    client.request('action:run', { resource: r.id, action: spec.id, confirmed: true, typed })
+    client.request('action:run', { resource: r.id, action: spec.id, confirmed: true, typed, value })
       .then((res) => setResult({ outcome: res.outcome, text: `${spec.label}: ${res.outcome} · ${res.message}`, log: res.log, revealed: res.revealed }))
       .catch((e: Error) => setResult({ outcome: 'failed', text: `${spec.label}: failed · ${e.message}` }));
   };
 
-  const ask = (spec: ActionSpec) => {
-    if (spec.confirm === 'none') { run(spec); return; }
-    const p: PendingAction = { spec, resource: { id: r.id, name: r.name, group: r.group.name } };
-    setPending(p);
-    client.request('action:preview', { resource: r.id, action: spec.id })
-      .then((preview) => setPending((cur) => (cur?.spec === spec ? { ...cur, preview } : cur)))
-      .catch((e: Error) => setPending((cur) => (cur?.spec === spec ? { ...cur, error: e.message } : cur)));
+  const ask = (spec: ActionSpec, value = spec.input?.default) => {
+    if (spec.confirm === 'none' && !spec.input) { run(spec); return; }
+    setPending((cur) => (cur?.spec === spec ? { ...cur, value, preview: undefined, error: undefined } : { spec, resource: { id: r.id, name: r.name, group: r.group.name }, value }));
+    // The preview is for the value typed: a newer value's preview replaces an older one's, never the reverse.
+    client.request('action:preview', { resource: r.id, action: spec.id, value })
+      .then((preview) => setPending((cur) => (cur?.spec === spec && cur.value === value ? { ...cur, preview } : cur)))
+      .catch((e: Error) => setPending((cur) => (cur?.spec === spec && cur.value === value ? { ...cur, error: e.message } : cur)));
   };
 
   const reasons = full ? full.reasons : r.reason ? [r.reason] : [];
@@ -105,9 +106,10 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           {reasons.map((x, i) => <li key={i} className={`reason sev-${x.severity}`} title={x.ref}>{x.text}</li>)}
         </ul>
       )}
+      {full && <PoolOccupancy resource={full} />}
       {full && !isStorage && (
         <dl className="facts">
-          {Object.entries(full.facts).filter(([k]) => !timeline || k !== 'events').map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+          {Object.entries(full.facts).filter(([k]) => (!timeline || k !== 'events') && !(r.plane === 'airflow' && k === 'holding slots')).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
         </dl>
       )}
       {timeline && <EventsTimeline fact={timeline} />}
@@ -127,7 +129,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
       {!gone && !isStorage && <Suspense fallback={null}><ChartsPanel key={r.id} client={client} resource={r.id} /></Suspense>}
       {/* A storage view has no log of its own; its claims and PVs lead to the pods that do. */}
       {!isStorage && <LogView ref={ref} client={client} resource={r.id} />}
-      {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed)} />}
+      {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed, pending.value)} onValue={(v) => ask(pending.spec, v)} />}
     </main>
   );
 });
