@@ -11,6 +11,8 @@
  * Times stay RFC 3339 strings as the API sends them.
  */
 
+import { trimHpaMetrics, type HpaMetric } from './hpa-objects';
+
 /** The Kind names as the API spells them; also the ModelObject `kind` of a kube object. */
 export type KubeKind =
   | 'Pod' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob'
@@ -77,6 +79,8 @@ export interface ContainerSpec {
   name: string;
   image: string;
   ports: Array<{ name?: string; containerPort: number; protocol: string }>;
+  /** resources.requests cpu/memory: what usage is a percentage of (metrics.ts, an HPA's utilization). */
+  requests?: { cpu?: string; memory?: string };
 }
 
 export interface KubePod {
@@ -310,6 +314,8 @@ export interface KubeHPA {
   lastScaleTime?: string;
   /** AbleToScale, ScalingActive, ScalingLimited. */
   conditions: Condition[];
+  /** spec.metrics with status.currentMetrics matched to them (rules/hpa.ts). */
+  metrics?: HpaMetric[];
 }
 
 /** Metadata only: values are fetched one key at a time when the operator reveals one (audited). */
@@ -435,8 +441,14 @@ function trimContainerSpecs(v: unknown): ContainerSpec[] {
         const q = obj(p);
         return { name: str(q.name), containerPort: int(q.containerPort), protocol: str(q.protocol) ?? 'TCP' };
       }),
+      ...trimRequests(obj(o.resources).requests),
     };
   });
+}
+
+function trimRequests(v: unknown): { requests?: ContainerSpec['requests'] } {
+  const r = obj(v), cpu = intOrString(r.cpu), memory = intOrString(r.memory);
+  return cpu || memory ? { requests: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) } } : {};
 }
 
 export function trimPod(raw: unknown): KubePod {
@@ -772,6 +784,7 @@ export function trimHPA(raw: unknown): KubeHPA {
     desiredReplicas: num(st.desiredReplicas),
     lastScaleTime: str(st.lastScaleTime),
     conditions: trimConditions(st.conditions),
+    metrics: trimHpaMetrics(spec.metrics, st.currentMetrics),
   };
 }
 

@@ -18,6 +18,7 @@ import { loginShellPath } from './login-shell';
 import { kubeLogSource, type KubeLogContext } from './logs';
 import type { LogOptions, MergedLogSource } from '../../logs/merge';
 import { kubeRules } from './rules';
+import { KubeUsage } from './metrics';
 
 /** How long start() waits for the contexts' first lists (an unreachable one keeps trying meanwhile). */
 export const FIRST_ATTEMPT_MS = 5_000;
@@ -77,6 +78,8 @@ export class KubePlane implements Plane {
   private merged?: MergedKubeconfig;
   /** SelfSubjectAccessReviews per context, asked again after a reconnect (access.ts). */
   private readonly access = new KubeAccess();
+  /** CPU and memory from metrics.k8s.io for the resources someone looks at (metrics.ts). */
+  private readonly usage = new KubeUsage();
 
   constructor(private readonly env: PlaneEnv, private readonly opts: KubePlaneOptions = {}) {
     this.rules = opts.rules ?? kubeRules;
@@ -97,6 +100,7 @@ export class KubePlane implements Plane {
     this.stopped = true;
     this.watcher?.close();
     this.forwards.stopAll();
+    this.usage.stop();
     for (const c of this.conns.values()) c.stop();
   }
 
@@ -104,12 +108,14 @@ export class KubePlane implements Plane {
     this.suspended = true;
     for (const c of this.conns.values()) c.suspend();
     this.forwards.suspend();
+    this.usage.suspend();
   }
 
   resume(): void {
     if (this.stopped || !this.sink) return;
     this.suspended = false;
     this.access.reset();
+    this.usage.resume();
     for (const c of this.conns.values()) c.resume();
     this.forwards.resume();
     // The files may have changed while asleep (a VPN client rewrote them): pick that up too.
@@ -137,10 +143,16 @@ export class KubePlane implements Plane {
     return conn ? kubeAction(resource, actionId, objects, conn, this.access) : undefined;
   }
 
-  /** Someone looks at a resource: its actions' access reviews (and a secret's key names) come into the model. */
+  /**
+   * Someone looks at a resource: its actions' access reviews (and a secret's key names) come into the
+   * model, and a pod's, workload's or node's CPU and memory while the look lasts.
+   */
   watch(resource: Resource): () => void {
     const conn = this.conns.get(resource.endpoint);
-    return conn && this.sink ? this.access.look(resource, conn, this.sink) : () => {};
+    if (!conn || !this.sink) return () => {};
+    const releaseAccess = this.access.look(resource, conn, this.sink);
+    const releaseUsage = this.usage.look(resource, conn, this.sink);
+    return () => { releaseAccess(); releaseUsage(); };
   }
 
   /** Reads the kubeconfig files again and makes the connections match them. */

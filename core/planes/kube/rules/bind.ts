@@ -2,6 +2,7 @@ import type { ModelObject } from '../../../model/object';
 import type { KubeEvent, KubeHPA, KubePod, KubePV, KubePVC, KubeEndpointSlice, KubeMeta } from '../objects';
 import { ACCESS_KIND, accessResourceId } from '../actions-specs';
 import { PORT_FORWARD_KIND } from '../port-forward-rules';
+import { USAGE_KIND, usageResourceId } from '../usage-data';
 import { RESOURCE_KIND, controllerOf, resourceId, storageId, type ResourceKind } from './ids';
 
 /**
@@ -77,6 +78,10 @@ function eventIds(endpoint: string, e: KubeEvent): string[] {
     case 'PersistentVolumeClaim': return [...claimIds(endpoint, ns, name), storageId(endpoint)];
     case 'PersistentVolume': return [resourceId(endpoint, '', 'pv', name), storageId(endpoint)];
     case 'Node': return [resourceId(endpoint, '', 'node', name)];
+    // An event names the HPA, not its target: it also joins the workload of the same name (kubectl
+    // autoscale and most charts name the HPA after it), where rules/hpa.ts shows the scaling history.
+    case 'HorizontalPodAutoscaler':
+      return [resourceId(endpoint, ns, 'hpa', name), resourceId(endpoint, ns, 'deployment', name), resourceId(endpoint, ns, 'statefulset', name)];
     default: {
       const rk = RESOURCE_KIND[kind as keyof typeof RESOURCE_KIND];
       return rk ? [resourceId(endpoint, rk === 'storageclass' ? '' : ns, rk, name)] : [];
@@ -142,6 +147,8 @@ export function bindKube(obj: ModelObject): string[] {
     case PORT_FORWARD_KIND: return [own('port-forward')];
     // The access answers of a resource someone looks at (core/planes/kube/access.ts): named after it.
     case ACCESS_KIND: { const id = accessResourceId(obj); return id ? [id] : []; }
+    // The CPU and memory of a resource someone looks at (core/planes/kube/metrics.ts): named after it too.
+    case USAGE_KIND: { const id = usageResourceId(obj); return id ? [id] : []; }
     default: return [];
   }
 }

@@ -8,6 +8,8 @@ import { kubeActionSpecs } from '../actions-specs';
 import { bindKube, podOwner } from './bind';
 import { bySeverity, earliest, err, info, warn, worse, type Finding, type Health } from './common';
 import { eventsTimeline, resolvedBy, warningEvents } from './events';
+import { hpaView } from './hpa';
+import { usageFacts } from './usage';
 import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type ResourceKind } from './ids';
 import { nodeFacts, nodeHealth } from './nodes';
 import { hasTerminal } from '../pod-target';
@@ -115,12 +117,14 @@ function selectorText(s: { matchLabels: Record<string, string> } | Record<string
   return parts.length ? parts.join(', ') : undefined;
 }
 
-function hpaFact(hpas: readonly Obj<KubeHPA>[], f: Record<string, string>): Finding[] {
-  const h = hpas[0]?.data;
+/** The workload's autoscaler (rules/hpa.ts) with the events about it (bound here by the HPA's name: bind.ts). */
+function hpaFact(hpas: readonly Obj<KubeHPA>[], f: Record<string, string>, objects: readonly ModelObject[] = hpas): Finding[] {
+  const h = hpas[0];
   if (!h) return [];
-  f.autoscaler = `${h.meta.name}: ${h.minReplicas ?? 1}–${h.maxReplicas} replicas, now ${h.currentReplicas ?? '?'}, wants ${h.desiredReplicas ?? '?'}`;
-  const active = h.conditions.find((c) => c.type === 'ScalingActive');
-  return active?.status === 'False' ? [warn(`autoscaler ${h.meta.name} is not scaling (${active.reason ?? 'ScalingActive False'})${active.message ? `: ${active.message}` : ''}`, refOf(hpas[0]))] : [];
+  const events = of<KubeEvent>(objects, 'Event').filter((e) => e.data.involved.kind === 'HorizontalPodAutoscaler' && e.data.involved.name === h.name).map((e) => e.data);
+  const v = hpaView(h.data, events, refOf(h));
+  Object.assign(f, v.facts);
+  return v.reasons;
 }
 
 interface Built {
@@ -162,7 +166,7 @@ function deriveDeployment(p: ParsedId, objects: readonly ModelObject[], now: num
   if (sel) f.selector = sel;
   const rev = rss.map((r) => r.data.revision).filter(Boolean).sort((a, b) => Number(b) - Number(a))[0];
   if (rev) f.revision = rev;
-  const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f);
+  const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f, objects);
   workloadFacts(d.data.meta, pods, events, f);
   const health = combine(rollout, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now, pods));
   return { kind: 'deployment', health, facts: f, children: podChildren(p.endpoint, p.ns, pods), rolling: rollout.rolling, since: lastTransition(d.data.status.conditions) };
@@ -193,7 +197,7 @@ function deriveStatefulSet(p: ParsedId, objects: readonly ModelObject[], now: nu
   f.replicas = `${s.readyReplicas}/${st.data.replicas} ready, ${s.updatedReplicas} up to date`;
   if (st.data.serviceName) f.service = st.data.serviceName;
   for (const c of claims) f[`claim ${c.name}`] = claimLine(c.data);
-  const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f);
+  const hpa = hpaFact(of<KubeHPA>(objects, 'HorizontalPodAutoscaler'), f, objects);
   workloadFacts(st.data.meta, pods, events, f);
   const health = combine(rollout, claimParts, podsPart(pods, events, now), { runtime: 'ok', reasons: hpa }, eventsPart(events, now, pods));
   const children = [...podChildren(p.endpoint, p.ns, pods), ...claims.map((c) => resourceId(p.endpoint, p.ns, 'pvc', c.name)).sort()];
@@ -397,7 +401,7 @@ function deriveHPA(p: ParsedId, objects: readonly ModelObject[]): Built | undefi
   const h = main<KubeHPA>(objects, 'HorizontalPodAutoscaler', p);
   if (!h) return undefined;
   const f: Record<string, string> = { target: `${h.data.target.kind}/${h.data.target.name}` };
-  const reasons = hpaFact([h], f);
+  const reasons = hpaFact([h], f, objects);
   const rk = h.data.target.kind === 'Deployment' ? 'deployment' : h.data.target.kind === 'StatefulSet' ? 'statefulset' : undefined;
   return { kind: 'hpa', health: { runtime: reasons.length ? 'warning' : 'ok', reasons }, facts: f, parent: rk ? resourceId(p.endpoint, p.ns, rk, h.data.target.name) : undefined };
 }
@@ -428,6 +432,8 @@ export const kubeRules: PlaneRules = {
     const fn = p && DERIVERS[p.kind];
     const b = fn?.(p!, objects, ctx.now);
     if (!b || !p) return undefined;
+    // CPU and memory of a pod, workload or node someone looks at (metrics.ts fetches them only then).
+    usageFacts(b.kind, objects, b.facts);
     const d: Derived = {
       resource: {
         id, name: p.name, kind: b.kind, plane: 'kube', endpoint: p.endpoint,
