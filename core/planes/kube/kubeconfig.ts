@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuthConfig } from './auth-options';
 import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
 
 /**
@@ -33,7 +33,7 @@ export interface KubeContext {
   /** The context's default namespace (only a default: the console still lists every namespace it may). */
   namespace?: string;
   /** Ready for client-node's applyToHTTPSOptions; its user has no `exec` (ExecCredentials runs plugins). */
-  config?: KubeConfig;
+  config?: KubeAuthConfig;
   exec?: ExecConfig;
   /**
    * The user's token-file, read by the transport (trimmed, again every minute as client-go does): client-node
@@ -66,7 +66,7 @@ export interface KubeconfigDeps {
    * client-node's KubeConfig class. Passed in rather than imported: client-node takes ~0.5 s to load on
    * a small machine, which an engine without any kubeconfig file should not pay (see plane.ts).
    */
-  KubeConfig: new () => KubeConfig;
+  KubeConfig: new () => KubeAuthConfig;
 }
 
 export function kubeconfigPaths(env: Record<string, string | undefined>, home: string, platform = process.platform): { files: string[]; source: string } {

@@ -6,6 +6,7 @@ import type { Plane, PlaneEnv, PlaneSink } from '../plane';
 import type { TerminalRequest, TerminalSession } from '../../terminals/session';
 import type { KubeTransport } from './client';
 import { KubeAccess } from './access';
+import { LeanKubeConfig } from './auth-options';
 import { kubeAction } from './actions';
 import { ConfigWatch } from './config-watch';
 import { ContextConnection } from './context-connection';
@@ -30,10 +31,12 @@ const readIfThere = (p: string): string | undefined => {
   }
 };
 
-/** The disk and client-node, loaded on first use: an engine on a machine without kubeconfig never loads it. */
+/**
+ * The disk, and the contexts' auth applied without client-node (auth-options.ts): it loads only for a
+ * context with an auth-provider or a proxy-url, on that context's first request.
+ */
 export async function nodeKubeconfigDeps(): Promise<KubeconfigDeps> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  return { readFile: readIfThere, exists: (p) => fs.existsSync(p), KubeConfig };
+  return { readFile: readIfThere, exists: (p) => fs.existsSync(p), KubeConfig: LeanKubeConfig };
 }
 
 export interface KubePlaneOptions {
