@@ -63,8 +63,8 @@ export interface KubeconfigDeps {
   readFile(p: string): string | undefined;
   exists(p: string): boolean;
   /**
-   * client-node's KubeConfig class. Passed in rather than imported: client-node takes ~0.5 s to load on
-   * a small machine, which an engine without any kubeconfig file should not pay (see plane.ts).
+   * The class that applies a context's auth: LeanKubeConfig (auth-options.ts) in the engine, client-node's
+   * KubeConfig in some tests. Passed in rather than imported, so this module stays pure.
    */
   KubeConfig: new () => KubeAuthConfig;
 }
