@@ -76,15 +76,15 @@ export class AirflowApi {
     if (v2.status === 200 || v2.status === 401 || v2.status === 403) {
       this.api = 'v2';
       const got = v2.status === 200 ? v2 : await this.authed('GET', '/api/v2/version');
-      this.version = String((parse(got.text) as { version?: string }).version ?? '?');
+      this.version = versionIn('/api/v2/version', got.text);
       // A public version endpoint says nothing of the login: prove it now, so a wrong password shows at once.
       if (!this.token) await this.login();
       return { api: 'v2', version: this.version };
     }
     const v1 = await this.raw('GET', '/api/v1/version', undefined, this.basic());
     if (v1.status === 200) {
+      this.version = versionIn('/api/v1/version', v1.text);
       this.api = 'v1';
-      this.version = String((parse(v1.text) as { version?: string }).version ?? '?');
       return { api: 'v1', version: this.version };
     }
     if (v1.status === 401 || v1.status === 403) throw new AirflowHttpError('GET', '/api/v1/version', v1.status, `user ${this.o.username} refused by basic auth`);
@@ -99,7 +99,8 @@ export class AirflowApi {
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const r = await this.authed(method, `${this.prefix}${path}`, body);
-    return parse(r.text) as T;
+    // A DELETE answers 204 with no body.
+    return (r.text.trim() === '' ? undefined : parse(r.text)) as T;
   }
 
   /** Every item of a paged list: `limit`/`offset`, until `total_entries` or a short page. */
@@ -164,7 +165,9 @@ export class AirflowApi {
       }
       return check(method, path, r);
     }
-    return check(method, path, await this.raw(method, path, body, this.basic()));
+    const r = await this.raw(method, path, body, this.basic());
+    if (r.status === 401) throw new AirflowHttpError(method, path, 401, `user ${this.o.username} refused by basic auth`);
+    return check(method, path, r);
   }
 
   private raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
@@ -215,6 +218,14 @@ export function detailOf(text: string): string {
     if (d !== undefined && d !== null) return JSON.stringify(d).slice(0, 300);
   } catch { /* not JSON */ }
   return text.trim().slice(0, 200);
+}
+
+/** The version an Airflow gives; anything else answering there (a proxy's page, another server) is named. */
+function versionIn(path: string, text: string): string {
+  let v: unknown;
+  try { v = (JSON.parse(text) as { version?: unknown }).version; } catch { /* not JSON */ }
+  if (typeof v !== 'string') throw new AirflowHttpError('GET', path, 200, `not an Airflow API; it answered: ${text.replace(/\s+/g, ' ').trim().slice(0, 80)}`);
+  return v;
 }
 
 function parse(text: string): unknown {
