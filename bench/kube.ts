@@ -16,7 +16,9 @@ import { startEngineChild, type EngineLink } from './model/engine-link';
 import { line as modelLine, mb, median, ms, percentile, type Figure } from './model/figures';
 import { BENCH_RENDERER, buildRenderer, openPage, type BenchPage } from './model/page';
 import { deltas, requestTotals, rigApi, type RigApi } from './kube/api';
+import { summarizeHeap } from './kube/heap-summary';
 import { patchStatus, startLoad, type Pod } from './kube/load';
+import { profileAreas } from './kube/profile-areas';
 
 const execAsync = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -102,9 +104,13 @@ export async function run(): Promise<boolean> {
   let eng: EngineLink | undefined;
   let page: BenchPage | undefined;
   try {
-    let made: ReturnType<typeof benchPods>;
-    try { made = benchPods(o.n); } catch (e) {
-      show({ name: 'every figure', value: 'not measured', budget: 'see issue 8', pass: false, note: `the rig did not get ${fmtN(o.n)} pods Running: ${(e as Error).message.split('\n')[0]}` });
+    // On a loaded machine kwok can take longer than the helper waits to mark every pod Running: the
+    // pods are made by then, so a second call only waits for the rest.
+    let made: ReturnType<typeof benchPods> | undefined;
+    let failure: unknown;
+    for (let i = 0; i < 2 && !made; i++) { try { made = benchPods(o.n); } catch (e) { failure = e; } }
+    if (!made) {
+      show({ name: 'every figure', value: 'not measured', budget: 'see issue 8', pass: false, note: `the rig did not get ${fmtN(o.n)} pods Running: ${(failure as Error).message.split('\n')[0]}` });
       return false;
     }
     show({ name: `${fmtN(o.n)} kwok pods on the rig`, value: made.createSeconds !== undefined ? `created in ${made.createSeconds} s, all Running after ${made.runningSeconds} s` : 'already there', budget: '', note: `control plane RSS ${Object.values(made.controlPlaneRssMb).reduce((a, b) => a + b, 0)} MB (${Object.entries(made.controlPlaneRssMb).map(([k, v]) => `${k} ${v}`).join(', ')})` });
@@ -120,7 +126,7 @@ export async function run(): Promise<boolean> {
     const mem = await eng.call('memory');
     const budget = memoryBudgetMb(o.n);
     show({ name: 'engine heap after load', value: mb(mem.heapUsed), budget: `< ${budget} MB`, pass: mem.heapUsed < budget * 2 ** 20, note: `${mem.gc ? 'after global.gc()' : 'no --expose-gc'}, of ${mb(mem.heapTotal)} heap; external ${mb(mem.external)}; ${fmtN(st.resources)} resources` });
-    show({ name: 'engine RSS after load', value: mb(mem.rss), budget: `< ${budget} MB`, pass: mem.rss < budget * 2 ** 20, note: 'the whole process after global.gc(): heap, external, code and Node itself' });
+    show({ name: 'engine RSS after load', value: mb(mem.rss), budget: `< ${budget} MB`, pass: mem.rss < budget * 2 ** 20, note: `the whole process after global.gc(): heap, external, code and Node itself; before the engine started (Node, tsx, the bench child's modules): RSS ${mb(st.before.rss)}, heap ${mb(st.before.heapUsed)}, external ${mb(st.before.external)}` });
 
     // 3. The page while 500 pod updates a second arrive.
     const watched = Array.from({ length: WATCHED }, (_, i) => benchPod(i * 50)); // namespace ph-bench-00, lowest names
@@ -209,8 +215,11 @@ export async function run(): Promise<boolean> {
     for (const p of changed) await patchStatus(api, p, false, marker);
     const deleted = benchPod(o.n - 1);
     await api.request('DELETE', `/api/v1/namespaces/${deleted.ns}/pods/${deleted.name}?gracePeriodSeconds=0`);
+    const rWake = await eng.call<number>('requests');
     const wake = await eng.call('resume', { changed, marker, deleted });
-    show({ name: `fresh data after a ${o.sleep} s sleep`, value: wake.ms >= 0 ? ms(wake.ms) : 'not within 60 s', budget: `≤ ${ms(FRESH_AFTER_RESUME_MS)}`, pass: wake.ms >= 0 && wake.ms <= FRESH_AFTER_RESUME_MS, note: `from resume until 10 pods changed while asleep show the change and 1 deleted pod is gone (${wake.seen}/${wake.of} changed seen, deleted gone: ${wake.deletedGone})` });
+    const wakeReqs = await eng.call<string[]>('requestsSince', { from: rWake });
+    const wakeLists = wakeReqs.filter((r) => !r.endsWith('(watch)') && !r.endsWith('/version'));
+    show({ name: `fresh data after a ${o.sleep} s sleep`, value: wake.ms >= 0 ? ms(wake.ms) : 'not within 60 s', budget: `≤ ${ms(FRESH_AFTER_RESUME_MS)}`, pass: wake.ms >= 0 && wake.ms <= FRESH_AFTER_RESUME_MS, note: `from resume until 10 pods changed while asleep show the change and 1 deleted pod is gone (${wake.seen}/${wake.of} changed seen, deleted gone: ${wake.deletedGone}); requests on the wake: ${wakeReqs.length} (${wakeReqs.filter((r) => r.endsWith('/version')).length} probe, ${wakeReqs.filter((r) => r.endsWith('(watch)')).length} watches, ${wakeLists.length} list pages${wakeLists.length ? `: ${[...new Set(wakeLists)].slice(0, 4).join(', ')}` : ''})` });
 
     // One pod fewer from here on: the sleep's deleted pod.
     if (o.profile) await profiles(eng, api, loadPods, o, o.n - 1);
@@ -250,5 +259,13 @@ async function profiles(eng: EngineLink, api: RigApi, pods: Pod[], o: Options, p
     file = path.join(dir, `kube-${o.n}-start.cpuprofile`);
     const st = await second.call('start', { kubeconfig: KUBECONFIG, n: podsNow, profile: file });
     print(`start (${ms(st.totalMs)} under the profiler)`, file, st.top);
+    console.log('kube profile start, self time by where the code lives:');
+    for (const a of profileAreas(file)) console.log(`  ${a.ms.toFixed(1).padStart(8)} ms ${(a.share * 100).toFixed(1).padStart(5)}%  ${a.area}`);
+    // The heap once loaded, by what holds it (the snapshot is parsed here, not in the engine).
+    const heapFile = path.join(dir, `kube-${o.n}-loaded.heapsnapshot`);
+    await second.call('heapSnapshot', { file: heapFile });
+    const h = summarizeHeap(heapFile);
+    console.log(`kube heap after start (${path.relative(process.cwd(), heapFile)}, ${mb(h.total)} in the snapshot), self size by constructor or V8 type:`);
+    for (const g of h.groups) console.log(`  ${mb(g.bytes).padStart(9)} ${String(g.count).padStart(9)}×  ${g.what}`);
   } finally { await second.close(); }
 }

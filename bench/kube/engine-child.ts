@@ -1,4 +1,5 @@
 import { subscribe as onChannel } from 'node:diagnostics_channel';
+import { writeHeapSnapshot } from 'node:v8';
 import { mkdtempSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,8 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 const requests: string[] = [];
 onChannel('http.client.request.start', (m) => {
   const req = (m as { request: ClientRequest }).request;
-  requests.push(`${req.method} ${req.path.replace(/\?.*/, '')}`);
+  // A list and a watch of a kind share the path: the query tells them apart.
+  requests.push(`${req.method} ${req.path.replace(/\?.*/, '')}${/[?&]watch=(1|true)\b/.test(req.path) ? ' (watch)' : ''}`);
 });
 
 const now = () => performance.now();
@@ -87,6 +89,8 @@ const commands: Record<string, (a: any) => unknown> = {
   async start({ kubeconfig, n, staticDir, profile }: { kubeconfig: string; n: number; staticDir?: string; profile?: string }) {
     const home = mkdtempSync(path.join(tmpdir(), 'ph-bench-kube-'));
     const env = { KUBECONFIG: kubeconfig, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
+    // The process before the engine: Node, tsx and the modules this child imports statically.
+    const before = memory();
     if (profile) await startProfile();
     const t0 = now();
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now })] });
@@ -102,7 +106,7 @@ const commands: Record<string, (a: any) => unknown> = {
     const totalMs = now() - t0;
     const top = profile ? await stopProfile(profile) : undefined;
     if (staticDir) web = await startWebHost({ handlers: engine.handlers(), staticDir });
-    return { startedMs, podsMs, overviewMs: ov.ms, totalMs, rows: ov.rows, resources: engine.list().length, url: web?.url, top };
+    return { startedMs, podsMs, overviewMs: ov.ms, totalMs, rows: ov.rows, resources: engine.list().length, url: web?.url, top, before };
   },
   overview,
   memory,
@@ -143,6 +147,8 @@ const commands: Record<string, (a: any) => unknown> = {
     }
     return { ms: now() - t0, seen: changed.length, of: changed.length, deletedGone: true };
   },
+  /** A heap snapshot of the loaded engine (after GC), for bench/kube/heap-summary.ts. */
+  heapSnapshot({ file }: { file: string }) { memory(); return writeHeapSnapshot(file); },
   profileStart: () => startProfile(),
   profileStop: ({ file }: { file: string }) => stopProfile(file),
   async quit() { await web?.close(); engine?.stop(); setImmediate(() => process.exit(0)); },
