@@ -13,7 +13,7 @@ import type { PlaneEndpoint } from '../../shared/contract/domain';
 import { ExecCredentials } from '../../core/planes/kube/exec-credential';
 import { WATCHED_KINDS, type KindInfo } from '../../core/planes/kube/kinds';
 import { loadKubeconfig } from '../../core/planes/kube/kubeconfig';
-import { KindWatch, type KindStatus } from '../../core/planes/kube/watch';
+import { continueToken, KindWatch, type KindStatus } from '../../core/planes/kube/watch';
 import type { ModelObject } from '../../core/model/object';
 import { until } from '../support/wait';
 
@@ -31,6 +31,8 @@ class FakeApi {
   forbidden = new Set<string>();
   /** Every event with its version, so a watch from an older version gets what it missed (the watch cache). */
   history: Array<{ rv: number; line: string }> = [];
+  /** Continue tokens the server has forgotten (410 Expired, as after a compaction between pages). */
+  expiredContinue = new Set<string>();
   /** How GET /version answers (a server still starting says 503). */
   versionStatus = 200;
   private server = http.createServer((req, res) => this.handle(req, res));
@@ -87,6 +89,8 @@ class FakeApi {
       res.on('close', () => this.watches.delete(res));
       return;
     }
+    const token = url.searchParams.get('continue');
+    if (token && this.expiredContinue.delete(token)) return status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
     const limit = Number(url.searchParams.get('limit') ?? '1000');
     const start = Number(url.searchParams.get('continue') ?? '0');
     const all = [...this.pods.values()].filter(inNs).sort((a, b) => a.name.localeCompare(b.name));
@@ -162,6 +166,24 @@ describe('the list/watch loop of one kind', () => {
     await until('the watch to be resumed', () => api.watchCalls().length === 2 && api.watches.size === 1);
     expect(api.watchCalls()[1].query.get('resourceVersion')).toBe(bookmarkRv);
     expect(api.listCalls()).toHaveLength(3);
+  });
+
+  it('a continue token that expired between pages (410) lists again from the first page: the list is whole, not empty', async () => {
+    const { api, w, names, log } = await setup();
+    for (const n of ['a', 'b', 'c', 'd', 'e']) api.pod('shop', n);
+    api.expiredContinue.add('2');
+    w.start();
+    await until('the watch', () => api.watches.size === 1);
+    expect(api.listCalls().map((c) => c.query.get('continue') ?? '-')).toEqual(['-', '2', '-', '2', '4']);
+    expect(log).toEqual(['reconcile 5']);
+    expect(names()).toHaveLength(5);
+  });
+
+  it("reads a page's continue token from its first bytes (metadata comes before items), to ask for the next page early", () => {
+    const page = (meta: object) => Buffer.from(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: meta, items: [{ metadata: { name: 'x', annotations: { continue: 'not this' } } }] }));
+    expect(continueToken(page({ resourceVersion: '7', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ', remainingItemCount: 9500 }))).toBe('eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ');
+    expect(continueToken(page({ resourceVersion: '7' }))).toBe('');
+    expect(continueToken(page({ resourceVersion: '7', continue: 'abc' }).subarray(0, 40))).toBeUndefined();
   });
 
   it("sends the user's token, also from a token-file (trimmed: the file ends with a newline)", async () => {

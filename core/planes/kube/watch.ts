@@ -67,13 +67,31 @@ export function forbiddenText(plural: string, serverMessage: string, scope: stri
   return `${plural}: forbidden${user ? ` for user ${user}` : ''}${scope}`;
 }
 
-async function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
+/** How far into a list the continue token is looked for: the list's metadata is its first few hundred bytes. */
+const HEAD_BYTES = 16 * 1024;
+
+/**
+ * The continue token of a list page from its first bytes: a string when there is one, '' when the
+ * metadata ended without one (the last page), undefined when the head is not all there yet.
+ */
+export function continueToken(head: Buffer): string | undefined {
+  const text = head.toString('latin1', 0, Math.min(head.length, HEAD_BYTES));
+  const items = text.indexOf('"items":');
+  if (items === -1) return text.length >= HEAD_BYTES ? '' : undefined;
+  const m = /"continue":"([^"\\]*)"/.exec(text.slice(0, items));
+  return m ? m[1] : '';
+}
+
+/** The whole body; `onHead` sees the first bytes as they arrive until it returns true. */
+async function readBody(res: IncomingMessage, limit: number, onHead?: (head: Buffer) => boolean): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let watching = !!onHead;
   for await (const c of res as AsyncIterable<Buffer>) {
     size += c.length;
     if (size > limit) { res.destroy(); throw new Error(`answer larger than ${limit} bytes`); }
     chunks.push(c);
+    if (watching) watching = !onHead!(chunks.length === 1 ? c : Buffer.concat(chunks)) && size < HEAD_BYTES;
   }
   return Buffer.concat(chunks);
 }
@@ -100,7 +118,8 @@ export class KindWatch {
   private gen = 0;
   private attempt = 0;
   private running = false;
-  private abort?: AbortController;
+  /** Requests in flight (a list page may be asked for while the one before it is still read). */
+  private readonly aborts = new Set<AbortController>();
   private wake?: () => void;
   private timer?: ReturnType<typeof setTimeout>;
   /** Listing only the context's namespace, because the cluster-wide list was forbidden. */
@@ -174,8 +193,8 @@ export class KindWatch {
 
   private halt(): void {
     this.gen++;
-    this.abort?.abort();
-    this.abort = undefined;
+    for (const ac of this.aborts) ac.abort();
+    this.aborts.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.wake?.();
@@ -258,8 +277,12 @@ export class KindWatch {
   private async request(gen: number, query: string, accept: string, idleTimeoutMs: number): Promise<IncomingMessage> {
     this.live(gen);
     const ac = new AbortController();
-    this.abort = ac;
-    const res = await this.o.transport.get(`${this.path()}?${query}`, { accept, signal: ac.signal, idleTimeoutMs });
+    this.aborts.add(ac);
+    let res: IncomingMessage;
+    try {
+      res = await this.o.transport.get(`${this.path()}?${query}`, { accept, signal: ac.signal, idleTimeoutMs });
+    } catch (e) { this.aborts.delete(ac); throw e; }
+    res.once('close', () => this.aborts.delete(ac));
     if (gen !== this.gen) { res.destroy(); throw new Stopped(); }
     if (res.statusCode !== 200) throw await statusError(res);
     return res;
@@ -273,26 +296,47 @@ export class KindWatch {
 
   private async list(gen: number): Promise<void> {
     const objs: ModelObject[] = [];
-    let cont: string | undefined;
     let rv: string | undefined;
     const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : LIST_ACCEPT;
-    do {
+    const ask = (cont: string | undefined) => {
       const q = new URLSearchParams({ limit: String(this.pageSize) });
       if (cont) q.set('continue', cont);
+      const p = this.request(gen, q.toString(), accept, 60_000);
+      p.catch(() => undefined); // awaited below; a page asked ahead may fail before then
+      return { cont, res: p };
+    };
+    type Page = { cont: string | undefined; res: Promise<IncomingMessage> };
+    let next: Page | undefined = ask(undefined);
+    while (next) {
+      const page = next;
+      next = undefined;
       let res: IncomingMessage;
       try {
-        res = await this.request(gen, q.toString(), accept, 60_000);
+        res = await page.res;
       } catch (e) {
         // The continue token expired between pages (410): start the list over, from the first page.
-        if (cont && e instanceof ApiStatusError && e.code === 410) { objs.length = 0; cont = undefined; continue; }
+        if (page.cont && e instanceof ApiStatusError && e.code === 410) { objs.length = 0; next = ask(undefined); continue; }
         throw e;
       }
-      const page = JSON.parse((await readBody(res, MAX_PAGE_BYTES)).toString('utf8')) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
+      // The next page is asked for as soon as this one's continue token has arrived (the list's metadata
+      // comes before its items), so the server makes it while this one is still read and parsed.
+      const body = await readBody(res, MAX_PAGE_BYTES, (head) => {
+        const t = continueToken(head);
+        if (t) next = ask(t);
+        return t !== undefined;
+      });
+      const parsed = JSON.parse(body.toString('utf8')) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
       this.live(gen);
-      for (const item of page.items ?? []) { const o = this.toObject(item); if (o) objs.push(o); }
-      cont = page.metadata?.continue || undefined;
-      rv = page.metadata?.resourceVersion;
-    } while (cont);
+      for (const item of parsed.items ?? []) { const o = this.toObject(item); if (o) objs.push(o); }
+      const cont = parsed.metadata?.continue || undefined;
+      const ahead = next as Page | undefined; // set by the head callback, which TypeScript does not follow
+      if (ahead?.cont !== cont) {
+        // The head said otherwise than the whole page (a proxy that reorders fields?): the page decides.
+        ahead?.res.then((r) => r.destroy(), () => undefined);
+        next = cont ? ask(cont) : undefined;
+      }
+      rv = parsed.metadata?.resourceVersion;
+    }
     this.o.sink.reconcile(objs);
     this.lists++;
     this.rv = rv ?? '';
