@@ -67,9 +67,9 @@ describe('rollback target (kubectl rollout undo to the previous revision)', () =
 
   it('replaces the whole template with the old one, without the controller\'s pod-template-hash, leaving the ReplicaSet untouched', () => {
     const old = rs('web-3', '3');
-    const b = rollbackPatch(old);
+    const b = rollbackPatch({ metadata: { name: 'web', uid: 'uid-web', annotations: {} } }, old);
     expect(b.contentType).toBe('application/json-patch+json');
-    expect(b.json).toEqual([{ op: 'replace', path: '/spec/template', value: { metadata: { labels: { app: 'web' }, annotations: { note: 'web-3' } }, spec: { containers: [{ name: 'web', image: 'web:web-3' }] } } }]);
+    expect((b.json as unknown[])[0]).toEqual({ op: 'replace', path: '/spec/template', value: { metadata: { labels: { app: 'web' }, annotations: { note: 'web-3' } }, spec: { containers: [{ name: 'web', image: 'web:web-3' }] } } });
     expect(old.spec!.template!.metadata!.labels!['pod-template-hash']).toBe('abc123');
   });
 });

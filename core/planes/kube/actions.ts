@@ -29,8 +29,32 @@ export function cordonPatch(cordon: boolean): ApiBody {
 /** A ReplicaSet as the API returns it, as far as a rollback reads it. */
 export interface RawReplicaSet {
   metadata: { name: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string; controller?: boolean }> };
-  spec?: { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown } };
+  spec?: { template?: RawPodTemplate };
 }
+
+/** A pod template as the API returns it (only its labels are read; the rest is copied as it is). */
+export interface RawPodTemplate { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown }
+
+/** A Deployment as the API returns it, as far as a rollback reads it. */
+export interface RawDeployment {
+  metadata: { name: string; uid: string; annotations?: Record<string, string> };
+  spec?: { paused?: boolean; template?: RawPodTemplate };
+}
+
+/**
+ * The annotations `kubectl rollout undo` never takes from the old ReplicaSet (polymorphichelpers'
+ * annotationsToSkip): they describe the Deployment's own history or last apply, not the revision. The
+ * Deployment keeps its own values of these; every other annotation comes from the ReplicaSet.
+ */
+export const ROLLBACK_KEEPS = [
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+] as const;
+const KEEPS: ReadonlySet<string> = new Set(ROLLBACK_KEEPS);
 
 /**
  * The ReplicaSet `kubectl rollout undo` goes back to: among the Deployment's own ReplicaSets (controlled
@@ -46,15 +70,73 @@ export function rollbackTarget(deploymentUid: string, rss: readonly RawReplicaSe
   return { rs: own[1]!.rs, revision: own[1]!.revision, current: own[0]!.revision };
 }
 
+/** A template without the `pod-template-hash` label the controller put on its ReplicaSet's copy. */
+export function templateWithoutHash(tpl: RawPodTemplate | undefined): RawPodTemplate {
+  const t = structuredClone(tpl ?? {});
+  if (t.metadata?.labels) delete t.metadata.labels['pod-template-hash'];
+  return t;
+}
+
+/** Empty maps and lists equal absent ones, as apimachinery's semantic DeepEqual has them; key order does not count. */
+function semanticEqual(a: unknown, b: unknown): boolean {
+  const empty = (x: unknown) => x === undefined || x === null || (Array.isArray(x) ? x.length === 0 : typeof x === 'object' && Object.keys(x as object).length === 0);
+  if (empty(a) && empty(b)) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => semanticEqual(x, b[i]));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ao = a as Record<string, unknown>, bo = b as Record<string, unknown>;
+    return [...new Set([...Object.keys(ao), ...Object.keys(bo)])].every((k) => semanticEqual(ao[k], bo[k]));
+  }
+  return a === b;
+}
+
+/** Whether two templates are the same pod once the controller's hash label is left out (kubectl's equalIgnoreHash). */
+export function sameTemplate(a: RawPodTemplate | undefined, b: RawPodTemplate | undefined): boolean {
+  return semanticEqual(templateWithoutHash(a), templateWithoutHash(b));
+}
+
 /**
- * The Deployment's new template: the old ReplicaSet's, without the `pod-template-hash` label the
- * controller added to it (as kubectl does), replacing the whole template (a JSON patch, not a merge:
- * a field the newer template added must go).
+ * The Deployment's annotations after the rollback, as kubectl computes them: the Deployment's own values
+ * of the kept keys (its revision, its last-applied configuration), and every other annotation from the
+ * ReplicaSet (the change-cause and whatever the deploy tool wrote for that revision).
  */
-export function rollbackPatch(rs: RawReplicaSet): ApiBody {
-  const tpl = structuredClone(rs.spec?.template ?? {});
-  if (tpl.metadata?.labels) delete tpl.metadata.labels['pod-template-hash'];
-  return { contentType: JSON_PATCH, json: [{ op: 'replace', path: '/spec/template', value: tpl }] };
+export function rollbackAnnotations(d: RawDeployment, rs: RawReplicaSet): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ROLLBACK_KEEPS) { const v = d.metadata.annotations?.[k]; if (v !== undefined) out[k] = v; }
+  for (const [k, v] of Object.entries(rs.metadata.annotations ?? {})) if (!KEEPS.has(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * What `kubectl rollout undo` sends: one JSON patch that replaces the whole template with the old
+ * ReplicaSet's (without its pod-template-hash; a field the newer template added must go, so not a merge)
+ * and the Deployment's annotations with `rollbackAnnotations`. A Deployment without annotations gets
+ * them added (a JSON patch cannot replace what is absent).
+ */
+export function rollbackPatch(d: RawDeployment, rs: RawReplicaSet): ApiBody {
+  return {
+    contentType: JSON_PATCH,
+    json: [
+      { op: 'replace', path: '/spec/template', value: templateWithoutHash(rs.spec?.template) },
+      { op: d.metadata.annotations ? 'replace' : 'add', path: '/metadata/annotations', value: rollbackAnnotations(d, rs) },
+    ],
+  };
+}
+
+/**
+ * The rollback as kubectl decides it: refused while the Deployment is paused; skipped (nothing sent)
+ * when the current template already is the previous revision's; otherwise the patch.
+ */
+export type RollbackPlan =
+  | { patch: ApiBody; rs: RawReplicaSet; revision: number; current: number }
+  | { skip: string; rs: RawReplicaSet; revision: number; current: number };
+
+export function rollbackPlan(d: RawDeployment, rss: readonly RawReplicaSet[]): RollbackPlan {
+  if (d.spec?.paused) throw new Error(`deployment ${d.metadata.name} is paused: a rollback would not roll out; resume it first (kubectl rollout resume) and try again`);
+  const t = rollbackTarget(d.metadata.uid, rss);
+  if (sameTemplate(t.rs.spec?.template, d.spec?.template)) return { ...t, skip: `skipped rollback: the current template already matches revision ${t.revision}` };
+  return { ...t, patch: rollbackPatch(d, t.rs) };
 }
 
 // ---- paths ----
@@ -198,37 +280,47 @@ export function kubeAction(resource: Resource, actionId: string, objects: readon
       if (!d) return undefined;
       const path = workloadPath(p);
       const rsPath = `/apis/apps/v1/namespaces/${enc(p.ns)}/replicasets`;
-      const target = async () => {
-        const list = await callApi<{ items: RawReplicaSet[] }>(ctx.transport, 'GET', rsPath);
-        return rollbackTarget(d.meta.uid, list.items ?? []);
+      // The server's Deployment and ReplicaSets at the moment of the run: the model holds neither templates
+      // nor annotations, and the rollback must start from what is there now.
+      const plan = async () => {
+        const [live, list] = await Promise.all([callApi<RawDeployment>(ctx.transport, 'GET', path), callApi<{ items: RawReplicaSet[] }>(ctx.transport, 'GET', rsPath)]);
+        if (live.metadata.uid !== d.meta.uid) throw new Error(`deployment ${p.name} was replaced since it was looked at (uid ${live.metadata.uid}, not ${d.meta.uid})`);
+        return rollbackPlan(live, list.items ?? []);
       };
       const revs = revisionsOf(objects.filter((o) => o.kind === 'ReplicaSet').map((o) => o.data as KubeReplicaSet));
-      let chosen: { name: string; current: number } | undefined;
+      let chosen: { name: string; current: number; skipped: boolean } | undefined;
       let gen: number | undefined;
       return {
         spec, auditName: 'kube.rollback',
-        summary: `Roll back deployment ${where} from revision ${revs[0] ?? '?'} to revision ${revs[1] ?? '?'} (its ReplicaSet's pod template, as kubectl rollout undo)`,
+        summary: `Roll back deployment ${where} from revision ${revs[0] ?? '?'} to revision ${revs[1] ?? '?'} (its ReplicaSet's pod template and annotations, as kubectl rollout undo)`,
         steps: [
-          { endpoint: ep, call: `GET ${rsPath} (the ReplicaSets controlled by ${p.name}, by revision)` },
-          { endpoint: ep, call: `PATCH ${path} json-patch [{"op":"replace","path":"/spec/template","value":<revision ${revs[1] ?? '?'}'s template without pod-template-hash>}]` },
+          { endpoint: ep, call: `GET ${path} and GET ${rsPath} (the ReplicaSets controlled by ${p.name}, by revision)` },
+          { endpoint: ep, call: `PATCH ${path} json-patch [{"op":"replace","path":"/spec/template","value":<revision ${revs[1] ?? '?'}'s template without pod-template-hash>},{"op":"replace","path":"/metadata/annotations","value":<its annotations; the deployment's own ${ROLLBACK_KEEPS.join(', ')} kept>}]` },
         ],
         verifyText: `the ReplicaSet of revision ${revs[1] ?? '?'} becomes the newest revision and the controller took the template`,
         verifyTimeoutMs: VERIFY_MS,
         async dryRun() {
-          let t: Awaited<ReturnType<typeof target>>;
-          try { t = await target(); } catch (e) { return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` }; }
-          return dryRunOf(ctx, 'PATCH', path, rollbackPatch(t.rs), () => `the template of ReplicaSet ${t.rs.metadata.name} (revision ${t.revision}) would replace the current one (revision ${t.current})`);
+          let t: RollbackPlan;
+          try { t = await plan(); } catch (e) { return { outcome: 'unavailable', text: `dry run unavailable: ${apiText(e)}` }; }
+          if ('skip' in t) return { outcome: 'ok', text: `no change needed: ${t.skip}` };
+          return dryRunOf(ctx, 'PATCH', path, t.patch, () => `the template of ReplicaSet ${t.rs.metadata.name} (revision ${t.revision}) would replace the current one (revision ${t.current})`);
         },
         async run(log) {
-          const t = await target();
+          const t = await plan();
+          if ('skip' in t) {
+            log(t.skip);
+            chosen = { name: t.rs.metadata.name, current: t.current, skipped: true };
+            return;
+          }
           log(`rolling back to ReplicaSet ${t.rs.metadata.name} (revision ${t.revision}; current ${t.current})`);
-          const answer = await callApi(ctx.transport, 'PATCH', path, rollbackPatch(t.rs));
+          const answer = await callApi(ctx.transport, 'PATCH', path, t.patch);
           gen = generationOf(answer);
-          chosen = { name: t.rs.metadata.name, current: t.current };
+          chosen = { name: t.rs.metadata.name, current: t.current, skipped: false };
           log(`PATCH ${path}: generation ${gen ?? '?'}`);
         },
         verify: (objs) => {
           if (!chosen) return false;
+          if (chosen.skipped) return true;
           const rs = objs.find((o) => o.kind === 'ReplicaSet' && o.name === chosen!.name)?.data as KubeReplicaSet | undefined;
           return observed(mainOf(p, objs), gen) && Number(rs?.revision) > chosen.current;
         },
