@@ -61,7 +61,8 @@ export class ActionRunner {
 
   isBusy(rid: string): boolean { return this.busy.has(rid); }
 
-  async run(r: Resource, actionId: string, confirmation: { confirmed: boolean; typed?: string; value?: number }): Promise<ActionResult> {
+  /** `watch.onLog`: each step-log line as it is written (the CLI prints them live; a view shows the latest per tick). */
+  async run(r: Resource, actionId: string, confirmation: { confirmed: boolean; typed?: string; value?: number }, watch?: { onLog?(line: string): void }): Promise<ActionResult> {
     const def = this.bind(r, actionId, confirmation.value);
     if (def.spec.confirm !== 'none' && !confirmation.confirmed) throw new PilothouseError('not-confirmed', `${def.spec.label} ${r.name}: the operator must confirm this action`);
     if (def.spec.confirm === 'type-name' && confirmation.typed !== r.name) {
@@ -87,6 +88,7 @@ export class ActionRunner {
           const l = plainLogText(raw);
           log.push(l.length > LOG_LINE_MAX ? `${l.slice(0, LOG_LINE_MAX)}…` : l);
           if (log.length > LOG_LINES_MAX) log.shift();
+          watch?.onLog?.(log[log.length - 1]);
         }
         model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label}: ${log[log.length - 1]}` });
       };
