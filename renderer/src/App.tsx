@@ -11,6 +11,9 @@ import { StorageLinks } from './components/StorageLinks';
 import { useFullResource } from './hooks/useFullResource';
 import { useStackMeta, useStackVersion } from './hooks/useStore';
 import { StackStore } from './model/stackStore';
+import { MuteButton } from './notifications/MuteButton';
+import { NotifyControl } from './notifications/NotifyControl';
+import { createNotifications } from './notifications/setup';
 import { activate, addTab, closeTab, noTabs, setStatus } from './terminals/tabs';
 
 // xterm.js is loaded with the first terminal, not with the page.
@@ -20,6 +23,7 @@ export function App() {
   const [conn, setConn] = useState<ConnState>('connecting');
   const [client, setClient] = useState<Client | undefined>();
   const [store] = useState(() => new StackStore());
+  const [notes] = useState(createNotifications);
   const [selected, setSelected] = useState<string | undefined>();
   const logRef = useRef<LogViewHandle>(null);
   const listRef = useRef<ResourceListHandle>(null);
@@ -32,12 +36,14 @@ export function App() {
   // The list's view: every resource at the rows level. Filtering happens here, on what is already held.
   useEffect(() => {
     if (!client) return;
-    const sub = client.subscribe('stack:watch', { scope: {}, level: 'rows' }, { onBatch: (items) => store.apply(items) });
+    const sub = client.subscribe('stack:watch', { scope: {}, level: 'rows' }, { onBatch: (items) => { store.apply(items); notes.observe(items); } });
     return () => sub.close();
-  }, [client, store]);
+  }, [client, store, notes]);
 
   const full = useFullResource(client, selected);
   const select = useCallback((id: string | undefined) => setSelected(id), []);
+  // A clicked notification selects the resource it speaks for.
+  useEffect(() => { notes.delivery.onClick((id) => setSelected(id)); return () => notes.stop(); }, [notes]);
   const openLog = useCallback(() => (document.querySelector('.log-scroll') as HTMLElement | null)?.focus(), []);
 
   useEffect(() => {
@@ -76,12 +82,13 @@ export function App() {
           </span>
         ))}
         <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
+        <NotifyControl center={notes} />
       </header>
       <EndpointBanners endpoints={store.endpoints} onSelect={select} client={client} />
       <div className="body">
         <ResourceList ref={listRef} store={store} selected={selected} onSelect={select} onOpen={openLog} />
         {selected && client ? (
-          <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} onOpenTerminal={openTerminal} />
+          <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} onOpenTerminal={openTerminal} headerExtra={<MuteButton mutes={notes.mutes} id={selected} />} />
         ) : (
           <Overview store={store} onSelect={select} />
         )}

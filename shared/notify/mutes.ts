@@ -43,7 +43,8 @@ export function unmuteAll(m: Mutes): Mutes {
 export function muteLeft(m: Mutes, now: number): string | undefined {
   if (!allMuted(m, now)) return undefined;
   const min = Math.ceil((m.allUntil! - now) / 60_000);
-  return min >= 60 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${min} min`;
+  if (min < 60) return `${min} min`;
+  return min % 60 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${min / 60} h`;
 }
 
 /**

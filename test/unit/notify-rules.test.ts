@@ -209,7 +209,8 @@ describe('notifications: wording and mutes', () => {
     m = muteAllFor(m, 0);
     expect(allMuted(m, HOUR_MS - 1)).toBe(true);
     expect(allMuted(m, HOUR_MS)).toBe(false);
-    expect(muteLeft(m, 0)).toBe('1 h 0 min');
+    expect(muteLeft(m, 0)).toBe('1 h');
+    expect(muteLeft(muteAllFor(m, 0, 2 * HOUR_MS + 60_000), 0)).toBe('2 h 1 min');
     expect(muteLeft(m, HOUR_MS - 60_000 * 47)).toBe('47 min');
     expect(unmuteAll(m)).toEqual({ resources: ['x'] });
     expect(unmuteResource(m, 'x').resources).toEqual([]);

@@ -1,4 +1,4 @@
-import { forwardRef, lazy, Suspense, useState } from 'react';
+import { forwardRef, lazy, Suspense, useState, type ReactNode } from 'react';
 import type { Client } from '../../../shared/contract/client';
 import type { ActionOutcome, ActionSpec, Resource, ResourceRow } from '../../../shared/contract/domain';
 import { displayStatus } from '../../../shared/health/summary';
@@ -23,13 +23,15 @@ interface Props {
   onSelect(id: string): void;
   /** Opens a terminal tab on the resource (shown when its plane says it has one). */
   onOpenTerminal?(id: string, title: string): void;
+  /** More controls for the header, from outside the pane (the notification mute switch). */
+  headerExtra?: ReactNode;
 }
 
 /** `revealed`: a secret's value, held only in this state for as long as it is shown (never stored elsewhere). */
 type Shown = { outcome: ActionOutcome | 'running'; text: string; log?: string[]; revealed?: { name: string; value: string } };
 
 /** One resource: its reasons, facts, relations, the actions its plane offers, and its log. */
-export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect, onOpenTerminal }, ref) {
+export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client, store, row, full, gone, onSelect, onOpenTerminal, headerExtra }, ref) {
   const [pending, setPending] = useState<PendingAction | undefined>();
   const [result, setResult] = useState<Shown | undefined>();
   const r = full ?? row;
@@ -66,6 +68,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
         <h1>{r.name}</h1>
         <span className="detail-group">{r.group.name} · {r.kind} · {ep ? `${ep.plane} ${ep.name}` : r.endpoint}</span>
         <span className="spacer" />
+        {headerExtra}
         {!gone && full?.terminal && onOpenTerminal && (
           <button type="button" className="action" onClick={() => onOpenTerminal(r.id, r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`)}>Open terminal</button>
         )}
