@@ -47,15 +47,18 @@ function reasonsOf(s: Subject): readonly Reason[] {
   return s.reasons ?? (s.reason ? [s.reason] : []);
 }
 
+/** Shared by every resource with no alert firing (nearly all): 50,000 rows hold no 50,000 empty sets. */
+const NO_ALERTS: ReadonlySet<string> = new Set();
+
 export function summarize(s: Subject): Seen {
   const status = displayStatus(s);
-  const alerts = new Set<string>();
+  let alerts: Set<string> | undefined;
   if (isAlertKind(s.kind)) {
-    if (status === 'error' || status === 'warning') alerts.add(s.id);
+    if (status === 'error' || status === 'warning') alerts = new Set([s.id]);
   } else {
-    for (const r of reasonsOf(s)) if (isFiringAlertReason(r)) alerts.add(`${s.id}\u0000${r.ref ?? r.text}`);
+    for (const r of reasonsOf(s)) if (isFiringAlertReason(r)) (alerts ??= new Set()).add(`${s.id}\u0000${r.ref ?? r.text}`);
   }
-  return { status, alerts };
+  return { status, alerts: alerts ?? NO_ALERTS };
 }
 
 /**
