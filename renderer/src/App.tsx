@@ -82,7 +82,7 @@ export function App() {
           </span>
         ))}
         <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
-        <NotifyControl center={notes} />
+        <NotifyControl center={notes} nameOf={(id) => { const r = store.rows.get(id)?.row; return r && (r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`); }} />
       </header>
       <EndpointBanners endpoints={store.endpoints} onSelect={select} client={client} />
       <div className="body">

@@ -147,6 +147,9 @@ describe('desktop notifications in Chromium (real containers)', () => {
     await expect.poll(() => page.locator('main.detail .notify-mute').innerText()).toBe('Notifications muted · Unmute');
     const control = page.locator('.notify-control');
     await expect.poll(() => control.innerText()).toContain('1 muted');
+    await control.locator('summary').click();
+    expect(await control.locator('.notify-muted-list li').innerText()).toMatch(/^pilothouse-notify\/quiet\s+Unmute$/);
+    await control.locator('summary').click();
     await control.getByRole('button', { name: 'Mute all for 1 hour' }).click();
     await expect.poll(() => control.innerText()).toMatch(/Notifications muted for (1 h|59 min)\n/);
     await page.screenshot({ path: path.join(shots, 'notifications.png') });

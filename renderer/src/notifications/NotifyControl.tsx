@@ -7,7 +7,7 @@ import type { NotificationCenter } from './center';
  * The topbar's notification state and switches: enable (an explicit click, the only time the browser is
  * asked), blocked or unsupported said in words, "mute all for 1 hour" and how long is left.
  */
-export function NotifyControl({ center }: { center: NotificationCenter }) {
+export function NotifyControl({ center, nameOf }: { center: NotificationCenter; /** "group/name" of a resource the page holds. */ nameOf(id: string): string | undefined }) {
   useSyncExternalStore(center.subscribe, center.getVersion);
   const mutes = useSyncExternalStore(center.mutes.subscribe, center.mutes.get);
   // The clock's tick may be up to 30 s old; a click just now must not read as "1 h 1 min" left.
@@ -43,7 +43,7 @@ export function NotifyControl({ center }: { center: NotificationCenter }) {
           <summary>{n} muted</summary>
           <ul>
             {mutes.resources.map((id) => (
-              <li key={id}><span>{id}</span> <button type="button" className="link" onClick={() => center.mutes.update((m) => unmuteResource(m, id))}>Unmute</button></li>
+              <li key={id}><span title={id}>{nameOf(id) ?? id}</span> <button type="button" className="link" onClick={() => center.mutes.update((m) => unmuteResource(m, id))}>Unmute</button></li>
             ))}
           </ul>
         </details>
