@@ -54,12 +54,20 @@ export function summarize(s: Subject): Seen {
   const status = displayStatus(s);
   let alerts: Set<string> | undefined;
   if (isAlertKind(s.kind)) {
-    if (status === 'error' || status === 'warning') alerts = new Set([s.id]);
+    if (status === 'error' || status === 'warning') alerts = new Set([alertKey(s.id)]);
   } else {
-    for (const r of reasonsOf(s)) if (isFiringAlertReason(r)) (alerts ??= new Set()).add(`${s.id}\u0000${r.ref ?? r.text}`);
+    for (const r of reasonsOf(s)) if (isFiringAlertReason(r)) (alerts ??= new Set()).add(reasonAlertKey(s.id, r));
   }
   return { status, alerts: alerts ?? NO_ALERTS };
 }
+
+/**
+ * One alert has one key wherever it shows: its own resource (`prometheus/rig/alert/X-1a2b`) and the
+ * reason it puts on the resources it concerns (ref `prometheus/rig/alert//X-1a2b`, the object key with its
+ * empty namespace), so one alert firing is one notice, not one per place it is shown.
+ */
+export const alertKey = (idOrRef: string): string => idOrRef.replace(/\/{2,}/g, '/');
+const reasonAlertKey = (resource: string, r: Reason): string => (r.ref !== undefined && ALERT_REF.test(r.ref) ? alertKey(r.ref) : `${resource}\u0000${r.text}`);
 
 /**
  * The news between what was seen of a resource (`before`) and what it is now. A first sighting is
@@ -79,7 +87,7 @@ export function news(before: Seen | undefined, now: Seen, s: Subject): Notice[] 
       if (before.status === 'unknown') continue;
       out.push({ key: k, cause: 'alert', resource: s.id, name: s.name, group, text: s.reason?.text });
     } else {
-      const r = reasonsOf(s).find((x) => isFiringAlertReason(x) && `${s.id}\u0000${x.ref ?? x.text}` === k);
+      const r = reasonsOf(s).find((x) => isFiringAlertReason(x) && reasonAlertKey(s.id, x) === k);
       out.push({ key: k, cause: 'alert', resource: s.id, name: s.name, group, text: r?.text });
     }
   }

@@ -186,6 +186,23 @@ describe('notifications: alerts', () => {
     expect(drain()).toMatchObject({ title: '1 resource turned red, 1 alert started firing', body: 'api' });
   });
 
+  it('one alert firing is one alert, whether seen on its own resource or as a reason on the resource it concerns', () => {
+    // The shapes core/planes/prometheus/alerts.ts gives: the alert's id, and its object key as the reason's ref.
+    const { n, clock, drain } = rig();
+    const own = { ...alert('ContainerHighMemoryUsage web', 'ok'), id: 'prometheus/rig/alert/ContainerHighMemoryUsage-1a2b3c4d5e' };
+    n.observe(snapshot([own, row('web', 'ok')]));
+    clock.advance(1_000);
+    const reason = { text: 'Alert ContainerHighMemoryUsage firing since 17:40:02: memory above 90%', severity: 'warning' as const, ref: 'prometheus/rig/alert//ContainerHighMemoryUsage-1a2b3c4d5e' };
+    n.observe(patch([{ ...own, runtime: 'warning', reason }, row('web', 'warning', { reason })]));
+    expect(drain()).toMatchObject({ title: 'Alert firing on ContainerHighMemoryUsage web', resources: ['prometheus/rig/alert/ContainerHighMemoryUsage-1a2b3c4d5e'] });
+    // Silenced (info): no longer firing for us; firing again within the window is not news again.
+    clock.advance(60_000);
+    n.observe(patch([{ ...own, runtime: 'ok' }, row('web', 'ok')]));
+    clock.advance(60_000);
+    n.observe(patch([{ ...own, runtime: 'warning', reason }, row('web', 'warning', { reason })]));
+    expect(drain()).toBeUndefined();
+  });
+
   it('what counts as an alert reason', () => {
     expect(isFiringAlertReason({ text: 'x', severity: 'error', ref: 'prometheus/rig/alert/X' })).toBe(true);
     expect(isFiringAlertReason({ text: 'x', severity: 'warning', ref: 'kube/rig/ns/alerts/X' })).toBe(true);
