@@ -31,9 +31,12 @@ export class Notifier {
   private readonly waiting = new Map<string, Waiting>();
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private readonly opts: NotifyOptions;
+  /** When the console started: an alert that became active after it is news even at its first sighting. */
+  private readonly startedAt: number;
 
   constructor(private readonly now: () => number, opts: Partial<NotifyOptions> = {}) {
     this.opts = { ...DEFAULT_NOTIFY, ...opts };
+    this.startedAt = now();
   }
 
   /** One batch of the view's stream. Costs what the batch holds, never a scan of every resource. */
@@ -49,7 +52,7 @@ export class Notifier {
     const now = summarize(r);
     this.seen.set(r.id, now);
     const at = this.now();
-    for (const n of news(before, now, r)) {
+    for (const n of news(before, now, r, this.startedAt)) {
       if (this.recentlyAnnounced(n.key, at) || this.waiting.has(n.key)) continue;
       this.waiting.set(n.key, { ...n, at });
     }

@@ -71,11 +71,17 @@ const reasonAlertKey = (resource: string, r: Reason): string => (r.ref !== undef
 
 /**
  * The news between what was seen of a resource (`before`) and what it is now. A first sighting is
- * never news: a resource already red when the console starts, or when its endpoint first answers, is
- * shown, not announced. Neither is `unknown` → red: the engine learned the state, it did not change.
+ * news only for an alert that became active after the console started (`startedAt`; an alert resource
+ * appears when it goes active, and its `since` is that moment): a resource already red when the console
+ * starts, or when its endpoint first answers, is shown, not announced. Neither is `unknown` → red: the
+ * engine learned the state, it did not change.
  */
-export function news(before: Seen | undefined, now: Seen, s: Subject): Notice[] {
-  if (!before) return [];
+export function news(before: Seen | undefined, now: Seen, s: Subject & { since?: number }, startedAt = Number.POSITIVE_INFINITY): Notice[] {
+  if (!before) {
+    const fresh = isAlertKind(s.kind) && now.alerts.size > 0 && s.since !== undefined && s.since >= startedAt;
+    if (!fresh) return [];
+    before = { status: 'ok', alerts: NO_ALERTS };
+  }
   const out: Notice[] = [];
   const group = s.group.name;
   if (!isAlertKind(s.kind) && now.status === 'error' && before.status !== 'error' && before.status !== 'unknown') {

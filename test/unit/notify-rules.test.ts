@@ -172,6 +172,22 @@ describe('notifications: alerts', () => {
     });
   });
 
+  it('an alert that appears already firing is news when it became active after the console started, not before', () => {
+    const { n, clock, drain } = rig();
+    const started = clock.now();
+    n.observe(snapshot([row('web', 'ok')]));
+    // The Prometheus endpoint answers later: alerts active since before the start are the starting picture.
+    clock.advance(5_000);
+    n.observe(patch([{ ...alert('RigWatchdog', 'warning'), since: started - 3_600_000 }]));
+    expect(drain()).toBeUndefined();
+    clock.advance(60_000);
+    n.observe(patch([{ ...alert('ContainerHighMemoryUsage', 'error'), since: clock.now() - 15_000 }]));
+    expect(drain()).toMatchObject({ title: 'Alert firing on ContainerHighMemoryUsage' });
+    // A new resource of another kind that arrives red is shown, not announced (its endpoint may just have answered).
+    n.observe(patch([{ ...row('late', 'error'), since: clock.now() }]));
+    expect(drain()).toBeUndefined();
+  });
+
   it('an alert reason that appears on a resource is announced, even when the resource is only yellow', () => {
     const { n, drain } = rig();
     n.observe(snapshot([row('search', 'ok')]));
