@@ -55,6 +55,25 @@ const COMMANDS: Record<string, Command> = {
     ],
     run: logs,
   },
+  action: {
+    synopsis: 'action <resource> <action> [--yes] [--confirm NAME] [--value N] [--json]',
+    summary: 'preview, confirm and run one of a resource\'s actions (as the console\'s buttons); exit 0 when verified',
+    options: [
+      '--yes, -y       run without asking (scripts); the preview is still printed',
+      '--confirm NAME  the resource\'s name, for actions that ask for it typed (deleting data); needed with --yes',
+      '--value N       the number an action takes (a pool\'s slots)',
+      '--json          the outcome, message, audit record and step log as JSON',
+      'On a terminal it asks before running (the typed name where the action says so); without one and without',
+      '--yes it refuses. Exit 0 ok, 1 failed or not verified or cancelled, 2 not offered / not confirmed / usage.',
+    ],
+    run: async (a, io, env) => { const m = await import('./cli-action'); return m.actionCommand(a, { ...io, ask: 'ask' in io ? (io as import('./cli-action').ActionIo).ask : m.terminalAsk() }, env); },
+  },
+  actions: {
+    synopsis: 'actions <resource> [--json]',
+    summary: 'list the actions a resource offers now, and why any is unavailable',
+    options: ['--json   the resource id and its actions as JSON'],
+    run: async (a, io, env) => (await import('./cli-action')).actionsCommand(a, io, env),
+  },
 };
 
 const width = Math.max(...Object.values(COMMANDS).map((c) => c.synopsis.length)) + 2;

@@ -1,6 +1,6 @@
 // Roll back a Deployment through the one action mechanism and compare with `kubectl rollout undo` on a
 // twin Deployment with the same history: the same template and the same annotations must result. Creates,
-// then deletes, its own namespace pilothouse-itest-rollback; the seed's objects are not touched.
+// then deletes, its own namespace pilothouse-itest-rollback-<run>; the seed's objects are not touched.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 const ADMIN = path.join(REPO, '.rig/kube/kubeconfig');
 const skip = existsSync(ADMIN) ? undefined : `no ${ADMIN}: start the rig (npm run rig -- up kube)`;
 const EP = 'kube/kwok-pilothouse';
-const NS = 'pilothouse-itest-rollback';
+// One name per run: a namespace an earlier run deleted may still be terminating on a busy cluster.
+const NS = `pilothouse-itest-rollback-${Date.now().toString(36)}`;
 
 const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', ADMIN, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout;
 interface Live { metadata: { annotations: Record<string, string> }; spec: { template: unknown } }
@@ -59,7 +60,6 @@ describe.skipIf(!!skip)(`roll back a Deployment as kubectl rollout undo does, on
 
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ph-kube-rollback-'));
-    await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=60s');
     await kubectl('create', 'namespace', NS);
     // Made here, not left to the controller-manager (slow to reach a new namespace after an apiserver restart).
     await kubectl('create', 'serviceaccount', 'default', '-n', NS).catch((e: Error) => { if (!/already ?exists/i.test(e.message)) throw e; });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { actionsTable, confirmation, previewText } from '../../core/host/cli-action';
+import type { ActionPreview, ActionSpec, Resource } from '../../shared/contract/domain';
+
+const spec = (id: string, confirm: ActionSpec['confirm'], extra: Partial<ActionSpec> = {}): ActionSpec => ({ id, label: id === 'delete-pod' ? 'Delete pod' : 'Rollout restart', destructive: confirm === 'type-name', confirm, ...extra });
+const resource = (actions: ActionSpec[]): Resource => ({
+  id: 'kube/rig/shop/pod/web-1', name: 'web-1', kind: 'pod', plane: 'kube', endpoint: 'kube/rig', group: { kind: 'namespace', name: 'shop' },
+  runtime: 'ok', update: 'idle', reasons: [], facts: {}, actions,
+});
+const preview = (s: ActionSpec): ActionPreview => ({
+  resource: 'kube/rig/shop/pod/web-1', action: s, summary: 'Delete pod shop/web-1 on kube/rig', steps: [{ endpoint: 'kube/rig', call: 'DELETE /api/v1/namespaces/shop/pods/web-1' }],
+  verify: 'pod web-1 is gone', ...(s.confirm === 'type-name' ? { typeToConfirm: 'web-1' } : {}), dryRun: { outcome: 'refused', text: 'the server would refuse this: 403 Forbidden' },
+});
+
+describe('the CLI action command: what it asks and when it refuses', () => {
+  const del = spec('delete-pod', 'type-name');
+  const restart = spec('rollout-restart', 'confirm');
+  const never = async () => { throw new Error('must not ask'); };
+
+  it('--yes confirms a plain action; a typed-name action also needs --confirm with the exact name', async () => {
+    expect(await confirmation(preview(restart), resource([restart]), { yes: true }, never)).toEqual({});
+    expect(await confirmation(preview(del), resource([del]), { yes: true }, never)).toEqual({ refused: "'Delete pod' asks for the resource's name: with --yes, also pass --confirm web-1; nothing was changed", usage: true });
+    expect(await confirmation(preview(del), resource([del]), { yes: true, confirm: 'web-1' }, never)).toEqual({ typed: 'web-1' });
+    expect(await confirmation(preview(del), resource([del]), { yes: true, confirm: 'web' }, never)).toMatchObject({ refused: "--confirm 'web' is not the resource's name 'web-1': nothing was changed" });
+  });
+
+  it('nobody to ask and no --yes: refused with how to go on', async () => {
+    expect(await confirmation(preview(del), resource([del]), { yes: false }, undefined)).toEqual({ refused: 'not confirmed: stdin is not a terminal, so nobody can be asked; pass --yes to run it (and --confirm web-1); nothing was changed', usage: true });
+  });
+
+  it('on a terminal: y/yes runs, anything else cancels; a typed-name action asks for the name itself', async () => {
+    const say = (a: string) => async () => a;
+    expect(await confirmation(preview(restart), resource([restart]), { yes: false }, say('YES'))).toEqual({});
+    expect(await confirmation(preview(restart), resource([restart]), { yes: false }, say(''))).toEqual({ refused: 'cancelled: nothing was changed', usage: false });
+    expect(await confirmation(preview(del), resource([del]), { yes: false }, say('web-1\n'))).toEqual({ typed: 'web-1' });
+    expect(await confirmation(preview(del), resource([del]), { yes: false }, say('web-2'))).toMatchObject({ refused: "'web-2' is not 'web-1': cancelled, nothing was changed", usage: false });
+  });
+
+  it('the preview names the target, every step with its endpoint, the check and the server\'s dry run', () => {
+    expect(previewText(preview(del), resource([del]))).toEqual([
+      'Delete pod on shop/web-1',
+      '  target:  kube/rig/shop/pod/web-1',
+      '  what:    Delete pod shop/web-1 on kube/rig',
+      '  steps:',
+      '    1. [kube/rig] DELETE /api/v1/namespaces/shop/pods/web-1',
+      '  verify:  pod web-1 is gone',
+      '  dry run: refused: the server would refuse this: 403 Forbidden',
+      '  This action is destructive.',
+    ]);
+  });
+
+  it('the list says how each action is confirmed and why one is unavailable', () => {
+    const lines = actionsTable(resource([del, spec('rollout-restart', 'confirm', { unavailable: 'user ro may not patch deployments' })]));
+    expect(lines[0]).toMatch(/^ACTION\s+LABEL\s+CONFIRM\s+NOTE$/);
+    expect(lines[1]).toMatch(/^delete-pod\s+Delete pod\s+type the name\s+destructive$/);
+    expect(lines[2]).toMatch(/^rollout-restart\s+Rollout restart\s+ask\s+unavailable: user ro may not patch deployments$/);
+    expect(actionsTable(resource([]))).toEqual(['shop/web-1 (kube/rig/shop/pod/web-1) offers no actions now.']);
+  });
+});
