@@ -14,6 +14,7 @@ import { groupOf, parseResourceId, refOf, resourceId, type ParsedId, type Resour
 import { nodeFacts, nodeHealth } from './nodes';
 import { hasTerminal } from '../pod-target';
 import { PORT_FORWARD_KIND, derivePortForward, portForwardSpecs, type PortForwardData } from '../port-forward-rules';
+import { containersFact } from './containers';
 import { podHealth } from './pod-health';
 import { podStatusText, readyText, totalRestarts } from './pod-status';
 import { claimLine, classLine, explainClaim, explainPV, pvLine, storageOverview, type StorageScene } from './storage';
@@ -148,6 +149,8 @@ function workloadFacts(meta: KubeMeta, pods: readonly Obj<KubePod>[], events: re
   appFacts(meta, f);
   const images = podImages(pods);
   if (images) f.images = images;
+  const containers = containersFact(pods.map((p) => p.data));
+  if (containers) f.containers = containers;
   const t = eventsTimeline(events.map((e) => e.data));
   if (t) f.events = t;
 }
@@ -282,6 +285,8 @@ function derivePod(p: ParsedId, objects: readonly ModelObject[], now: number): B
   if (d.startTime) f.started = d.startTime;
   const images = podImages([pod]);
   if (images) f.images = images;
+  const containers = containersFact([d]);
+  if (containers) f.containers = containers;
   if (d.claims.length) f.claims = d.claims.map((c) => c.claimName).join(', ');
   appFacts(d.meta, f);
   const t = eventsTimeline(events.map((e) => e.data));
