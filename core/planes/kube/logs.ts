@@ -182,6 +182,12 @@ export function kubeContainerLog(ctx: KubeLogContext, ns: string, podName: strin
   };
 }
 
+/** Whether a container of the pod has a terminated instance before the current one (`previous=true` finds it). */
+function hasPrevious(p: KubePod, container: string): boolean {
+  const st = [...p.containerStatuses, ...p.initContainerStatuses].find((c) => c.name === container);
+  return !!st && (st.restartCount > 0 || st.lastState?.kind === 'terminated');
+}
+
 const podsOf = (objects: readonly ModelObject[]) =>
   objects.filter((o) => o.kind === 'Pod').map((o) => o.data as KubePod).sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0));
 
@@ -203,9 +209,15 @@ export function kubeLogSource(ctx: KubeLogContext, resource: Resource, objects: 
     const names = options.container ? [options.container] : p.containers.map((c) => c.name);
     return names
       .filter((c) => p.containers.some((x) => x.name === c) || p.initContainers.some((x) => x.name === c))
+      // Only a container that restarted has a previous instance; asking any other is the server's 400,
+      // which would fail the whole merged read. One asked for by name is asked (its error is the answer).
+      .filter((c) => !options.previous || !!options.container || hasPrevious(p, c))
       .map((c) => ({ key: `${p.meta.name}/${c}`, label: `${p.meta.name}/${c}`, source: kubeContainerLog(ctx, p.meta.ns, p.meta.name, c, podNow(p.meta.name), options) }));
   });
   const first = partsOf(pods);
+  if (options.previous && pods.length && !first.length) {
+    throw new PilothouseError('not-found', `no container of ${kind} ${resource.group.name}/${resource.name} has restarted: there is no previous log`);
+  }
   return {
     merged: true,
     describe: () => `${kind} ${resource.group.name}/${resource.name} on ${ctx.id}`,
