@@ -87,6 +87,7 @@ export class Engine {
       endpoint: (ep) => m.setEndpoint(ep),
       dropEndpoint: (id) => m.dropEndpoint(id),
       objectsOf: (rid) => m.objectsOf(rid),
+      allEndpoints: () => m.endpoints(),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { PlaneName, Resource } from '../../shared/contract/domain';
+import type { PlaneName, Reason, Resource, RuntimeStatus } from '../../shared/contract/domain';
 
 /**
  * A normalized object as a plane publishes it: only the fields its rules need (never a whole inspect or
@@ -47,10 +47,23 @@ export interface Derived {
   recheckAt?: number;
 }
 
+/** What one plane's objects add to another plane's resource (a firing Prometheus alert on a container). */
+export interface Annotation {
+  reasons: Reason[];
+  /** The resource looks at least this bad (a critical alert turns an ok container red). */
+  runtime?: RuntimeStatus;
+}
+
 /** The pure rules of one plane: which resources an object belongs to, and what a resource is. */
 export interface PlaneRules {
-  /** Resource ids the object is part of (a claim may belong to its StatefulSet and be one of its own). */
+  /**
+   * Resource ids the object is part of (a claim may belong to its StatefulSet and be one of its own).
+   * An id of another plane is allowed: that plane derives the resource from its own objects alone, and
+   * `annotate` of this plane adds to it; an id no plane derives (a guessed workload name) costs nothing.
+   */
   bind(obj: ModelObject): readonly string[];
   /** The resource from its objects now; undefined when these objects make no resource. */
   derive(id: string, objects: readonly ModelObject[], ctx: DeriveContext): Derived | undefined;
+  /** This plane's objects bound to another plane's resource `id`: the reasons they add there. */
+  annotate?(id: string, objects: readonly ModelObject[], ctx: DeriveContext): Annotation | undefined;
 }

@@ -1,8 +1,10 @@
 import type { PlaneEndpoint, Reason, Resource } from '../../shared/contract/domain';
-import { displayStatus } from '../../shared/health/summary';
+import { displayStatus, SEVERITY_RANK } from '../../shared/health/summary';
 import { sameResource } from './equal';
 import { objectKey, planeOf, type ModelObject, type PlaneRules, type UpdateState } from './object';
 import { TimerHeap } from './timers';
+
+const REASON_RANK = { error: 0, warning: 1, info: 2 } as const;
 
 export interface ModelChange {
   /** Resources whose derived value changed (or that are new). */
@@ -193,9 +195,15 @@ export class Model {
   }
 
   private derive(rid: string, now: number): Resource | undefined {
-    const objs = this.objectsOf(rid);
-    if (!objs.length) return undefined;
-    const rules = this.rules.get(planeOf(rid));
+    const all = this.objectsOf(rid);
+    const plane = planeOf(rid);
+    // Objects of other planes (alerts about this resource) never reach its own plane's rules: they only
+    // annotate a resource that plane derives from its own objects.
+    let foreignCount = 0;
+    for (const o of all) if (o.plane !== plane) foreignCount++;
+    const objs = foreignCount ? all.filter((o) => o.plane === plane) : all;
+    if (!objs.length) { this.timers.cancel(rid); return undefined; }
+    const rules = this.rules.get(plane);
     const d = rules?.derive(rid, objs, { now });
     if (!d) { this.timers.cancel(rid); return undefined; }
     if (d.recheckAt !== undefined) this.timers.set(rid, d.recheckAt); else this.timers.cancel(rid);
@@ -204,6 +212,19 @@ export class Model {
     const ep = this.endpointMap.get(base.endpoint);
     let reasons: Reason[] = base.reasons;
     let runtime = base.runtime;
+    let rowReason = base.reason;
+    if (objs.length !== all.length) {
+      const foreign = new Map<string, ModelObject[]>();
+      for (const o of all) if (o.plane !== plane) { const l = foreign.get(o.plane); if (l) l.push(o); else foreign.set(o.plane, [o]); }
+      for (const [p, os] of foreign) {
+        const a = this.rules.get(p)?.annotate?.(rid, os, { now });
+        if (!a) continue;
+        reasons = [...reasons, ...a.reasons];
+        // The list shows one reason: an added one leads when it is worse than the plane's own.
+        for (const r of a.reasons) if (!rowReason || REASON_RANK[r.severity] < REASON_RANK[rowReason.severity]) rowReason = r;
+        if (a.runtime && runtime !== 'unknown' && SEVERITY_RANK[a.runtime] < SEVERITY_RANK[runtime]) runtime = a.runtime;
+      }
+    }
     // An idle endpoint was never connected: there is no "last known state" to warn about. The resource
     // an endpoint names in `actOn` (an SSH host) describes the endpoint's state itself.
     if (ep && ep.state !== 'connected' && ep.state !== 'idle' && ep.actOn !== rid) {
@@ -213,7 +234,7 @@ export class Model {
       reasons = [{ text: `${ep.name} ${why}: last known state shown`, severity: 'warning' }, ...reasons];
     }
     if (u?.reason) reasons = [{ text: u.reason, severity: u.status === 'error' ? 'error' : 'info' }, ...reasons];
-    const r: Resource = { ...base, runtime, reasons, update: u?.status ?? base.update ?? 'idle' };
+    const r: Resource = { ...base, ...(rowReason ? { reason: rowReason } : {}), runtime, reasons, update: u?.status ?? base.update ?? 'idle' };
     const status = displayStatus(r);
     const prev = this.resources.get(rid);
     r.since = !prev ? Math.min(stateSince ?? now, now) : prev.since !== undefined && displayStatus(prev) === status ? prev.since : now;

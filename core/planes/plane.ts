@@ -16,6 +16,8 @@ export interface PlaneSink {
   dropEndpoint(id: string): void;
   /** Objects the model holds for a resource now (a plane's actions and logs look up their targets here). */
   objectsOf(resourceId: string): ModelObject[];
+  /** Every plane's endpoints now (the prometheus plane attaches alerts to the engines and hosts there are). */
+  allEndpoints?(): PlaneEndpoint[];
 }
 
 /**
