@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the rig's ssh hosts, slurm, Airflow (2.10 and 3), Prometheus and Postgres after `rig.sh up`, and that the
-# host-reboot, host-key-changed, ssh-drop and pool-busy scenarios produce their symptom and --undo
+# host-reboot, host-key-changed, ssh-drop, pool-busy and memory-pressure scenarios produce their symptom and --undo
 # removes it. Last line: "N passed, M failed"; exit status 1 when anything failed.
 #   bash test/rig/test/hosts.test.sh [--no-scenarios]
 set -uo pipefail
@@ -85,6 +85,11 @@ check "Prometheus loaded NodeOutOfMemory, ContainerHighMemoryUsage, SearchReques
   'curl -fsS "$1/api/v1/rules" | jq -e "[.data.groups[].rules[].name] as \$n | [\"NodeOutOfMemory\",\"ContainerHighMemoryUsage\",\"SearchRequestHighLatency\"] | all(. as \$x | \$n | index(\$x))"' _ "$PROM"
 firing() { curl -fsS "$1/api/v1/alerts" | jq -e '[.data.alerts[] | select(.state == "firing")] | length > 0'; }
 check "Prometheus has at least one firing alert" bash -c "$(declare -f firing)"'; for i in $(seq 60); do firing "$1" && exit 0; sleep 1; done; exit 1' _ "$PROM"
+AM=$(cat "$RIG_DIR/prometheus/alertmanager-url" 2>/dev/null)
+check "Prometheus sends to the rig Alertmanager" bash -c 'curl -fsS "$1/api/v1/alertmanagers" | jq -e --arg u "$2/api/v2/alerts" "[.data.activeAlertmanagers[].url] | index(\$u) != null"' _ "$PROM" "$AM"
+check "Alertmanager holds RigWatchdog from Prometheus" bash -c 'for i in $(seq 90); do curl -fsS "$1/api/v2/alerts" | jq -e "[.[] | select(.labels.alertname == \"RigWatchdog\")] | length > 0" >/dev/null && exit 0; sleep 1; done; exit 1' _ "$AM"
+check "the memory-pressure container has a 64 MiB limit in the exporter's series" bash -c \
+  'curl -fsS "$1/api/v1/query?query=container_spec_memory_limit_bytes%7Bname%3D%22memory-pressure%22%7D" | jq -e ".data.result[0].value[1] == \"67108864\""' _ "$PROM"
 
 if [[ ${1:-} == --no-scenarios ]]; then echo "$pass passed, $fail failed"; ((fail == 0)); exit; fi
 
@@ -158,6 +163,12 @@ if scen pool-busy; then
   check "pool-busy undone: file_copy_pool empty" bash -c "$(declare -f af)"'; af /pools/file_copy_pool | jq -e ".occupied_slots == 0 and .running_slots == 0"' _
   ((AF3)) && check "pool-busy undone: Airflow 3 file_copy_pool empty" bash -c "$AF3FN"'; af3 /pools/file_copy_pool | jq -e ".occupied_slots == 0 and .running_slots == 0"' _
 else bad "scenario pool-busy applies"; scen pool-busy --undo; fi
+
+if scen memory-pressure; then
+  ok "scenario memory-pressure applies (ContainerHighMemoryUsage firing for memory-pressure)"
+  check "memory-pressure: Alertmanager holds ContainerHighMemoryUsage" bash -c 'for i in $(seq 30); do curl -fsS "$1/api/v2/alerts" | jq -e "[.[] | select(.labels.alertname == \"ContainerHighMemoryUsage\" and .labels.name == \"memory-pressure\")] | length > 0" >/dev/null && exit 0; sleep 1; done; exit 1' _ "$AM"
+  if scen memory-pressure --undo; then ok "scenario memory-pressure --undo (alert resolved)"; else bad "scenario memory-pressure --undo"; fi
+else bad "scenario memory-pressure applies"; scen memory-pressure --undo; fi
 
 echo "$pass passed, $fail failed"
 ((fail == 0))
