@@ -29,7 +29,7 @@ export function App() {
   const listRef = useRef<ResourceListHandle>(null);
   const [terms, setTerms] = useState(noTabs);
   useStackMeta(store);
-  const openTerminal = useCallback((id: string, title: string) => setTerms((s) => addTab(s, id, title)), []);
+  const openTerminal = useCallback((id: string, title: string, container?: string) => setTerms((s) => addTab(s, id, title, container)), []);
 
   useEffect(() => connect((s, c) => { setConn(s); if (c) setClient(c); }), []);
 

@@ -6,6 +6,7 @@ import type { StackStore } from '../model/stackStore';
 import { ActionDialog, type PendingAction } from './ActionDialog';
 import { EventsTimeline } from './EventsTimeline';
 import { LogView, type LogViewHandle } from './LogView';
+import { OpenTerminal } from '../terminals/OpenTerminal';
 import { StatusDot } from './StatusDot';
 import { StorageView } from './StorageView';
 import { PoolOccupancy } from './PoolBar';
@@ -22,7 +23,7 @@ interface Props {
   gone: boolean;
   onSelect(id: string): void;
   /** Opens a terminal tab on the resource (shown when its plane says it has one). */
-  onOpenTerminal?(id: string, title: string): void;
+  onOpenTerminal?(id: string, title: string, container?: string): void;
   /** More controls for the header, from outside the pane (the notification mute switch). */
   headerExtra?: ReactNode;
 }
@@ -70,7 +71,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
         <span className="spacer" />
         {headerExtra}
         {!gone && full?.terminal && onOpenTerminal && (
-          <button type="button" className="action" onClick={() => onOpenTerminal(r.id, r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`)}>Open terminal</button>
+          <OpenTerminal containers={full.facts.containers} onOpen={(c) => onOpenTerminal(r.id, r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`, c)} />
         )}
         {!gone && full?.actions.map((a) => (
           <button key={a.id} type="button" className={a.destructive ? 'action destructive' : 'action'} onClick={() => ask(a)} disabled={result?.outcome === 'running' || !!a.unavailable}
@@ -131,7 +132,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
       {/* CPU, memory and declared PromQL charts; nothing is shown for a resource that has none. */}
       {!gone && !isStorage && <Suspense fallback={null}><ChartsPanel key={r.id} client={client} resource={r.id} /></Suspense>}
       {/* A storage view has no log of its own; its claims and PVs lead to the pods that do. */}
-      {!isStorage && <LogView ref={ref} client={client} resource={r.id} />}
+      {!isStorage && <LogView ref={ref} client={client} resource={r.id} containers={full?.facts.containers} />}
       {pending && <ActionDialog pending={pending} onCancel={() => setPending(undefined)} onConfirm={(typed) => run(pending.spec, typed, pending.value)} onValue={(v) => ask(pending.spec, v)} />}
     </main>
   );

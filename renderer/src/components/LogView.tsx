@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { forwardRef, useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
 import { emptyModel, ingest, refilter, type LogModel } from '../logModel';
+import { hasChoice, parseContainers, stillThere } from '../logs/containers';
 import { downloadName, rowsToText } from '../logs/export';
 import { keptRows, rowAt } from '../logs/kept';
 import { LogRow } from '../logs/LogRow';
@@ -22,7 +23,14 @@ interface Anchor { abs: number; delta: number }
  * operator scrolls up, and holds still when old lines are dropped at the top. Filtering extends an index
  * batch by batch (logs/view.ts); the whole log is filtered again only when the query changes.
  */
-export const LogView = forwardRef<LogViewHandle, { client: Client; resource: string }>(function LogView({ client, resource }, ref) {
+interface Props {
+  client: Client;
+  resource: string;
+  /** The resource's `containers` fact (kube pods and workloads): offers a container picker and the previous instance. */
+  containers?: string;
+}
+
+export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ client, resource, containers }, ref) {
   const [model, setModel] = useState<LogModel>(() => emptyModel());
   const modelRef = useRef(model);
   const [follow, setFollow] = useState(true);
@@ -31,6 +39,11 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
   const [selection, setSelection] = useState<Selection | undefined>();
   const [note, setNote] = useState('');
   const [ended, setEnded] = useState<string | undefined>();
+  const choices = parseContainers(containers);
+  const [picked, setPicked] = useState<string | undefined>();
+  const [previous, setPrevious] = useState(false);
+  // A container a new rollout no longer has falls back to all of them.
+  const container = stillThere(picked, choices);
   const scroller = useRef<HTMLDivElement>(null);
   const filterInput = useRef<HTMLInputElement>(null);
   const anchor = useRef<Anchor | undefined>(undefined);
@@ -48,13 +61,26 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
     setEnded(undefined);
     setFollow(true);
     setSelection(undefined);
-    const sub = client.subscribe('logs:follow', { resource, tail: 1000 }, {
+    const only = container ? { container } : {};
+    if (previous) {
+      // The instance before the last restart has ended: read once, never followed.
+      let live = true;
+      client.request('logs:tail', { resource, tail: 1000, previous: true, ...only })
+        .then(({ lines }) => {
+          if (!live) return;
+          update(ingest(modelRef.current, lines).model);
+          setEnded(`previous instance${container ? ` of ${container}` : 's'} (before the last restart): ${lines.length} line${lines.length === 1 ? '' : 's'}, ended`);
+        })
+        .catch((e: Error) => { if (live) setEnded(e.message); });
+      return () => { live = false; };
+    }
+    const sub = client.subscribe('logs:follow', { resource, tail: 1000, ...only }, {
       // The model lives in a ref so that a batch is applied exactly once, outside any state updater.
       onBatch: (batch) => update(ingest(modelRef.current, batch).model),
       onEnd: (e) => setEnded(e ? e.message : 'log stream closed'),
     });
     return () => sub.close();
-  }, [client, resource]);
+  }, [client, resource, container, previous]);
 
   const { kept, view } = model;
   const count = viewCount(view, kept);
@@ -214,6 +240,17 @@ export const LogView = forwardRef<LogViewHandle, { client: Client; resource: str
         </select>
         <button type="button" className="small jump-prev" title="Previous error (N or [)" onClick={() => jump(-1)}>↑ error</button>
         <button type="button" className="small jump-next" title="Next error (n or ])" onClick={() => jump(1)}>↓ error</button>
+        {hasChoice(choices) && (
+          <select aria-label="Container" className="container-pick" value={container ?? ''} onChange={(e) => setPicked(e.target.value || undefined)}>
+            <option value="">all containers</option>
+            {choices.map((c) => <option key={c.name} value={c.name}>{c.init ? `${c.name} (init)` : c.name}</option>)}
+          </select>
+        )}
+        {choices.length > 0 && (
+          <label className="toggle" title="The log of the container before its last restart (read once; it has ended)">
+            <input type="checkbox" aria-label="Previous instance" checked={previous} onChange={(e) => setPrevious(e.target.checked)} /> previous
+          </label>
+        )}
         <label className="toggle"><input type="checkbox" checked={wrap} onChange={(e) => setWrap(e.target.checked)} /> wrap</label>
         <label className="toggle"><input type="checkbox" checked={showTs} onChange={(e) => setShowTs(e.target.checked)} /> timestamps</label>
         <button type="button" className="small copy" disabled={!selection} onClick={() => void copySelection()} title="Copy the selected lines (Ctrl+C)">

@@ -10,6 +10,8 @@ const THEME: ITheme = { background: '#0e1014', foreground: '#d8dce4', cursor: '#
 interface Props {
   client: Client;
   resource: string;
+  /** The container to exec into (kube); absent: the plane's default. */
+  container?: string;
   title: string;
   active: boolean;
   status: TerminalStatus;
@@ -46,7 +48,7 @@ async function tryWebgl(term: XTerm): Promise<void> {
  * One terminal: xterm.js bound to a `terminal:session` stream. The xterm lives as long as the tab, so
  * a reconnect keeps the scrollback; each connection is a new stream into it.
  */
-export function Terminal({ client, resource, title, active, status, onStatus }: Props) {
+export function Terminal({ client, resource, container, title, active, status, onStatus }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const term = useRef<XTerm | undefined>(undefined);
   const fit = useRef<FitAddon | undefined>(undefined);
@@ -89,13 +91,13 @@ export function Terminal({ client, resource, title, active, status, onStatus }: 
     const t = term.current!;
     if (attempt > 0) t.write('\r\n');
     statusFn.current({ state: 'opening' });
-    const l = openTerminal(clientRef.current, { resource, cols: t.cols, rows: t.rows }, {
+    const l = openTerminal(clientRef.current, { resource, ...(container ? { container } : {}), cols: t.cols, rows: t.rows }, {
       data: (text, shown) => t.write(text, shown),
       status: (s) => statusFn.current(s),
     });
     link.current = l;
     return () => { l.close(); if (link.current === l) link.current = undefined; };
-  }, [resource, attempt]);
+  }, [resource, container, attempt]);
 
   useEffect(() => {
     if (!active) return;

@@ -32,7 +32,7 @@ export default function TerminalPanel({ client, tabs, onActivate, onClose, onSta
         ))}
       </div>
       {tabs.tabs.map((t) => (
-        <Terminal key={t.key} client={client} resource={t.resource} title={t.title} active={t.key === tabs.active} status={t.status} onStatus={(s) => onStatus(t.key, s)} />
+        <Terminal key={t.key} client={client} resource={t.resource} container={t.container} title={t.title} active={t.key === tabs.active} status={t.status} onStatus={(s) => onStatus(t.key, s)} />
       ))}
     </section>
   );

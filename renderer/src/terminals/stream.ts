@@ -53,7 +53,7 @@ export interface TerminalLink {
  * reading the program once a window of text is waiting to be drawn, so a flood slows the program
  * instead of filling the page.
  */
-export function openTerminal(client: Client, req: { resource: string; cols: number; rows: number }, out: TerminalOutput): TerminalLink {
+export function openTerminal(client: Client, req: { resource: string; container?: string; cols: number; rows: number }, out: TerminalOutput): TerminalLink {
   let done = false;
   let end: TerminalEndItem | undefined;
   const sub = client.subscribe('terminal:session', req, {

@@ -4,6 +4,8 @@ import type { TerminalStatus } from './stream';
 export interface TerminalTab {
   key: string;
   resource: string;
+  /** The container asked for (kube pods with several); absent: the plane's default one. */
+  container?: string;
   /** What the tab says: `group/name`, numbered when one resource has several open. */
   title: string;
   status: TerminalStatus;
@@ -15,10 +17,11 @@ export const noTabs: TerminalTabs = { tabs: [] };
 
 let nextKey = 1;
 
-/** A new tab for a resource, made the active one. */
-export function addTab(s: TerminalTabs, resource: string, name: string): TerminalTabs {
-  const same = s.tabs.filter((t) => t.resource === resource).length;
-  const tab: TerminalTab = { key: `term-${nextKey++}`, resource, title: same ? `${name} (${same + 1})` : name, status: { state: 'opening' } };
+/** A new tab for a resource (and one of its containers), made the active one. */
+export function addTab(s: TerminalTabs, resource: string, name: string, container?: string): TerminalTabs {
+  const label = container ? `${name} · ${container}` : name;
+  const same = s.tabs.filter((t) => t.resource === resource && t.container === container).length;
+  const tab: TerminalTab = { key: `term-${nextKey++}`, resource, ...(container ? { container } : {}), title: same ? `${label} (${same + 1})` : label, status: { state: 'opening' } };
   return { tabs: [...s.tabs, tab], active: tab.key };
 }
 
