@@ -66,12 +66,12 @@ const KUBE_LABEL_KIND: [label: string, kind: string][] = [
 export function podOwners(pod: string): { kind: string; name: string }[] {
   const parts = pod.split('-');
   const out: { kind: string; name: string }[] = [];
+  if (parts.length < 2) return out;
+  const one = parts.slice(0, -1).join('-');
+  // An ordinal ends a StatefulSet's pod; a random suffix the others' (a Deployment's has two).
+  if (/^\d+$/.test(parts[parts.length - 1]!)) return [{ kind: 'statefulset', name: one }];
   if (parts.length >= 3) out.push({ kind: 'deployment', name: parts.slice(0, -2).join('-') });
-  if (parts.length >= 2) {
-    const one = parts.slice(0, -1).join('-');
-    if (/^\d+$/.test(parts[parts.length - 1]!)) out.push({ kind: 'statefulset', name: one });
-    else out.push({ kind: 'daemonset', name: one }, { kind: 'job', name: one });
-  }
+  out.push({ kind: 'daemonset', name: one }, { kind: 'job', name: one });
   return out;
 }
 
