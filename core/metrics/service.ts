@@ -188,7 +188,8 @@ class ChartStream {
     if (d.kind === 'feed') {
       const pts = this.bucketsOf(d.feed.samples(), d.field, p.step, start, end);
       series = [{ name: p.title, points: capPoints(pts, MAX_POINTS) }];
-      problem = pts.length ? undefined : d.feed.problem() ?? { kind: 'waiting', message: `waiting for the first ${d.feed.source} sample` };
+      // The points kept from before (another look) stay, with the reason they stopped (a container exited).
+      problem = d.feed.problem() ?? (pts.length ? undefined : { kind: 'waiting', message: `waiting for the first ${d.feed.source} sample` });
     } else {
       const all = p.series.filter((s) => s.points.length);
       series = all.slice(0, MAX_SERIES).map((s) => ({ name: seriesName(s.labels, p.title), points: capPoints(s.points.map(([t, v]) => [t * 1000, v] as Point), MAX_POINTS) }));
