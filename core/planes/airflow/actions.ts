@@ -98,6 +98,7 @@ export function poolAction(inst: AirflowInstance, r: Resource, actionId: string,
         const deadline = Date.now() + timeoutMs;
         const seen = new Map<string, Holder>();
         let finished = 0;
+        let lastWaiting = '';
         for (;;) {
           const pool = await inst.api.pool(name);
           const holders = inst.publishHolders(name, await inst.api.holders(pool));
@@ -115,7 +116,10 @@ export function poolAction(inst: AirflowInstance, r: Resource, actionId: string,
             throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s: ${pool.occupied_slots} task(s) still hold slots of ${name} (${list}); ${finished} finished meanwhile. `
               + `The pool stays at 0 slots${keep !== undefined ? `; Restore size sets it back to ${keep}` : ''}`);
           }
-          log(`waiting for ${holders.length || pool.occupied_slots} task(s) holding slots; ${finished} finished so far`);
+          // Said when it changes, not every round: a long drain's step log stays readable.
+          const waitingLine = `waiting for ${holders.length || pool.occupied_slots} task(s) holding slots; ${finished} finished so far`;
+          if (waitingLine !== lastWaiting) log(waitingLine);
+          lastWaiting = waitingLine;
           await new Promise((res) => setTimeout(res, Math.min(DRAIN_POLL_MS, Math.max(0, deadline - Date.now()))));
         }
       },
