@@ -13,6 +13,7 @@ import { formatPromError, loadPromConfig, type PromConfig, type PromSettings } f
 const FIRST_READ_MS = 5_000;
 /** A cluster is looked at again for Prometheus Services this often (one list call per selector). */
 const DISCOVERY_MS = 60_000;
+const DISCOVERY_SOON_MS = 3_000;
 
 /** Pure: the endpoint name of a Prometheus found in a cluster. No '/', which separates id parts. */
 export function discoveredName(endpoint: string, ns: string, service: string): string {
@@ -86,7 +87,9 @@ export class PrometheusPlane implements Plane {
     } finally {
       if (!this.stopped && !this.suspended) {
         clearTimeout(this.discoveryTimer);
-        this.discoveryTimer = setTimeout(() => void this.discover(), DISCOVERY_MS);
+        // A context still connecting (a slow API server at start) is looked at again soon.
+        const soon = kube.endpoints().some((e) => e.state === 'connecting');
+        this.discoveryTimer = setTimeout(() => void this.discover(), soon ? DISCOVERY_SOON_MS : DISCOVERY_MS);
         this.discoveryTimer.unref?.();
       }
     }
