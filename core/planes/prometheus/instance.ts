@@ -153,7 +153,7 @@ export class PromInstance {
     try {
       promAlerts = await prom.alerts();
     } catch (e) {
-      return this.fail((e as Error).message);
+      return this.fail(`${(e as Error).message}${access.how !== access.url ? ` (via ${access.how})` : ''}`);
     }
     let amAlerts: AmAlert[] | undefined, silences: AmSilence[] | undefined, amWords: string;
     try {
