@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ContextTransport } from '../../core/planes/kube/client';
 import { ContextConnection, endpointState } from '../../core/planes/kube/context-connection';
+import { probeVerdict } from '../../core/planes/kube/server-probe';
 import type { KubeTransport } from '../../core/planes/kube/client';
 import type { PlaneSink } from '../../core/planes/plane';
 import type { PlaneEndpoint } from '../../shared/contract/domain';
@@ -445,6 +446,15 @@ describe('a context: one probe of its server, then the watches', () => {
     expect(requests.slice(asked).sort()).toEqual(['/api/v1/nodes', '/api/v1/pods', '/api/v1/services', '/version']);
     expect(api.watchCalls()).toHaveLength(podWatches + 1);
     expect(conn.kindStatuses().find((k) => k.kind === 'Pod')!.lists).toBe(1);
+  });
+});
+
+describe("what an answer to the context's probe means", () => {
+  it('any answer of a server that is there starts the watches; refused credentials and 5xx wait, saying why', () => {
+    expect(probeVerdict(200)).toEqual({ ok: true });
+    expect(probeVerdict(403)).toEqual({ ok: true }); // /version hidden from this user: the kinds say the rest
+    expect(probeVerdict(401)).toEqual({ ok: false, message: 'the API server refused the credentials (401: expired token or certificate?)' });
+    expect(probeVerdict(502)).toMatchObject({ ok: false, message: expect.stringContaining('HTTP 502') });
   });
 });
 
