@@ -40,7 +40,7 @@ type Driver =
 
 interface ChartPlan { key: string; title: string; unit: MetricUnit; source: 'prometheus' | 'metrics.k8s.io' | 'docker' | 'none'; query?: string; driver: Driver; series: Series[]; problem?: MetricProblem; step: number }
 
-const PROM_HINT = 'set `prometheus:` in metrics.yaml or PILOTHOUSE_PROMETHEUS_URL';
+const PROM_HINT = 'name one in prometheus.yaml or metrics.yaml, or set PILOTHOUSE_PROMETHEUS_URL';
 
 function seriesName(labels: Record<string, string>, fallback: string): string {
   const parts = Object.entries(labels).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}="${v}"`);
@@ -55,19 +55,25 @@ export class MetricsService {
 
   constructor(private readonly deps: MetricsDeps) {}
 
-  /** Where Prometheus is: metrics.yaml, the environment, or an endpoint the engine found (discovery). */
-  prometheusUrl(configured?: string): string | undefined {
+  /**
+   * Where Prometheus is: metrics.yaml, the environment, or a Prometheus the prometheus plane reaches
+   * (prometheus.yaml, a labelled Service port-forwarded, a tunnel); one found in the resource's own
+   * cluster (`<service>.<ns>@<context>`) first.
+   */
+  prometheusUrl(configured?: string, resourceEndpoint?: string): string | undefined {
     if (configured) return configured;
     const env = this.deps.env.env.PILOTHOUSE_PROMETHEUS_URL?.trim();
     if (env) return env.replace(/\/+$/, '');
-    const found = this.deps.endpoints().find((e) => e.plane === 'prometheus' && e.state === 'connected' && /^https?:\/\//.test(e.target));
+    const live = this.deps.endpoints().filter((e) => e.plane === 'prometheus' && e.state === 'connected' && /^https?:\/\//.test(e.target));
+    const ctx = resourceEndpoint?.startsWith('kube/') ? `@${resourceEndpoint.slice(5).replace(/\//g, '_')}` : undefined;
+    const found = (ctx && live.find((e) => e.name.endsWith(ctx))) || live[0];
     return found?.target.replace(/\/+$/, '');
   }
 
   /** The Prometheus to ask now (metrics.yaml is read again: an edit applies to the next look). */
-  async currentPrometheus(): Promise<RangeQuerier | undefined> {
+  async currentPrometheus(resourceEndpoint?: string): Promise<RangeQuerier | undefined> {
     const { loadMetricsConfig } = await import('./config');
-    const url = this.prometheusUrl(loadMetricsConfig(this.deps.env).prometheus);
+    const url = this.prometheusUrl(loadMetricsConfig(this.deps.env).prometheus, resourceEndpoint);
     return url ? this.querier(url) : undefined;
   }
 
@@ -108,7 +114,7 @@ export class MetricsService {
   async plan(r: Resource, range: MetricRange, start: number, end: number): Promise<ChartPlan[]> {
     const { loadMetricsConfig, chartsFor, formatMetricsError } = await import('./config');
     const config = loadMetricsConfig(this.deps.env);
-    const url = this.prometheusUrl(config.prometheus);
+    const url = this.prometheusUrl(config.prometheus, r.endpoint);
     const prom = url ? await this.querier(url) : undefined;
     const step = stepFor(range);
     const noProm: MetricProblem = { kind: 'no-prometheus', message: `no Prometheus configured (${PROM_HINT})` };
@@ -219,7 +225,7 @@ class ChartStream {
       try {
         const next = rangeWindow(this.range, this.now(), p.step).end;
         if (next <= end) return;
-        const prom = await this.svc.currentPrometheus();
+        const prom = await this.svc.currentPrometheus(this.r.endpoint);
         if (!prom || this.closed) return;
         let got: Series[];
         try {

@@ -130,6 +130,20 @@ describe('metrics:series: what the first batch and later batches carry', () => {
   });
 });
 
+describe('which Prometheus a chart asks', () => {
+  it("metrics.yaml first, then PILOTHOUSE_PROMETHEUS_URL, then one the prometheus plane reaches, the resource's own cluster's first", () => {
+    const ep = (name: string, target: string, state: 'connected' | 'unavailable' = 'connected') => ({ id: `prometheus/${name}`, plane: 'prometheus' as const, name, target, source: 'x', state });
+    const make = (vars: Record<string, string>) => new MetricsService({
+      env: { env: vars, home: dir, now: () => now }, now: () => now, planes: [], objectsOf: () => [],
+      endpoints: () => [ep('down', 'http://down:9090', 'unavailable'), ep('prometheus.monitoring@ctx-a', 'http://127.0.0.1:40001'), ep('prometheus.monitoring@ctx-b', 'http://127.0.0.1:40002/')],
+    });
+    expect(make({}).prometheusUrl(undefined, 'kube/ctx-b')).toBe('http://127.0.0.1:40002');
+    expect(make({}).prometheusUrl(undefined, 'docker/default')).toBe('http://127.0.0.1:40001');
+    expect(make({ PILOTHOUSE_PROMETHEUS_URL: 'http://env:9090/' }).prometheusUrl(undefined, 'kube/ctx-b')).toBe('http://env:9090');
+    expect(make({ PILOTHOUSE_PROMETHEUS_URL: 'http://env:9090' }).prometheusUrl('http://yaml:9090', 'kube/ctx-b')).toBe('http://yaml:9090');
+  });
+});
+
 describe('docker stats: a ring per viewed resource, released when nobody looks', () => {
   it('samples become step points; closing the last look stops the stats stream and frees the buffer', async () => {
     let sample: { read: string; cpuPercent: number; memUsed: number } | undefined;
