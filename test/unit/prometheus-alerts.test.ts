@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AmAlert, AmSilence, PromAlert } from '../../core/planes/prometheus/client';
-import { ALERT_KIND, alertObjectName, alertReason, annotateWithAlerts, deriveAlert, mergeAlerts, prometheusRules, severityOf, type AlertData } from '../../core/planes/prometheus/alerts';
+import { ALERT_KIND, readableValue, alertObjectName, alertReason, annotateWithAlerts, deriveAlert, mergeAlerts, prometheusRules, severityOf, type AlertData } from '../../core/planes/prometheus/alerts';
 import { alertTargets, composeCandidates, instanceHost, knownEndpoints, podOwners, sshAddresses } from '../../core/planes/prometheus/targets';
 import type { ModelObject } from '../../core/model/object';
 import { Model } from '../../core/model/store';
@@ -118,7 +118,7 @@ describe('alert resources and reasons', () => {
     expect(r.runtime).toBe('error');
     expect(r.name).toBe('ContainerHighMemoryUsage memory-pressure');
     expect(r.reason!.text).toBe('Alert ContainerHighMemoryUsage firing since 2026-12-06 17:42 UTC: Container memory-pressure is close to its memory limit');
-    expect(r.facts).toMatchObject({ description: 'memory-pressure uses 88.2% of its memory limit.', value: '8.8201904296875e+01', since: '2026-12-06 17:42 UTC', concerns: 'docker/default/standalone/memory-pressure' });
+    expect(r.facts).toMatchObject({ description: 'memory-pressure uses 88.2% of its memory limit.', value: '88.2', since: '2026-12-06 17:42 UTC', concerns: 'docker/default/standalone/memory-pressure' });
     expect(r.stateSince).toBe(Date.parse(memAlert.activeAt!));
   });
   it('pending is pending, with an info reason', () => {
@@ -134,6 +134,13 @@ describe('alert resources and reasons', () => {
     expect(a.reasons.map((r) => r.severity)).toEqual(['error', 'info']);
     const silenced = mergeAlerts([memAlert], [amFor(memAlert, ['s-1'])], [silence], NOW).map(obj);
     expect(annotateWithAlerts(silenced)!.runtime).toBeUndefined();
+  });
+  it('values read as numbers', () => {
+    expect(readableValue('8.8201904296875e+01')).toBe('88.2');
+    expect(readableValue('7.031e-01')).toBe('0.7031');
+    expect(readableValue('1e+00')).toBe('1');
+    expect(readableValue('NaN')).toBe('NaN');
+    expect(readableValue('1.5e+09')).toBe('1.500e+9');
   });
   it('object names are stable and differ by labels', () => {
     expect(alertObjectName(memAlert.labels)).toBe(alertObjectName({ ...memAlert.labels }));

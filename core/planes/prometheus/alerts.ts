@@ -111,6 +111,13 @@ export function severityOf(labels: Readonly<Record<string, string>>): Severity {
   return 'warning';
 }
 
+/** Prometheus writes values as Go floats ("8.8201904296875e+01"): 4 significant digits read better (88.2). */
+export function readableValue(v: string): string {
+  const n = Number(v);
+  if (!Number.isFinite(n)) return v;
+  return Math.abs(n) >= 1e6 || (n !== 0 && Math.abs(n) < 1e-3) ? n.toPrecision(4) : String(Number(n.toPrecision(4)));
+}
+
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** "Container memory-pressure is close to its memory limit", else the alert's name and its telling labels. */
@@ -154,7 +161,7 @@ export function deriveAlert(id: string, o: ModelObject<AlertData>): Derived {
     source: `${d.source} (${d.seenIn.join(' and ')})`,
   };
   if (d.annotations.description) facts.description = d.annotations.description;
-  if (d.value !== undefined) facts.value = d.value;
+  if (d.value !== undefined) facts.value = readableValue(d.value);
   if (d.activeAt !== undefined) facts.since = clock(d.activeAt);
   if (d.silenced) {
     facts.silenced = `${d.silenced.until ? `until ${clock(d.silenced.until)}` : 'yes'}${d.silenced.by ? ` by ${d.silenced.by}` : ''}${d.silenced.comment ? `: ${d.silenced.comment}` : ''}`;
