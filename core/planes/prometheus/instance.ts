@@ -40,6 +40,7 @@ export class PromInstance {
   private amProblem?: string;
   private timer?: ReturnType<typeof setTimeout>;
   private attempt = 0;
+  private retryDelay = BACKOFF.baseMs;
   private stopped = false;
   private suspended = false;
   private running?: Promise<void>;
@@ -82,7 +83,7 @@ export class PromInstance {
 
   private schedule(): void {
     if (this.stopped || this.suspended) return;
-    const delay = this.attempt === 0 ? this.deps.refreshMs : nextBackoff(this.attempt - 1, BACKOFF);
+    const delay = this.attempt === 0 ? this.deps.refreshMs : this.retryDelay;
     this.timer = setTimeout(() => void this.tick(), delay);
     this.timer.unref?.();
   }
@@ -206,7 +207,8 @@ export class PromInstance {
   private fail(message: string): void {
     if (this.stopped || this.suspended) return;
     this.attempt++;
-    const retryAt = this.deps.now() + nextBackoff(this.attempt - 1, BACKOFF, () => 1);
+    this.retryDelay = nextBackoff(this.attempt - 1, BACKOFF);
+    const retryAt = this.deps.now() + this.retryDelay;
     // The alerts last read stay, marked as last known by the model while the endpoint is away.
     this.setEndpoint({ target: this.access?.url ?? this.plannedTarget(), state: 'unavailable', message, retryAt });
   }
