@@ -11,8 +11,8 @@ import { formatPromError, loadPromConfig, type PromConfig, type PromSettings } f
 
 /** How long start() waits for the first reads (and for kube contexts to connect, for discovery). */
 const FIRST_READ_MS = 5_000;
-/** A cluster is looked at again for Prometheus Services this often (one list call per selector). */
-const DISCOVERY_MS = 60_000;
+/** A cluster is looked at again for Prometheus Services this often (two label-selected lists per context), and on wake. */
+const DISCOVERY_MS = 10 * 60_000;
 const DISCOVERY_SOON_MS = 3_000;
 
 /** Pure: the endpoint name of a Prometheus found in a cluster. No '/', which separates id parts. */
