@@ -37,12 +37,12 @@ export function builtinCharts(r: Resource): BuiltinChart[] {
   ];
 }
 
-/** Undefined: a kind without CPU or memory of its own (a service, a volume, a pool). */
+/** False for a kind without CPU or memory of its own (a service, a volume, a pool, an alert). */
 export function hasResourceUse(r: Pick<Resource, 'plane' | 'kind'>): boolean {
   if (r.plane === 'docker') return r.kind === 'container' || r.kind === 'compose-service';
   if (r.plane === 'kube') return r.kind === 'pod' || r.kind === 'node';
   if (r.plane === 'ssh') return r.kind === 'host';
-  return r.plane === 'synthetic';
+  return false;
 }
 
 export function builtinQueries(r: Resource): { cpu: string; memory: string } | undefined {
