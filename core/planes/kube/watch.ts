@@ -320,13 +320,20 @@ export class KindWatch {
       }
       // The next page is asked for as soon as this one's continue token has arrived (the list's metadata
       // comes before its items), so the server makes it while this one is still read and parsed.
-      const body = await readBody(res, MAX_PAGE_BYTES, (head) => {
-        const t = continueToken(head);
-        if (t) next = ask(t);
-        return t !== undefined;
-      });
-      const parsed = JSON.parse(body.toString('utf8')) as { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
-      this.live(gen);
+      let parsed: { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
+      try {
+        const body = await readBody(res, MAX_PAGE_BYTES, (head) => {
+          const t = continueToken(head);
+          if (t) next = ask(t);
+          return t !== undefined;
+        });
+        parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+        this.live(gen);
+      } catch (e) {
+        // A page asked for ahead is not left holding a socket when this one fails.
+        (next as Page | undefined)?.res.then((r) => r.destroy(), () => undefined);
+        throw e;
+      }
       for (const item of parsed.items ?? []) { const o = this.toObject(item); if (o) objs.push(o); }
       const cont = parsed.metadata?.continue || undefined;
       const ahead = next as Page | undefined; // set by the head callback, which TypeScript does not follow
