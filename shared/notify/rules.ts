@@ -84,8 +84,11 @@ export function news(before: Seen | undefined, now: Seen, s: Subject & { since?:
   }
   const out: Notice[] = [];
   const group = s.group.name;
-  if (!isAlertKind(s.kind) && now.status === 'error' && before.status !== 'error' && before.status !== 'unknown') {
-    out.push({ key: s.id, cause: 'red', resource: s.id, name: s.name, group, text: reasonsOf(s).find((r) => r.severity === 'error')?.text });
+  // Red because of alerts alone: the alert's notice says it (once, however many resources it concerns).
+  const errors = reasonsOf(s).filter((r) => r.severity === 'error');
+  const byAlerts = errors.length > 0 && errors.every(isFiringAlertReason);
+  if (!isAlertKind(s.kind) && !byAlerts && now.status === 'error' && before.status !== 'error' && before.status !== 'unknown') {
+    out.push({ key: s.id, cause: 'red', resource: s.id, name: s.name, group, text: errors[0]?.text });
   }
   for (const k of now.alerts) {
     if (before.alerts.has(k)) continue;

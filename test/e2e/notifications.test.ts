@@ -1,6 +1,8 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +14,10 @@ import { until } from '../support/wait';
 import { dockerClient, ensureTestImage, runContainer, testDockerHost } from '../support/docker-fixtures';
 
 // Desktop notifications in Chromium against real containers whose health checks the test breaks and
-// mends (`touch /tmp/broken` inside). Headless Chromium shows no notification, so an init script wraps
-// window.Notification and records every one the page raises, keeping the object so a click can be sent.
+// mends (`touch /tmp/broken` inside), and a real alert of the rig's Prometheus. Headless Chromium shows
+// no notification, so an init script wraps window.Notification and records every one the page raises,
+// keeping the object so a click can be sent. Run under `flock /tmp/ph-scenario.lock`: the alert part
+// applies the memory-pressure scenario (always undone).
 
 const PROJECT = 'pilothouse-notify';
 const host = testDockerHost();
@@ -182,5 +186,69 @@ describe('desktop notifications in Chromium (real containers)', () => {
     } finally {
       await ctx.close();
     }
+  });
+});
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const PROM_FILE = path.join(REPO, '.rig/prometheus/url');
+const SCENARIO = path.join(REPO, 'test/rig/scenarios/memory-pressure.sh');
+const noAlertRig = !existsSync(PROM_FILE) ? `no ${PROM_FILE}: start the rig (npm run rig -- up prometheus)`
+  : !existsSync(SCENARIO) ? `no ${SCENARIO} in this checkout` : undefined;
+const run = promisify(execFile);
+const scenario = (undo = false) => run('bash', [path.join(REPO, 'test/rig/rig.sh'), 'scenario', 'memory-pressure', ...(undo ? ['--undo'] : [])], { cwd: REPO, timeout: 150_000 });
+
+describe.skipIf(!!noAlertRig)(`a rig alert that starts firing raises one notification${noAlertRig ? ` (skipped: ${noAlertRig})` : ''}`, () => {
+  let engine2: Engine;
+  let web2: WebHost;
+  let browser2: Browser;
+  let page2: Page;
+  let applied = false;
+  const problems2: string[] = [];
+  const recorded2 = (): Promise<Recorded[]> => page2.evaluate(() => (window as any).__notifications.map((n: any) => ({ title: n.title, body: n.body, resources: n.data?.resources ?? [] })));
+
+  beforeAll(async () => {
+    await runContainer(docker, flakySpec('alert-sentinel'));
+    await until('alert-sentinel healthy', async () => (await health(`${PROJECT}-alert-sentinel-1`)) === 'healthy', 20_000);
+    const home = mkdtempSync(path.join(tmpdir(), 'ph-e2e-notify-alert-'));
+    const env = { DOCKER_HOST: host, PILOTHOUSE_PROMETHEUS_URL: readFileSync(PROM_FILE, 'utf8').trim(), HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    engine2 = new Engine({ dataDir: path.join(home, 'data'), env, home });
+    await engine2.start();
+    ({ web: web2, browser: browser2, page: page2 } = await openConsole(engine2.handlers(), RENDERER_DIR, problems2));
+    await page2.context().grantPermissions(['notifications'], { origin: new URL(web2.url).origin });
+    await page2.addInitScript(RECORDER);
+    await page2.goto(web2.url);
+    // The rig's always-firing watchdog is in the list: the alerts were read, and are the starting picture.
+    await page2.locator('li[data-resource*="/alert/RigWatchdog"]').waitFor({ timeout: 60_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    try {
+      if (applied) await scenario(true);
+    } finally {
+      await browser2?.close();
+      await web2?.close();
+      engine2?.stop();
+    }
+  }, 180_000);
+
+  it('ContainerHighMemoryUsage firing on memory-pressure is announced once; the alerts firing at start are not', async () => {
+    applied = true;
+    await scenario();
+    const about = (all: Recorded[]) => all.filter((n) => n.resources.some((r) => r.includes('ContainerHighMemoryUsage') || /\/memory-pressure$/.test(r)));
+    await expect.poll(async () => about(await recorded2()).length, { timeout: 90_000, interval: 1_000 }).toBe(1);
+    // The alert shows on its own resource and, a refresh later maybe, turns the container it concerns red.
+    await page2.locator('li[data-resource$="/memory-pressure"] .dot-error').waitFor({ timeout: 60_000 });
+    // A container that turns red after that: once its notification is out, any second one for the alert
+    // or for memory-pressure would have gone out with it or before it.
+    await breakIt('alert-sentinel');
+    await expect.poll(async () => (await recorded2()).filter((x) => x.resources.some((r) => r.endsWith('/alert-sentinel'))).length, { timeout: 40_000 }).toBe(1);
+    const all = await recorded2();
+    expect(about(all)).toHaveLength(1);
+    const [n] = about(all);
+    expect(n.title).toMatch(/^Alert firing on (ContainerHighMemoryUsage memory-pressure|memory-pressure)$/);
+    expect(n.body).toContain('Alert ContainerHighMemoryUsage firing');
+    expect(all.filter((x) => x.resources.some((r) => /RigWatchdog|RigTargetDown/.test(r)))).toEqual([]);
+    await page2.screenshot({ path: path.join(shots, 'notifications-alert.png') });
+    expect(problems2).toEqual([]);
   });
 });

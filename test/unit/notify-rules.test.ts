@@ -195,11 +195,21 @@ describe('notifications: alerts', () => {
     expect(drain()).toMatchObject({ title: 'Alert firing on search', body: 'shop/search: alert SearchRequestHighLatency firing: p99 2.3 s' });
   });
 
-  it('a resource that turns red because of a firing alert and the alert are grouped into one notification', () => {
-    const { n, drain } = rig();
-    n.observe(snapshot([row('api', 'ok')]));
-    n.observe(patch([{ ...row('api', 'error'), reasons: [{ text: 'alert NodeOutOfMemory firing', severity: 'error', ref: 'alertmanager/rig/NodeOutOfMemory' }] } as ResourceRow]));
-    expect(drain()).toMatchObject({ title: '1 resource turned red, 1 alert started firing', body: 'api' });
+  it('a resource red because of a firing alert alone is announced as the alert, once; red for another reason too, as both', () => {
+    const { n, clock, drain } = rig();
+    const oom = { text: 'Alert NodeOutOfMemory firing', severity: 'error' as const, ref: 'alertmanager/rig/NodeOutOfMemory' };
+    n.observe(snapshot([row('api', 'ok'), row('worker', 'ok')]));
+    n.observe(patch([{ ...row('api', 'error'), reason: oom, reasons: [oom] } as ResourceRow]));
+    expect(drain()).toMatchObject({ title: 'Alert firing on api', body: 'shop/api: Alert NodeOutOfMemory firing' });
+    // The same alert reaching another resource later is not news again.
+    clock.advance(30_000);
+    n.observe(patch([{ ...row('worker', 'error'), reason: oom, reasons: [oom] } as ResourceRow]));
+    expect(drain()).toBeUndefined();
+    clock.advance(30_000);
+    n.observe(patch([{ ...row('api', 'ok'), reasons: [] } as ResourceRow]));
+    const crash = { text: 'exited with code 137', severity: 'error' as const };
+    n.observe(patch([{ ...row('api', 'error'), reason: crash, reasons: [crash, oom] } as ResourceRow]));
+    expect(drain()).toMatchObject({ title: 'api turned red', body: 'shop/api: exited with code 137' });
   });
 
   it('one alert firing is one alert, whether seen on its own resource or as a reason on the resource it concerns', () => {
