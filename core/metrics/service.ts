@@ -104,11 +104,15 @@ export class MetricsService {
     const sub = new ChartStream(this, r, range, live, sink, this.deps.now);
     const close = () => { this.open.delete(close); sub.close(); };
     this.open.add(close);
-    void sub.start().catch((e: Error) => sink.end(new PilothouseError('internal', `charts of ${r.id}: ${e.message}`)));
+    // A stream that ended by itself (not live, or failed) is let go here too: the dispatcher does not call back.
+    void sub.start().then(() => { if (!live) close(); }, (e: Error) => { close(); sink.end(new PilothouseError('internal', `charts of ${r.id}: ${e.message}`)); });
     return close;
   }
 
   stop(): void { for (const c of [...this.open]) c(); this.feeds.stopAll(); }
+
+  /** Subscriptions open now (tests: none is left behind). */
+  get openCount(): number { return this.open.size; }
 
   /** @internal for ChartStream */
   async plan(r: Resource, range: MetricRange, start: number, end: number): Promise<ChartPlan[]> {

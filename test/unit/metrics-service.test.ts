@@ -109,6 +109,7 @@ describe('metrics:series: what the first batch and later batches carry', () => {
     // A host's CPU and memory come from node-exporter through Prometheus: here it has none.
     expect(byKey.cpu).toMatchObject({ problem: { kind: 'empty', message: expect.stringContaining('node_cpu_seconds_total') } });
     expect(c.ended).toBe(true);
+    expect(svc.openCount).toBe(0);
   });
 
   it('without Prometheus every Prometheus chart says so and how to configure one', async () => {
