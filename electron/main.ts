@@ -43,6 +43,8 @@ export function bootstrap(): Shell {
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
     Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate()));
+    // Windows shows a process's notifications only under an application id (electron-builder.yml's appId).
+    if (process.platform === 'win32') app.setAppUserModelId('org.pilothouse.console');
     installNotifications(() => shell.window, path.join(app.getPath('userData'), SETTINGS_FILE));
     startEngine(shell);
     createWindow(shell);

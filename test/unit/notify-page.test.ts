@@ -59,6 +59,17 @@ describe('the page\'s notification center', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a batch arriving after the moment hands the notification out at once (a hidden tab\'s timer may lag)', async () => {
+    const d = fakeDelivery('granted');
+    let t = 1_000;
+    const c = new NotificationCenter(d, new MuteStore(memoryBackend()), { groupMs: 4_000 }, () => t);
+    c.observe(snapshot([row('web', 'ok'), row('db', 'ok')]));
+    c.observe(patch([row('web', 'error')]));
+    t += 5_000; // the timer has not run
+    c.observe(patch([row('db', 'ok')]));
+    expect(d.shown.map((n) => n.title)).toEqual(['web turned red']);
+  });
+
   it('gives nothing to a browser that has not granted notifications, and asks only when told to', async () => {
     const d = fakeDelivery('default');
     const request = vi.spyOn(d, 'request');

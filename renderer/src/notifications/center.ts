@@ -55,7 +55,11 @@ export class NotificationCenter {
 
   private schedule(): void {
     const due = this.notifier.dueAt();
-    if (due === undefined || due === this.timerAt) return;
+    if (due === undefined) return;
+    // A hidden tab's timers may be held back for a minute; the engine's batches are not, so a batch that
+    // arrives after the moment hands the notification out at once.
+    if (due <= this.now()) { this.stop(); this.fire(); return; }
+    if (due === this.timerAt) return;
     this.stop();
     this.timerAt = due;
     this.timer = setTimeout(() => { this.timer = undefined; this.timerAt = undefined; this.fire(); }, Math.max(0, due - this.now()));
