@@ -257,9 +257,12 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
           Copy{selectedCount > 1 ? ` ${selectedCount}` : ''}
         </button>
         <button type="button" className="small download" onClick={download} title="Download every line the page keeps as a .log file">Download</button>
-        <button type="button" className={follow ? 'follow on' : 'follow'} onClick={() => setFollow(!follow)} aria-pressed={follow}>
-          {follow ? 'Following' : newWhilePaused ? `Paused · ${newWhilePaused} new ↓` : 'Paused ↓'}
-        </button>
+        {/* A previous instance has ended: nothing comes to follow. */}
+        {!previous && (
+          <button type="button" className={follow ? 'follow on' : 'follow'} onClick={() => setFollow(!follow)} aria-pressed={follow}>
+            {follow ? 'Following' : newWhilePaused ? `Paused · ${newWhilePaused} new ↓` : 'Paused ↓'}
+          </button>
+        )}
         <span className="log-count">{count.toLocaleString()} lines{kept.first ? ` · ${kept.first.toLocaleString()} older dropped` : ''}</span>
       </div>
       <div className="log-scroll" ref={scroller} onScroll={onScroll} role="log" aria-label={`Log of ${resource}`} tabIndex={0}>
