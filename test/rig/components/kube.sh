@@ -6,6 +6,7 @@
 KUBE_VERSION=v1.33.13
 ETCD_VERSION=v3.5.21
 KWOK_VERSION=v0.7.0
+METRICS_SERVER_VERSION=v0.8.1
 KUBE_CLUSTER=pilothouse
 KUBE_PORT=56443
 KUBE_SRC="$REPO/test/rig/kube"
@@ -24,6 +25,7 @@ _kube_bin() {
     kube-apiserver|kube-controller-manager|kube-scheduler) echo "$KUBE_BIN/$1-$KUBE_VERSION" ;;
     etcd) echo "$KUBE_BIN/etcd-$ETCD_VERSION" ;;
     kwok|kwokctl) echo "$KUBE_BIN/$1-$KWOK_VERSION" ;;
+    metrics-server) echo "$KUBE_BIN/metrics-server-$METRICS_SERVER_VERSION" ;;
   esac
 }
 
@@ -253,6 +255,7 @@ kube_up() {
   [[ -s $RIG_DIR/postgres/main-db-password ]] || secs=15  # argilla-server cannot get Ready without it
   wait_for "$secs" "extralit pods Ready" _kube_pods_ready extralit || rig_log "WARNING: not all extralit pods are Ready"
   wait_for 60 "pdf-chatbot pods Ready" _kube_pods_ready pdf-chatbot || rig_log "WARNING: pdf-chatbot not Ready"
+  _kube_metrics_up
 
   write_rig_file kube/env "KUBECONFIG=$KUBE_KC
 KUBECONFIG_READONLY=$KUBE_HOME/kubeconfig-readonly
@@ -277,6 +280,8 @@ _kube_pods_ready() {
 
 kube_down() {
   stop_daemon kube-driver
+  stop_daemon kube-metrics-server || true
+  stop_daemon kube-kwok-metrics || true
   if [[ -d $KUBE_CLUSTER_DIR ]]; then
     # Collected first: kwokctl delete removes the pid files, and a scenario may have restarted the apiserver.
     local pids; mapfile -t pids < <(_kube_cluster_pids)
@@ -304,7 +309,116 @@ kube_status() {
   done
   ((${#dead[@]})) && { echo "not running: ${dead[*]}"; return 1; }
   daemon_alive kube-driver || { echo "scenario driver not running"; return 1; }
-  echo "https://127.0.0.1:$KUBE_PORT $KUBE_VERSION, $ready nodes Ready, $(_kc get pods -A --no-headers | wc -l) pods"
+  local top; top=$(_kube_metrics_status) || { echo "$top"; return 1; }
+  echo "https://127.0.0.1:$KUBE_PORT $KUBE_VERSION, $ready nodes Ready, $(_kc get pods -A --no-headers | wc -l) pods, $top"
+}
+
+# ---- metrics.k8s.io: metrics-server scraping kwok's simulated resource usage (docs/kube.md "Metrics") ----
+# Both run as rig daemons beside the cluster, so adding them never restarts the apiserver, etcd or kwok:
+# - kube-kwok-metrics: a second kwok controller (same binary) with test/rig/kube/metrics/kwok-metrics.yaml,
+#   serving kubelet's /metrics/resource per node on $KUBE_METRICS_KWOK_PORT. The cluster's kwok holds every
+#   node lease, so this one is read-only (kwok's HA mode: no lease, no changes). The cluster's kwok itself
+#   cannot serve metrics without a restart (Metric objects are read at start, or from a CRD it was not
+#   started with).
+# - kube-metrics-server: metrics-server, registered as APIService v1beta1.metrics.k8s.io.
+KUBE_METRICS_KWOK_PORT=50248
+KUBE_METRICS_PORT=50443
+
+_kube_metrics_build() {
+  local out; out=$(_kube_bin metrics-server)
+  [[ -x $out ]] && return 0
+  mkdir -p "$KUBE_BIN"
+  local logf="$RIG_CACHE/kube-build.log" t0=$(date +%s)
+  rig_log "building metrics-server $METRICS_SERVER_VERSION from the Go module proxy (log $logf)"
+  _kube_gobuild metrics-server "$out.tmp" "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION -X k8s.io/client-go/pkg/version.gitTreeState=clean" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server >>"$logf" 2>&1 \
+    || { rm -f "$out.tmp"; rig_die "metrics-server build failed; see $logf"; }
+  mv -f "$out.tmp" "$out"
+  rig_log "built metrics-server in $(( $(date +%s) - t0 ))s"
+}
+
+_kube_metrics_apiservice() {
+  _kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system, labels: {app.kubernetes.io/part-of: pilothouse-rig}}
+spec: {type: ExternalName, externalName: localhost}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io, labels: {app.kubernetes.io/part-of: pilothouse-rig}}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  insecureSkipTLSVerify: true
+  service: {name: metrics-server, namespace: kube-system, port: $KUBE_METRICS_PORT}
+---
+# As metrics-server's own manifests have it: whoever may view may read metrics (the read-only user too).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: "true", rbac.authorization.k8s.io/aggregate-to-edit: "true", rbac.authorization.k8s.io/aggregate-to-admin: "true"}
+rules:
+- apiGroups: [metrics.k8s.io]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+EOF
+}
+
+# Nodes tell metrics-server where kwok serves their /metrics/resource (the path carries the node name).
+# The bench's nodes (bench-pods: up to 50,000 pods) are left out: producing their figures every 15 s
+# would cost the 2-core machine a whole core and skew the bench.
+KUBE_METRICS_NODES='rig.pilothouse.dev/bench!=true'
+_kube_metrics_annotate_nodes() {
+  local n
+  for n in $(_kc get nodes -l "$KUBE_METRICS_NODES" -o jsonpath='{.items[*].metadata.name}'); do
+    _kc annotate --overwrite node "$n" "metrics.k8s.io/resource-metrics-path=/metrics/nodes/$n/metrics/resource" >/dev/null
+  done
+}
+
+_kube_metrics_up() {
+  _kube_metrics_build
+  local c="$KUBE_CLUSTER_DIR" m="$KUBE_HOME/metrics"
+  mkdir -p "$m"
+  _kube_metrics_annotate_nodes
+  RIG_DIR="$RIG_DIR" start_daemon kube-kwok-metrics "$m/kwok-metrics.log" "$(_kube_bin kwok)" \
+    --manage-nodes-with-label-selector="$KUBE_METRICS_NODES" --kubeconfig="$c/kubeconfig.yaml" \
+    --config="$c/kwok.yaml" --config="$KUBE_SRC/metrics/kwok-metrics.yaml" \
+    --tls-cert-file="$c/pki/admin.crt" --tls-private-key-file="$c/pki/admin.key" \
+    --node-ip=127.0.0.1 --node-name=localhost --node-port=50247 \
+    --server-address="127.0.0.1:$KUBE_METRICS_KWOK_PORT" --node-lease-duration-seconds=200 \
+    --enable-crds=Logs,ClusterLogs,Exec,ClusterExec,PortForward,ClusterPortForward
+  _kube_metrics_server_start
+  _kube_metrics_apiservice
+  wait_for 90 "metrics.k8s.io serving pod metrics" _kube_metrics_ok \
+    || rig_log "WARNING: metrics.k8s.io not answering yet; see $m/metrics-server.log"
+}
+
+# Also used by tests that stop metrics-server to see the HPA without metrics, then start it again.
+_kube_metrics_server_start() {
+  local c="$KUBE_CLUSTER_DIR"
+  RIG_DIR="$RIG_DIR" start_daemon kube-metrics-server "$KUBE_HOME/metrics/metrics-server.log" "$(_kube_bin metrics-server)" \
+    --bind-address=127.0.0.1 --secure-port="$KUBE_METRICS_PORT" \
+    --kubeconfig="$c/kubeconfig.yaml" --authentication-kubeconfig="$c/kubeconfig.yaml" \
+    --authorization-kubeconfig="$c/kubeconfig.yaml" \
+    --tls-cert-file="$c/pki/admin.crt" --tls-private-key-file="$c/pki/admin.key" \
+    --kubelet-insecure-tls --kubelet-preferred-address-types=InternalIP --kubelet-port="$KUBE_METRICS_KWOK_PORT" \
+    --node-selector="$KUBE_METRICS_NODES" --metric-resolution=15s
+}
+
+_kube_metrics_ok() {
+  [[ $(_kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null) == True ]] \
+    && _kc -n pdf-chatbot top pods --no-headers 2>/dev/null | grep -q .
+}
+
+_kube_metrics_status() {
+  daemon_alive kube-kwok-metrics || { echo "kwok metrics controller not running"; return 1; }
+  daemon_alive kube-metrics-server || { echo "metrics-server not running"; return 1; }
+  _kube_metrics_ok || { echo "metrics.k8s.io not answering (kubectl top pods)"; return 1; }
+  echo "metrics-server $METRICS_SERVER_VERSION"
 }
 
 # ---- helpers for the kube scenarios (test/rig/scenarios/*.sh source this file) ----
