@@ -205,19 +205,21 @@ export function kubeLogSource(ctx: KubeLogContext, resource: Resource, objects: 
     throw new PilothouseError('not-found', `no container '${options.container}' in ${kind} ${resource.group.name}/${resource.name} (containers: ${names.join(', ')})`);
   }
   const podNow = (name: string) => () => podsOf(objectsNow()).find((p) => p.meta.name === name);
-  const partsOf = (ps: KubePod[]): LogPart[] => ps.flatMap((p) => {
+  const partsOf = (ps: KubePod[]): LogPart[] => {
+    const restarted = options.previous && !options.container ? partsFor(ps, true) : [];
+    // None restarted as far as the model knows (it may lag the server by a moment): the server answers for each.
+    return restarted.length ? restarted : partsFor(ps, false);
+  };
+  const partsFor = (ps: KubePod[], onlyRestarted: boolean): LogPart[] => ps.flatMap((p) => {
     const names = options.container ? [options.container] : p.containers.map((c) => c.name);
     return names
       .filter((c) => p.containers.some((x) => x.name === c) || p.initContainers.some((x) => x.name === c))
       // Only a container that restarted has a previous instance; asking any other is the server's 400,
       // which would fail the whole merged read. One asked for by name is asked (its error is the answer).
-      .filter((c) => !options.previous || !!options.container || hasPrevious(p, c))
+      .filter((c) => !onlyRestarted || hasPrevious(p, c))
       .map((c) => ({ key: `${p.meta.name}/${c}`, label: `${p.meta.name}/${c}`, source: kubeContainerLog(ctx, p.meta.ns, p.meta.name, c, podNow(p.meta.name), options) }));
   });
   const first = partsOf(pods);
-  if (options.previous && pods.length && !first.length) {
-    throw new PilothouseError('not-found', `no container of ${kind} ${resource.group.name}/${resource.name} has restarted: there is no previous log`);
-  }
   return {
     merged: true,
     describe: () => `${kind} ${resource.group.name}/${resource.name} on ${ctx.id}`,
