@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EP, deployment, meta, model, node, obj, owner, rid } from '../support/kube-fixtures';
 import { KubeApiError } from '../../core/planes/kube/actions-api';
-import { fetchUsage, labelSelectorQuery, usageError, USAGE_KIND } from '../../core/planes/kube/metrics';
+import { fetchUsage, KubeUsage, labelSelectorQuery, usageError, USAGE_KIND } from '../../core/planes/kube/metrics';
+import type { PlaneSink } from '../../core/planes/plane';
+import type { Resource } from '../../shared/contract/domain';
 import { cpuText, memText } from '../../core/planes/kube/rules/usage';
 import type { KubeUsageData } from '../../core/planes/kube/usage-data';
 import type { KubeTransport } from '../../core/planes/kube/client';
@@ -96,5 +98,27 @@ describe('kube metrics.k8s.io fetch', () => {
   it('a selector with expressions is not guessed at', () => {
     expect(labelSelectorQuery({ matchLabels: { app: 'x' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] })).toBeUndefined();
     expect(labelSelectorQuery({ matchLabels: { app: 'x', tier: 'web' }, matchExpressions: [] })).toBe('app=x,tier=web');
+  });
+});
+
+describe('kube usage looks', () => {
+  it('one fetch stream per resource however many look; its object leaves with the last look; nothing for kinds without usage', async () => {
+    const asked: string[] = [];
+    const t = fakeTransport({ '/apis/metrics.k8s.io/v1beta1/namespaces/extralit/pods/p1': [200, { metadata: { name: 'p1' }, containers: [{ name: 'c', usage: { cpu: '5m', memory: '1Mi' } }] }] }, asked);
+    const upserts: ModelObject[] = [], removed: string[] = [];
+    const sink = { upsert: (o: ModelObject) => upserts.push(o), remove: (k: string) => removed.push(k), objectsOf: () => [] } as unknown as PlaneSink;
+    const usage = new KubeUsage(60_000);
+    const pod = { id: rid('extralit', 'pod', 'p1') } as Resource;
+    const a = usage.look(pod, { id: EP, transport: t }, sink);
+    const b = usage.look(pod, { id: EP, transport: t }, sink);
+    usage.look({ id: rid('extralit', 'service', 's') } as Resource, { id: EP, transport: t }, sink)();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked).toEqual(['/apis/metrics.k8s.io/v1beta1/namespaces/extralit/pods/p1']);
+    expect(upserts.map((o) => [o.kind, o.ns, o.name])).toEqual([[USAGE_KIND, 'extralit', 'pod/p1']]);
+    a();
+    expect(removed).toEqual([]);
+    b();
+    expect(removed).toEqual([`${EP}/${USAGE_KIND}/extralit/pod/p1`]);
+    usage.stop();
   });
 });

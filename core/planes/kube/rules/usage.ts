@@ -50,8 +50,9 @@ export function usageFacts(kind: ResourceKind, objects: readonly ModelObject[], 
     return;
   }
   const measured = u.pods ?? [];
-  if (!measured.length) { f.usage = 'no figures yet for its pods (metrics-server scrapes every 15 s)'; return; }
   const byName = new Map(objects.filter((o) => o.kind === 'Pod').map((o) => [o.name, o.data as KubePod]));
+  // A workload scaled to zero uses nothing: no line rather than a "not yet".
+  if (!measured.length) { if (byName.size) f.usage = 'no figures yet for its pods (metrics-server scrapes every 15 s)'; return; }
   const pods = measured.map((m) => byName.get(m.name)).filter((p): p is KubePod => !!p);
   const cpu = measured.reduce((s, m) => s + m.cpuCores, 0), mem = measured.reduce((s, m) => s + m.memoryBytes, 0);
   const over = kind === 'pod' ? '' : ` over ${plural(measured.length, 'pod')}`;
