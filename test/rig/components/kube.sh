@@ -381,8 +381,15 @@ _kube_metrics_annotate_nodes() {
 
 _kube_metrics_up() {
   _kube_metrics_build
-  local c="$KUBE_CLUSTER_DIR" m="$KUBE_HOME/metrics"
+  local c="$KUBE_CLUSTER_DIR" m="$KUBE_HOME/metrics" ca
   mkdir -p "$m"
+  # A cluster created again (stale dir after a reboot) has a new CA: daemons still running hold the old one.
+  ca=$(sha256sum "$c/pki/ca.crt" | cut -d' ' -f1)
+  if [[ $(cat "$m/cluster-ca" 2>/dev/null) != "$ca" ]]; then
+    stop_daemon kube-metrics-server || true
+    stop_daemon kube-kwok-metrics || true
+    echo "$ca" > "$m/cluster-ca"
+  fi
   _kube_metrics_annotate_nodes
   RIG_DIR="$RIG_DIR" start_daemon kube-kwok-metrics "$m/kwok-metrics.log" "$(_kube_bin kwok)" \
     --manage-nodes-with-label-selector="$KUBE_METRICS_NODES" --kubeconfig="$c/kubeconfig.yaml" \
