@@ -164,7 +164,12 @@ export class PromInstance {
         [amAlerts, silences] = await Promise.all([c.alertmanagerAlerts(), c.silences()]);
         this.amProblem = undefined;
         amWords = `Alertmanager ${am.base}`;
-      } else amWords = this.settings.alertmanager === false ? 'no Alertmanager (prometheus.yaml says alertmanager: false)' : 'no Alertmanager (Prometheus sends alerts to none)';
+      } else {
+        const v = this.settings.via;
+        amWords = this.settings.alertmanager === false ? 'no Alertmanager (prometheus.yaml says alertmanager: false)'
+          : v.kind === 'kube' ? `no Alertmanager (no Service labelled app.kubernetes.io/name=alertmanager or app=alertmanager in kube/${v.context})`
+          : 'no Alertmanager (Prometheus sends alerts to none)';
+      }
     } catch (e) {
       this.amProblem = (e as Error).message;
       amWords = `Alertmanager not read: ${this.amProblem}`;
