@@ -63,6 +63,8 @@ refreshSeconds: 30
     const bad = loadPromConfig(env({ PILOTHOUSE_PROMETHEUS_URL: '127.0.0.1:59090' }), () => undefined);
     expect(bad.entries).toEqual([]);
     expect(formatPromError(bad.errors[0]!)).toBe('PILOTHOUSE_PROMETHEUS_URL: PILOTHOUSE_PROMETHEUS_URL: "127.0.0.1:59090" is not an http:// or https:// URL');
+    const amOnly = loadPromConfig(env({ PILOTHOUSE_ALERTMANAGER_URL: 'http://127.0.0.1:59093' }), () => undefined);
+    expect(amOnly.errors[0]!.message).toContain('is set without PILOTHOUSE_PROMETHEUS_URL');
   });
 });
 

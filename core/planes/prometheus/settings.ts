@@ -113,6 +113,7 @@ export function loadPromConfig(env: PlaneEnv, read: (path: string) => string | u
   }
   const url = env.env.PILOTHOUSE_PROMETHEUS_URL?.trim();
   const am = env.env.PILOTHOUSE_ALERTMANAGER_URL?.trim();
+  if (am && !url) cfg.errors.push({ file: 'PILOTHOUSE_ALERTMANAGER_URL', line: 0, field: 'PILOTHOUSE_ALERTMANAGER_URL', name: 'env', message: 'is set without PILOTHOUSE_PROMETHEUS_URL (alerts are read from a Prometheus; give both, or use prometheus.yaml)' });
   if (url) {
     if (!httpUrl(url)) cfg.errors.push({ file: 'PILOTHOUSE_PROMETHEUS_URL', line: 0, field: 'PILOTHOUSE_PROMETHEUS_URL', name: 'env', message: `${JSON.stringify(url)} is not an http:// or https:// URL` });
     else if (am && !httpUrl(am)) cfg.errors.push({ file: 'PILOTHOUSE_ALERTMANAGER_URL', line: 0, field: 'PILOTHOUSE_ALERTMANAGER_URL', name: 'env', message: `${JSON.stringify(am)} is not an http:// or https:// URL` });
