@@ -9,7 +9,7 @@ import type { Series } from '../planes/prometheus/client';
 import { builtinCharts, hasResourceUse } from './builtin';
 import { bucketize, capPoints, MAX_POINTS, MAX_SERIES, rangeWindow, stepFor, type Point } from './downsample';
 import { DockerStatsFeed, Feeds, KubeMetricsFeed, type Feed, type Sample } from './feeds';
-import { fillQuery } from './promql';
+import { fillQuery, PlaceholderError } from './promql';
 
 /**
  * The engine's series service behind `metrics:series`: for one resource and a range, its CPU and memory
@@ -156,8 +156,14 @@ export class MetricsService {
     })));
     const vars = { name: r.name, namespace: r.group.name, id: r.id };
     chartsFor(config, r.id).forEach((c, i) => {
-      const query = fillQuery(c.query, vars);
       const key = `q${i}`;
+      let query: string;
+      try { query = fillQuery(c.query, vars); } catch (e) {
+        if (!(e instanceof PlaceholderError)) throw e;
+        plans.push(Promise.resolve({ key, title: c.title, unit: c.unit, source: 'none' as const, query: c.query, driver: { kind: 'none' as const }, series: [], step,
+          problem: { kind: 'config-error' as const, message: `${config.file}: chart '${c.title}': ${e.message}; nothing was asked of Prometheus` } }));
+        return;
+      }
       plans.push((async (): Promise<ChartPlan> => {
         const base = { key, title: c.title, unit: c.unit, source: 'prometheus' as const, query, step };
         if (!prom) return { ...base, driver: { kind: 'none' }, series: [], problem: noProm };

@@ -72,4 +72,17 @@ resources:
     expect(fillQuery('up{pod="{{name}}",namespace="{{ namespace }}"} {{other}}', { name: 'a"b\\c', namespace: 'ns' }))
       .toBe('up{pod="a\\"b\\\\c",namespace="ns"} {{other}}');
   });
+
+  it('a name is escaped for the quote it stands in, and refused where it could rewrite the query', () => {
+    // Airflow pool names (and alert names) may hold any character: they are data, never PromQL.
+    const pool = { name: "a' or vector(1) or up{x=\"", namespace: 'ns', id: 'airflow/af/pool/a' };
+    expect(fillQuery("airflow_pool_open_slots{pool='{{name}}'}", pool)).toBe("airflow_pool_open_slots{pool='a\\' or vector(1) or up{x=\"'}");
+    expect(fillQuery('up{pool="{{name}}"}', pool)).toBe('up{pool="a\' or vector(1) or up{x=\\""}');
+    expect(fillQuery('up{pool=`{{namespace}}`}', pool)).toBe('up{pool=`ns`}');
+    expect(() => fillQuery('up{pool=`{{name}}`}', { name: 'x`} or vector(1)' })).toThrow(/\{\{name\}\} is inside a raw `…` string/);
+    expect(() => fillQuery('up{pool={{name}}}', pool)).toThrow(/\{\{name\}\} is outside a quoted string: write it as a label value, "\{\{name\}\}"/);
+    // An escaped quote does not end the string; a quote in a comment opens none; nothing in a comment is filled.
+    expect(fillQuery('up{a="x\\"{{name}}"} # it\'s {{name}}\n+ up{b="{{namespace}}"}', pool))
+      .toBe('up{a="x\\"a\' or vector(1) or up{x=\\""} # it\'s {{name}}\n+ up{b="ns"}');
+  });
 });

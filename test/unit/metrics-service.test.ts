@@ -131,6 +131,23 @@ describe('metrics:series: what the first batch and later batches carry', () => {
   });
 });
 
+describe('metrics.yaml placeholders', () => {
+  it('a chart whose placeholder stands outside a string is named and not asked; the others are', async () => {
+    const calls: Parameters<typeof fakeProm>[0] = [];
+    const svc = service({
+      yaml: 'prometheus: http://prom.example:9090\nresources:\n  "airflow/**":\n    - {title: Open slots, query: "airflow_pool_open_slots{pool={{name}}}", unit: count}\n    - {title: Queued, query: \'airflow_pool_queued_slots{pool="{{name}}"}\', unit: count}\n',
+      prom: fakeProm(calls),
+    });
+    const c = collect();
+    svc.subscribe(resource({ id: 'airflow/af/pool/x', name: 'x"} or vector(1)', plane: 'airflow', kind: 'pool' }), '1h', false, c.sink);
+    await settle();
+    const byKey = Object.fromEntries(c.items.filter((i) => i.t === 'chart').map((i) => [i.key, i]));
+    expect(byKey.q0).toMatchObject({ problem: { kind: 'config-error', message: expect.stringMatching(/metrics\.yaml: chart 'Open slots': \{\{name\}\} is outside a quoted string/) } });
+    expect(byKey.q1).toMatchObject({ problem: undefined });
+    expect(calls.map((x) => x.expr)).toEqual(['airflow_pool_queued_slots{pool="x\\"} or vector(1)"}']);
+  });
+});
+
 describe('which Prometheus a chart asks', () => {
   it("metrics.yaml first, then PILOTHOUSE_PROMETHEUS_URL, then one the prometheus plane reaches, the resource's own cluster's first", () => {
     const ep = (name: string, target: string, state: 'connected' | 'unavailable' = 'connected') => ({ id: `prometheus/${name}`, plane: 'prometheus' as const, name, target, source: 'x', state });
