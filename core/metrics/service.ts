@@ -47,6 +47,8 @@ function seriesName(labels: Record<string, string>, fallback: string): string {
   return parts.length ? `{${parts.join(', ')}}` : labels.__name__ ?? fallback;
 }
 
+const HTTP_URL = /^https?:\/\/[^\s/?#]+/;
+
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
 export class MetricsService {
@@ -63,11 +65,19 @@ export class MetricsService {
   prometheusUrl(configured?: string, resourceEndpoint?: string): string | undefined {
     if (configured) return configured;
     const env = this.deps.env.env.PILOTHOUSE_PROMETHEUS_URL?.trim();
-    if (env) return env.replace(/\/+$/, '');
+    // A malformed one is named (envProblem), not replaced by another Prometheus the operator did not pick.
+    if (env) return HTTP_URL.test(env) ? env.replace(/\/+$/, '') : undefined;
     const live = this.deps.endpoints().filter((e) => e.plane === 'prometheus' && e.state === 'connected' && /^https?:\/\//.test(e.target));
     const ctx = resourceEndpoint?.startsWith('kube/') ? `@${resourceEndpoint.slice(5).replace(/\//g, '_')}` : undefined;
     const found = (ctx && live.find((e) => e.name.endsWith(ctx))) || live[0];
     return found?.target.replace(/\/+$/, '');
+  }
+
+  /** Why PILOTHOUSE_PROMETHEUS_URL cannot be used, when it is set to something that is not an http(s) URL. */
+  envProblem(configured?: string): string | undefined {
+    const env = this.deps.env.env.PILOTHOUSE_PROMETHEUS_URL?.trim();
+    if (configured || !env || HTTP_URL.test(env)) return undefined;
+    return `PILOTHOUSE_PROMETHEUS_URL ${JSON.stringify(env)} is not an http:// or https:// URL (e.g. http://127.0.0.1:9090)`;
   }
 
   /** The Prometheus to ask now (metrics.yaml is read again: an edit applies to the next look). */
@@ -121,7 +131,8 @@ export class MetricsService {
     const url = this.prometheusUrl(config.prometheus, r.endpoint);
     const prom = url ? await this.querier(url) : undefined;
     const step = stepFor(range);
-    const noProm: MetricProblem = { kind: 'no-prometheus', message: `no Prometheus configured (${PROM_HINT})` };
+    const badEnv = this.envProblem(config.prometheus);
+    const noProm: MetricProblem = { kind: 'no-prometheus', message: badEnv ?? `no Prometheus configured (${PROM_HINT})` };
     const ask = async (query: string): Promise<{ series: Series[] } | { error: string }> => {
       try { return { series: await prom!.queryRange(query, start, end, step) }; } catch (e) { return { error: (e as Error).message }; }
     };

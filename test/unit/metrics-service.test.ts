@@ -131,7 +131,7 @@ describe('metrics:series: what the first batch and later batches carry', () => {
   });
 });
 
-describe('metrics.yaml placeholders', () => {
+describe('metrics.yaml placeholders and a malformed PILOTHOUSE_PROMETHEUS_URL', () => {
   it('a chart whose placeholder stands outside a string is named and not asked; the others are', async () => {
     const calls: Parameters<typeof fakeProm>[0] = [];
     const svc = service({
@@ -145,6 +145,23 @@ describe('metrics.yaml placeholders', () => {
     expect(byKey.q0).toMatchObject({ problem: { kind: 'config-error', message: expect.stringMatching(/metrics\.yaml: chart 'Open slots': \{\{name\}\} is outside a quoted string/) } });
     expect(byKey.q1).toMatchObject({ problem: undefined });
     expect(calls.map((x) => x.expr)).toEqual(['airflow_pool_queued_slots{pool="x\\"} or vector(1)"}']);
+  });
+
+  it('PILOTHOUSE_PROMETHEUS_URL without a scheme is named on every chart, and no other Prometheus is asked instead', async () => {
+    const calls: Parameters<typeof fakeProm>[0] = [];
+    const svc = new MetricsService({
+      env: { env: { PILOTHOUSE_CONFIG_DIR: dir, PILOTHOUSE_PROMETHEUS_URL: '127.0.0.1:59090' }, home: dir, now: () => now },
+      now: () => now, planes: [], objectsOf: () => [],
+      endpoints: () => [{ id: 'prometheus/other', plane: 'prometheus', name: 'other', target: 'http://other:9090', source: 'x', state: 'connected' }],
+      prometheus: () => fakeProm(calls),
+    });
+    const c = collect();
+    svc.subscribe(resource({ id: 'ssh/h/host/h', name: 'h' }), '1h', false, c.sink);
+    await settle();
+    const charts = c.items.filter((i) => i.t === 'chart');
+    expect(charts.map((i) => i.key)).toEqual(['cpu', 'memory']);
+    for (const ch of charts) expect(ch).toMatchObject({ problem: { kind: 'no-prometheus', message: 'PILOTHOUSE_PROMETHEUS_URL "127.0.0.1:59090" is not an http:// or https:// URL (e.g. http://127.0.0.1:9090)' } });
+    expect(calls).toEqual([]);
   });
 });
 
