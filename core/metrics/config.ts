@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { MetricUnit } from '../../shared/contract/channels';
+import { PlaneName } from '../../shared/contract/domain';
 import type { PlaneEnv } from '../planes/plane';
 import { configDir } from '../planes/ssh/settings';
 
@@ -68,7 +69,8 @@ export function parseMetricsConfig(text: string, file: string): MetricsConfig {
   const lineOf = (node: Node | null | undefined) => (node?.range ? lc.linePos(node.range[0]).line : 1);
   const err = (node: Node | null | undefined, field: string, message: string) => out.errors.push({ file, line: lineOf(node), field, message });
   if (doc.errors.length) {
-    for (const e of doc.errors) out.errors.push({ file, line: e.linePos?.[0]?.line ?? 1, field: '(yaml)', message: e.message.split('\n')[0]! });
+    // Without prettyErrors the parser gives offsets only: the line comes from the counter.
+    for (const e of doc.errors) out.errors.push({ file, line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line, field: '(yaml)', message: e.message.split('\n')[0]! });
     return out;
   }
   const root = doc.contents;
@@ -79,7 +81,7 @@ export function parseMetricsConfig(text: string, file: string): MetricsConfig {
     const value = pair.value as Node | null;
     if (key === 'prometheus') {
       const url = isScalar(value) ? value.value : undefined;
-      if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) err(value ?? (pair.key as Node), 'prometheus', 'expected an http:// or https:// URL');
+      if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url) || !URL.canParse(url)) err(value ?? (pair.key as Node), 'prometheus', 'expected an http:// or https:// URL');
       else out.prometheus = url.replace(/\/+$/, '');
     } else if (key === 'resources') {
       parseResources(doc, value, out, err);
@@ -98,6 +100,12 @@ function parseResources(doc: Document, node: Node | null, out: MetricsConfig, er
     const pattern = isScalar(keyNode) ? String(keyNode.value) : '';
     const field = `resources.${pattern || '?'}`;
     if (!pattern.trim()) { err(keyNode, field, 'a resource id pattern is empty'); continue; }
+    // Ids start with their plane: a pattern written as the page shows a resource (group/name) matches nothing, silently.
+    const first = pattern.split('/')[0]!;
+    if (!first.includes('*') && !PlaneName.safeParse(first).success) {
+      err(keyNode, field, `matches no resource: a resource id starts with its plane (${PlaneName.options.filter((p) => p !== 'synthetic').join(', ')}), e.g. "docker/*/${pattern}" or "kube/**/${pattern}"`);
+      continue;
+    }
     const list = pair.value as Node | null;
     if (!isSeq(list)) { err(list ?? keyNode, field, 'expected a list of charts ({title, query, unit})'); continue; }
     const charts: ChartDecl[] = [];

@@ -55,10 +55,24 @@ resources:
   });
 
   it('YAML that does not parse is reported with its line, and nothing is taken from it', () => {
-    const c = parseMetricsConfig('resources:\n  "a":\n    - title: [unclosed\n', FILE);
-    expect(c.errors[0]).toMatchObject({ field: '(yaml)' });
-    expect(c.errors[0].line).toBeGreaterThan(0);
+    const c = parseMetricsConfig('resources:\n  "docker/**":\n    - title: a\n      query: up\n     unit: count\n', FILE);
+    expect(c.errors[0]).toMatchObject({ field: '(yaml)', line: 5 });
+    expect(formatMetricsError(c.errors[0])).toMatch(/metrics\.yaml line 5: \(yaml\): /);
     expect(c.rules).toEqual([]);
+    expect(parseMetricsConfig('resources:\n  a: []\n  a: []\n', FILE).errors[0]).toMatchObject({ line: 3, message: expect.stringContaining('unique') });
+  });
+
+  it('a pattern that cannot match an id (no plane first) and a URL with a bad port are named', () => {
+    const c = parseMetricsConfig(`prometheus: "http://127.0.0.1:abc"
+resources:
+  "text-to-image/app":
+    - {title: t, query: up, unit: count}
+  "*/**/app":
+    - {title: t, query: up, unit: count}
+`, FILE);
+    expect(c.errors.map((e) => [e.line, e.field])).toEqual([[1, 'prometheus'], [3, 'resources.text-to-image/app']]);
+    expect(c.errors[1].message).toMatch(/matches no resource: a resource id starts with its plane \(docker, kube, ssh, .*\), e\.g\. "docker\/\*\/text-to-image\/app"/);
+    expect(c.rules.map((r) => r.pattern)).toEqual(['*/**/app']);
   });
 
   it('a pattern: * stays within one part of the id, ** crosses them; the rest is literal', () => {
