@@ -61,9 +61,10 @@ describe.skipIf(!!skip)(`kube HPA and CPU/memory from metrics.k8s.io on the rig$
     const podId = get(DEP)!.children!.find((c) => c.includes('/pod/'))!;
     const release = engine.watchDetail({ ids: [podId, DEP, id('', 'node', 'kind-control-plane')] }, 'full');
     try {
-      await factOf(podId, 'cpu used', /^105m \(42% of 250m requested\)$/, 60_000);
+      // 105m simulated; metrics-server's rate over two scrapes wobbles by a millicore or two.
+      await factOf(podId, 'cpu used', /^10[3-7]m \(4[1-3]% of 250m requested\)$/, 60_000);
       expect(get(podId)!.facts['memory used']).toBe('300Mi (59% of 512Mi requested)');
-      await factOf(DEP, 'cpu used', /^105m over 1 pod \(42% of 250m requested\)$/, 60_000);
+      await factOf(DEP, 'cpu used', /^10[3-7]m over 1 pod \(4[1-3]% of 250m requested\)$/, 60_000);
       // The node's figure is the sum of its pods' simulated usage: some of it, out of what kwok says it can allocate.
       await factOf(id('', 'node', 'kind-control-plane'), 'cpu used', /^\d+m of \d+(\.\d+)? cores? allocatable \(\d+%\)$/, 60_000);
     } finally { release(); }

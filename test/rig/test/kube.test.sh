@@ -135,6 +135,31 @@ check "wrong-pv-binding undone: data-main-db-0 on postgres-pv" eq "$(jp extralit
 check "wrong-pv-binding undone: es claim on elastic-pv" eq "$(jp extralit pvc/elasticsearch-master-elasticsearch-master-0 '{.spec.volumeName}')" elastic-pv
 check_eventually 60 "wrong-pv-binding undone: extralit pods Ready" _kube_pods_ready extralit
 
+echo "== metrics.k8s.io (metrics-server scraping kwok's simulated usage)"
+top_pods() { kubectl -n pdf-chatbot top pods --no-headers 2>&1; }
+hpa_cpu_is() { [[ $(kubectl -n pdf-chatbot get hpa pdf-chatbot -o jsonpath='{.status.currentMetrics[0].resource.current.averageUtilization}' 2>/dev/null) == "$1" ]]; }
+hpa_active_is() { [[ $(kubectl -n pdf-chatbot get hpa pdf-chatbot -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].status}' 2>/dev/null) == "$1" ]]; }
+lease_holders() { kubectl -n kube-node-lease get lease -o jsonpath='{range .items[*]}{.spec.holderIdentity}{"\n"}{end}' | sort -u | grep -c .; }
+hpa_active_msg() { kubectl -n pdf-chatbot get hpa pdf-chatbot -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].message}' 2>/dev/null; }
+check "APIService v1beta1.metrics.k8s.io Available" eq "$(k get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" True
+check_eventually 60 "kubectl top pods -A answers" bash -c 'kubectl top pods -A --no-headers | grep -q "^pdf-chatbot "'
+# CPU is a rate over two scrapes of kwok's simulated counter: it wobbles by a millicore or two.
+check "top pods: pdf-chatbot uses ~105m CPU, 300Mi memory" contains "$(top_pods)" "10[3-7]m *300Mi"
+check "top pods: extralit pods at the default usage (~20m, 96Mi)" contains "$(k -n extralit top pod minio --no-headers)" " \(19\|2[0-2]\)m *96Mi"
+check "top nodes: 3 nodes with figures" eq "$(k top nodes --no-headers | grep -c 'kind-')" 3
+check "read-only user reads metrics (aggregated to view)" kubectl --kubeconfig "$RO" -n pdf-chatbot top pods
+check_eventually 90 "HPA pdf-chatbot shows CPU 42% (105m of the 250m request), not <unknown>" hpa_cpu_is 42
+check "HPA keeps 1 replica at 42% of a 70% target" eq "$(jp pdf-chatbot hpa/pdf-chatbot '{.status.desiredReplicas}')" 1
+check "kwok metrics controller holds no node lease (one holder: the cluster's kwok)" eq "$(lease_holders)" 1
+
+echo "== scenario metrics-server-down"
+check "metrics-server-down applies" bash "$RIG" scenario metrics-server-down
+check "metrics-server-down: kubectl top fails" bash -c '! kubectl -n pdf-chatbot top pods'
+check_eventually 60 "metrics-server-down: HPA cannot read CPU (ScalingActive False)" hpa_active_is False
+check "metrics-server-down: HPA says the API is unavailable" contains "$(hpa_active_msg)" "unable to handle the request"
+check "metrics-server-down --undo" bash "$RIG" scenario metrics-server-down --undo
+check_eventually 90 "metrics-server-down undone: HPA reads 42% again" hpa_cpu_is 42
+
 echo "== scenario api-server-restart"
 rv=$(k get --raw /api/v1/namespaces/extralit/pods | jq -r .metadata.resourceVersion)
 check "api-server-restart applies" bash "$RIG" scenario api-server-restart
