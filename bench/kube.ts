@@ -4,7 +4,8 @@
 //   npm run bench -- kube                  N = 10,000 (what CI runs)
 //   npm run bench -- kube --n 50000        or PILOTHOUSE_BENCH_N=50000
 //   options: --seconds S (update run, default 30), --idle S (idle window, default 60), --sleep S (suspend,
-//   default 60), --no-page, --keep-pods (leave the pods for the next run), --profile (CPU profiles of the
+//   default 60), --no-page, --keep-pods (leave the pods for the next run), --tsx (run the engine child's
+//   TypeScript sources through tsx instead of its esbuild bundle), --profile (CPU profiles of the
 //   engine's start and of 5 s of updates, into bench/.out/profiles, after the measured figures)
 // Run it under `flock /tmp/ph-scenario.lock` on a shared rig: it loads the apiserver for minutes.
 import { execFile, execFileSync } from 'node:child_process';
@@ -37,12 +38,27 @@ const WATCHED = 5;
 const MARK_EVERY_MS = 200;
 const LOAD_SOCKETS = 64;
 
-interface Options { n: number; seconds: number; idle: number; sleep: number; page: boolean; profile: boolean; keepPods: boolean }
+interface Options { n: number; seconds: number; idle: number; sleep: number; page: boolean; profile: boolean; keepPods: boolean; tsx: boolean }
+
+/**
+ * The engine child as the product runs its engine: bundled to one JavaScript file by esbuild (as
+ * scripts/build.mjs does; packages stay in node_modules), run by plain node. Under tsx the process also
+ * holds tsx, its transpiled sources and their source maps: ~70 MB of RSS that no user's engine has.
+ * `--tsx` runs the sources instead.
+ */
+async function engineChild(o: Options): Promise<[string, { tsx: boolean }]> {
+  const src = path.join(import.meta.dirname, 'kube/engine-child.ts');
+  if (o.tsx) return [src, { tsx: true }];
+  const out = path.join(BENCH_RENDERER, '../kube-engine-child.mjs');
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [src], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node22', packages: 'external', logLevel: 'error' });
+  return [out, { tsx: false }];
+}
 
 function options(): Options {
   const { values } = parseArgs({
     args: process.argv.slice(2), strict: false, allowPositionals: true,
-    options: { n: { type: 'string' }, seconds: { type: 'string' }, idle: { type: 'string' }, sleep: { type: 'string' }, 'no-page': { type: 'boolean' }, profile: { type: 'boolean' }, 'keep-pods': { type: 'boolean' } },
+    options: { n: { type: 'string' }, seconds: { type: 'string' }, idle: { type: 'string' }, sleep: { type: 'string' }, 'no-page': { type: 'boolean' }, profile: { type: 'boolean' }, 'keep-pods': { type: 'boolean' }, tsx: { type: 'boolean' } },
   });
   const env = process.env;
   return {
@@ -53,6 +69,7 @@ function options(): Options {
     page: !values['no-page'],
     profile: !!values.profile || !!env.PILOTHOUSE_BENCH_PROFILE,
     keepPods: !!values['keep-pods'],
+    tsx: !!values.tsx,
   };
 }
 
@@ -98,6 +115,7 @@ export async function run(): Promise<boolean> {
     try { await buildRenderer(); staticDir = BENCH_RENDERER; } catch (e) { pageSkip = `the renderer does not build: ${(e as Error).message.split('\n')[0]}`; }
   }
 
+  const child = await engineChild(o);
   const api = rigApi(KUBECONFIG, LOAD_SOCKETS);
   // The marks for event to screen on sockets of their own, never queued behind the load's requests.
   const markApi = rigApi(KUBECONFIG, 4);
@@ -118,7 +136,7 @@ export async function run(): Promise<boolean> {
     // 1. Engine start → complete overview, against kubectl get pods -A.
     const kubectl = await kubectlGetPods();
     const yard = median(kubectl);
-    eng = await startEngineChild(path.join(import.meta.dirname, 'kube/engine-child.ts'));
+    eng = await startEngineChild(...child);
     const st = await eng.call('start', { kubeconfig: KUBECONFIG, n: o.n, staticDir });
     show({ name: 'engine start → complete overview', value: ms(st.totalMs), budget: `≤ ${START_RATIO}× kubectl get pods -A (${ms(yard)})`, pass: st.totalMs <= START_RATIO * yard, note: `${(st.totalMs / yard).toFixed(2)}×; engine.start() returned after ${ms(st.startedMs)}, all ${fmtN(o.n)} pods in the model after ${ms(st.podsMs)}, overview snapshot (${fmtN(st.rows)} rows) ${ms(st.overviewMs)}; kubectl runs [${kubectl.map(Math.round).join(', ')}] ms` });
 
@@ -254,7 +272,7 @@ async function profiles(eng: EngineLink, api: RigApi, pods: Pod[], o: Options, p
   await sleep(5000);
   await load.stop();
   print('updates', file, await eng.call('profileStop', { file }));
-  const second = await startEngineChild(path.join(import.meta.dirname, 'kube/engine-child.ts'));
+  const second = await startEngineChild(...(await engineChild(o)));
   try {
     file = path.join(dir, `kube-${o.n}-start.cpuprofile`);
     const st = await second.call('start', { kubeconfig: KUBECONFIG, n: podsNow, profile: file });

@@ -9,11 +9,14 @@ export interface EngineLink {
   close(): Promise<void>;
 }
 
-/** `file`: the child to run (the kube bench has its own; default this folder's engine-child.ts). */
-export async function startEngineChild(file = path.join(import.meta.dirname, 'engine-child.ts')): Promise<EngineLink> {
+/**
+ * `file`: the child to run (the kube bench has its own; default this folder's engine-child.ts). `tsx:
+ * false` for a child already bundled to JavaScript (the kube bench's, so its memory is the shipped kind).
+ */
+export async function startEngineChild(file = path.join(import.meta.dirname, 'engine-child.ts'), opts: { tsx?: boolean } = {}): Promise<EngineLink> {
   // --expose-gc: memory figures are taken after a full collection, not whenever V8 felt like one.
   const child: ChildProcess = fork(file, [], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: opts.tsx === false ? ['--expose-gc'] : ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
