@@ -58,16 +58,18 @@ export async function listServices(kube: KubePlane, endpoint: string, selector: 
 }
 
 /** Every Service labelled as `app` in the connected contexts (both selectors, deduplicated). */
-export async function findServices(kube: KubePlane, app: 'prometheus' | 'alertmanager', contexts?: readonly string[]): Promise<{ found: KubeServiceInfo[]; problems: string[] }> {
+export async function findServices(kube: KubePlane, app: 'prometheus' | 'alertmanager', contexts?: readonly string[]): Promise<{ found: KubeServiceInfo[]; problems: string[]; listed: Set<string> }> {
   const found = new Map<string, KubeServiceInfo>();
   const problems: string[] = [];
   const eps = kube.endpoints().filter((e) => e.state === 'connected' && (!contexts || contexts.includes(e.id)));
+  // The contexts where every selector was listed: only there does "not found" mean gone.
+  const listed = new Set(eps.map((e) => e.id));
   await Promise.all(eps.flatMap((e) => selectorsFor(app).map(async (sel) => {
     try {
       for (const s of await listServices(kube, e.id, sel)) found.set(`${s.endpoint}/${s.ns}/${s.name}`, s);
-    } catch (err) { problems.push((err as Error).message); }
+    } catch (err) { problems.push((err as Error).message); listed.delete(e.id); }
   })));
-  return { found: [...found.values()].sort((a, b) => `${a.endpoint}/${a.ns}/${a.name}`.localeCompare(`${b.endpoint}/${b.ns}/${b.name}`)), problems };
+  return { found: [...found.values()].sort((a, b) => `${a.endpoint}/${a.ns}/${a.name}`.localeCompare(`${b.endpoint}/${b.ns}/${b.name}`)), problems, listed };
 }
 
 /** A port-forward of the kube plane to `service:port` (the kube plane's own resource, kept open). */

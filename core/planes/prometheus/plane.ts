@@ -32,6 +32,8 @@ export class PrometheusPlane implements Plane {
   private cfg?: PromConfig;
   private readonly instances = new Map<string, PromInstance>();
   private readonly problems = new Map<string, PlaneEndpoint>();
+  /** Endpoints found in a cluster → their kube endpoint id. */
+  private readonly discovered = new Map<string, string>();
   private discoveryTimer?: ReturnType<typeof setTimeout>;
   private stopped = false;
   private suspended = false;
@@ -70,7 +72,17 @@ export class PrometheusPlane implements Plane {
     }
     const configured = new Set([...this.instances.values()].map((i) => i.settings.via.kind === 'kube' ? `kube/${i.settings.via.context}/${i.settings.via.namespace}/${i.settings.via.service}` : ''));
     try {
-      const { found } = await findServices(kube, 'prometheus');
+      const { found, listed } = await findServices(kube, 'prometheus');
+      // A found Prometheus whose Service is gone (its context listed fine) goes, with its alerts.
+      const still = new Set(found.map((f) => `prometheus/${discoveredName(f.endpoint, f.ns, f.name)}`));
+      for (const [id, ctx] of this.discovered) {
+        if (still.has(id) || !listed.has(ctx)) continue;
+        this.discovered.delete(id);
+        const inst = this.instances.get(id);
+        this.instances.delete(id);
+        await inst?.stop();
+        this.sink?.dropEndpoint(id);
+      }
       const starts: Promise<void>[] = [];
       for (const svc of found) {
         const port = choosePort(svc.ports, 9090);
@@ -78,6 +90,7 @@ export class PrometheusPlane implements Plane {
         const name = discoveredName(svc.endpoint, svc.ns, svc.name);
         if (this.instances.has(`prometheus/${name}`) || this.problems.has(`prometheus/${name}`)) continue;
         const label = svc.labels['app.kubernetes.io/name'] === 'prometheus' ? 'app.kubernetes.io/name=prometheus' : 'app=prometheus';
+        this.discovered.set(`prometheus/${name}`, svc.endpoint);
         starts.push(this.add({
           name, via: { kind: 'kube', context: svc.endpoint.replace(/^kube\//, ''), namespace: svc.ns, service: svc.name, port },
           source: `found in ${svc.endpoint}: Service ${svc.ns}/${svc.name} labelled ${label}`,
