@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ActionPreview, ActionResult, ActionSpec, Resource } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
+import { actorName } from '../audit/audit-log';
 import type { Engine } from '../engine/engine';
 import type { Io } from './cli';
 
@@ -14,6 +15,17 @@ export type Ask = (question: string) => Promise<string>;
 export interface ActionIo extends Io {
   /** Asks the operator on the terminal; absent when stdin or stderr is not a terminal. */
   ask?: Ask;
+  /** Calls `fn` on Ctrl-C, a closed terminal or a kill while an action runs; returns the un-listen. Default: the process's signals. */
+  onInterrupt?: (fn: (signal: string) => void) => () => void;
+}
+
+/** SIGINT, SIGTERM and SIGHUP while a change is under way: handled once, a second one ends the process at once. */
+function processInterrupts(fn: (signal: string) => void): () => void {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let seen = false;
+  const on = (sig: NodeJS.Signals) => { if (seen) process.exit(130); seen = true; fn(sig); };
+  for (const s of signals) process.on(s, on);
+  return () => { for (const s of signals) process.off(s, on); };
 }
 
 /** Who the engine is and how the command gets one: a real one by default, a test's in tests. */
@@ -184,9 +196,29 @@ export async function actionCommand(args: string[], io: ActionIo, env: NodeJS.Pr
     io.out(previewText(preview, r).join('\n') + '\n');
     const c = await confirmation(preview, r, { yes: values.yes, confirm: values.confirm }, ask);
     if ('refused' in c) { io.err(`pilothouse: ${c.refused}\n`); return c.usage ? 2 : 1; }
+    const target = current();
+    // Stopped mid-run, the change may already be made: the audit still gets its line before we go.
+    let off = () => {};
+    const interrupted = new Promise<string>((resolve) => { off = (io.onInterrupt ?? processInterrupts)(resolve); });
     io.out(`${preview.action.label}: running\n`);
+    const started = Date.now();
     // The step log as the run writes it, line by line (a view would show only the latest per tick).
-    const result: ActionResult = await engine.actions.run(current(), actionId, { confirmed: true, typed: c.typed, value }, { onLog: (l) => io.out(`  | ${l}\n`) });
+    const running = engine.actions.run(target, actionId, { confirmed: true, typed: c.typed, value }, { onLog: (l) => io.out(`  | ${l}\n`) });
+    let result: ActionResult;
+    try {
+      const first = await Promise.race([running, interrupted]);
+      if (typeof first === 'string') {
+        running.catch(() => undefined);
+        const detail = `interrupted by ${first} before it finished: the change may have been made; check ${who(target)} (verify: ${preview.verify})`;
+        const line = await engine.audit.append({
+          ts: new Date().toISOString(), actor: actorName(), action: `${target.plane}.${actionId}`, target: preview.summary,
+          resource: target.id, steps: preview.steps, outcome: 'unverified', detail, durationMs: Date.now() - started,
+        }).then(() => `recorded in ${engine.audit.file}`, (e: Error) => `NOT recorded in ${engine.audit.file}: ${e.message}`);
+        io.err(`pilothouse: ${preview.action.label} ${detail}; ${line}\n`);
+        return 130;
+      }
+      result = first;
+    } finally { off(); }
     if (values.json) io.out(JSON.stringify({ outcome: result.outcome, message: result.message, audit: JSON.parse(result.audit) as unknown, log: result.log ?? [] }, null, 2) + '\n');
     else io.out(`${result.outcome === 'ok' ? 'ok' : result.outcome === 'unverified' ? 'UNVERIFIED' : 'FAILED'}: ${result.message}\n`);
     // A revealed value goes to stdout only, for this one run; never into the step log or the audit.
