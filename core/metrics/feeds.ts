@@ -72,6 +72,8 @@ export class DockerStatsFeed extends BaseFeed {
     const st = objs.find((o) => o.kind === 'stats') as ModelObject<{ stats: { cpuPercent?: number; memUsed?: number; read: string } }> | undefined;
     if (!st) {
       const c = objs.find((o) => o.kind === 'container') as ModelObject<{ state?: { status?: string } }> | undefined;
+      // Looked at, the resource had its container: none now means it was removed (docker rm, compose down).
+      if (!c) { this.setProblem({ kind: 'unavailable', message: 'the container is gone (removed): docker stats has nothing more to say' }); return; }
       const status = c?.data.state?.status;
       this.setProblem(status && status !== 'running'
         ? { kind: 'unavailable', message: `the container is ${status}: docker stats has nothing to say` }
@@ -125,7 +127,8 @@ export class KubeMetricsFeed extends BaseFeed {
   private readonly abort = new AbortController();
   private stopped = false;
 
-  constructor(private readonly transport: KubeTransport, private readonly path: string, private readonly what: string, private readonly now: () => number) {
+  /** `exists`: whether the pod or node is still in the model; a 404 for one that is not is its deletion, not a late sample. */
+  constructor(private readonly transport: KubeTransport, private readonly path: string, private readonly what: string, private readonly now: () => number, private readonly exists: () => boolean = () => true) {
     super();
     void this.poll();
   }
@@ -149,6 +152,10 @@ export class KubeMetricsFeed extends BaseFeed {
       if (status === 200) {
         const m = parseKubeMetrics(JSON.parse(text));
         if (m) this.add({ t: Number.isFinite(m.t) ? m.t : this.now(), cpu: m.cpu, memory: m.memory });
+      } else if (status === 404 && !this.exists()) {
+        // Deleted while looked at: nothing more will come; the points kept stay with the reason.
+        this.setProblem({ kind: 'unavailable', message: `${this.what} is gone (deleted): metrics.k8s.io has nothing more to say` });
+        return;
       } else if (status === 404) {
         // The object has no sample yet, or the API group is not there at all: ask which.
         const group = await this.get('/apis/metrics.k8s.io/v1beta1');

@@ -104,7 +104,7 @@ export class MetricsService {
       const path = KubeMetricsFeed.pathFor(r);
       const conn = (plane as unknown as Partial<KubeConnections>).connection?.(r.endpoint);
       if (!path || !conn) return undefined;
-      return this.feeds.acquire(r.id, () => new KubeMetricsFeed(conn.transport, path, `${r.kind} ${r.group.name ? `${r.group.name}/` : ''}${r.name}`, this.deps.now));
+      return this.feeds.acquire(r.id, () => new KubeMetricsFeed(conn.transport, path, `${r.kind} ${r.group.name ? `${r.group.name}/` : ''}${r.name}`, this.deps.now, () => this.deps.objectsOf(r.id).length > 0));
     }
     return undefined;
   }

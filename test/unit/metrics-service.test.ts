@@ -213,3 +213,43 @@ describe('docker stats: a ring per viewed resource, released when nobody looks',
     expect(svc.feeds.size).toBe(0);
   });
 });
+
+describe('charts open on a resource deleted meanwhile', () => {
+  it('docker: the points kept stay, with the reason (removed), not "waiting for the first sample"', async () => {
+    let present = true;
+    const plane = { name: 'docker', watch: () => () => {} } as unknown as Plane;
+    const objects = (): ModelObject[] => (present ? [
+      { plane: 'docker', endpoint: 'docker/rig', kind: 'container', ns: 'p', name: 'c1', data: { state: { status: 'running' } } },
+      { plane: 'docker', endpoint: 'docker/rig', kind: 'stats', ns: 'p', name: 'c1', data: { resource: 'docker/rig/p/s', container: 'c1', stats: { read: new Date(now).toISOString(), cpuPercent: 10, memUsed: 1 } } },
+    ] : []);
+    const svc = service({ planes: [plane], objects });
+    const c = collect();
+    const close = svc.subscribe(resource({ id: 'docker/rig/p/s', name: 's', plane: 'docker', kind: 'container', endpoint: 'docker/rig', facts: { container: 'c1' } }), '15m', true, c.sink);
+    await settle();
+    for (let s = 1; s <= 6; s++) { now = T0 + s * 1000; await vi.advanceTimersByTimeAsync(1000); }
+    expect(c.items.some((i) => i.t === 'points' && i.key === 'memory')).toBe(true);
+    present = false;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(c.items.filter((i) => i.t === 'problem' && i.key === 'memory').at(-1)).toMatchObject({ problem: { kind: 'unavailable', message: 'the container is gone (removed): docker stats has nothing more to say' } });
+    close();
+  });
+
+  it('kube: a 404 for a pod no longer in the model says it was deleted and stops asking', async () => {
+    const { Readable } = await import('node:stream');
+    const { KubeMetricsFeed } = await import('../../core/metrics/feeds');
+    const asked: string[] = [];
+    const transport = { get: async (path: string) => { asked.push(path); return Object.assign(Readable.from([path.endsWith('v1beta1') ? '{}' : '{"message":"not found"}']), { statusCode: path.endsWith('v1beta1') ? 200 : 404 }); } };
+    let exists = true;
+    const feed = new KubeMetricsFeed(transport as never, '/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/web-1', 'pod ns/web-1', () => now, () => exists);
+    await settle();
+    expect(feed.problem()).toMatchObject({ kind: 'empty', message: 'metrics-server has no sample for pod ns/web-1 yet' });
+    exists = false;
+    await vi.advanceTimersByTimeAsync(15_000);
+    await settle();
+    expect(feed.problem()).toEqual({ kind: 'unavailable', message: 'pod ns/web-1 is gone (deleted): metrics.k8s.io has nothing more to say' });
+    const n = asked.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(asked.length).toBe(n);
+    feed.stop();
+  });
+});
