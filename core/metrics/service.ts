@@ -50,6 +50,11 @@ function seriesName(labels: Record<string, string>, fallback: string): string {
 const HTTP_URL = /^https?:\/\/[^\s/?#]+/;
 
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+/** "17:00 and 18:00 UTC"; with the dates when the window crosses midnight (a 24 h window read 18:24 to 18:24). */
+export function windowText(start: number, end: number): string {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return day(start) === day(end) ? `${hhmm(start)} and ${hhmm(end)} UTC` : `${day(start)} ${hhmm(start)} and ${day(end)} ${hhmm(end)} UTC`;
+}
 
 export class MetricsService {
   readonly feeds = new Feeds();
@@ -181,7 +186,7 @@ export class MetricsService {
         const got = await ask(query);
         if ('error' in got) return { ...base, driver: { kind: 'prometheus', query }, series: [], problem: { kind: 'query-error', message: got.error } };
         const problem: MetricProblem | undefined = got.series.some((s) => s.points.length) ? undefined
-          : { kind: 'empty', message: `the query matched no series between ${hhmm(start)} and ${hhmm(end)} UTC` };
+          : { kind: 'empty', message: `the query matched no series between ${windowText(start, end)}` };
         return { ...base, driver: { kind: 'prometheus', query }, series: got.series, problem };
       })());
     });

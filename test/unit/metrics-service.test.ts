@@ -165,6 +165,14 @@ describe('metrics.yaml placeholders and a malformed PILOTHOUSE_PROMETHEUS_URL', 
   });
 });
 
+describe('an empty chart names its window', () => {
+  it('with the dates when it crosses midnight: a 24 h window is not "18:24 to 18:24"', async () => {
+    const { windowText } = await import('../../core/metrics/service');
+    expect(windowText(Date.UTC(2026, 11, 6, 17, 0), Date.UTC(2026, 11, 6, 18, 0))).toBe('17:00 and 18:00 UTC');
+    expect(windowText(Date.UTC(2026, 11, 5, 18, 24), Date.UTC(2026, 11, 6, 18, 24))).toBe('2026-12-05 18:24 and 2026-12-06 18:24 UTC');
+  });
+});
+
 describe('which Prometheus a chart asks', () => {
   it("metrics.yaml first, then PILOTHOUSE_PROMETHEUS_URL, then one the prometheus plane reaches, the resource's own cluster's first", () => {
     const ep = (name: string, target: string, state: 'connected' | 'unavailable' = 'connected') => ({ id: `prometheus/${name}`, plane: 'prometheus' as const, name, target, source: 'x', state });
