@@ -144,7 +144,8 @@ export function previewText(p: ActionPreview, r: Resource): string[] {
 export async function confirmation(p: ActionPreview, r: Resource, o: { yes: boolean; confirm?: string }, ask: Ask | undefined): Promise<{ typed?: string } | { refused: string; usage: boolean }> {
   const level = p.action.confirm;
   const name = p.typeToConfirm ?? r.name;
-  if (o.confirm !== undefined && level === 'type-name' && o.confirm !== name) {
+  // Whatever the level: a script that names another resource than the one it targets has a mistake in it.
+  if (o.confirm !== undefined && o.confirm !== name) {
     return { refused: `--confirm '${o.confirm}' is not the resource's name '${name}': nothing was changed`, usage: true };
   }
   if (level === 'none') return {};

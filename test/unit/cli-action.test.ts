@@ -22,6 +22,9 @@ describe('the CLI action command: what it asks and when it refuses', () => {
     expect(await confirmation(preview(del), resource([del]), { yes: true }, never)).toEqual({ refused: "'Delete pod' asks for the resource's name: with --yes, also pass --confirm web-1; nothing was changed", usage: true });
     expect(await confirmation(preview(del), resource([del]), { yes: true, confirm: 'web-1' }, never)).toEqual({ typed: 'web-1' });
     expect(await confirmation(preview(del), resource([del]), { yes: true, confirm: 'web' }, never)).toMatchObject({ refused: "--confirm 'web' is not the resource's name 'web-1': nothing was changed" });
+    // An action that does not ask for the name still refuses a --confirm naming another resource.
+    expect(await confirmation(preview(restart), resource([restart]), { yes: true, confirm: 'web-2' }, never)).toMatchObject({ refused: "--confirm 'web-2' is not the resource's name 'web-1': nothing was changed", usage: true });
+    expect(await confirmation(preview(restart), resource([restart]), { yes: true, confirm: 'web-1' }, never)).toEqual({});
   });
 
   it('nobody to ask and no --yes: refused with how to go on', async () => {
