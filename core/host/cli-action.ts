@@ -63,7 +63,7 @@ async function withResource<T>(ref: string, io: ActionIo, env: NodeJS.ProcessEnv
   const engine = await deps.engine(env);
   try {
     try { await engine.start(); } catch (e) { io.err(`pilothouse: the engine did not start fully: ${(e as Error).message}\n`); }
-    const id = (await findSoon(engine, ref)).id;
+    const id = (await findSoon(engine, ref, io)).id;
     const release = engine.watchDetail({ ids: [id] }, 'full');
     try {
       await settle(engine, id);
@@ -84,12 +84,21 @@ async function withResource<T>(ref: string, io: ActionIo, env: NodeJS.ProcessEnv
  */
 const FIND_MS = 20_000;
 
-async function findSoon(engine: Engine, ref: string): Promise<Resource> {
+/** After this long without the resource, the wait is said on stderr: 20 s of silence reads as a hang. */
+const SAY_WAIT_MS = 2_000;
+
+async function findSoon(engine: Engine, ref: string, io: Io): Promise<Resource> {
   try { return engine.find(ref); } catch (e) { if (!(e instanceof PilothouseError) || e.code !== 'not-found') throw e; }
   return new Promise((resolve, reject) => {
     let last: unknown;
-    const done = (fn: () => void) => { clearTimeout(timer); off(); fn(); };
-    const timer = setTimeout(() => done(() => { try { resolve(engine.find(ref)); } catch (e) { reject(e ?? last); } }), FIND_MS);
+    const done = (fn: () => void) => { clearTimeout(timer); clearTimeout(say); off(); fn(); };
+    const say = setTimeout(() => io.err(`pilothouse: no resource '${ref}' yet; waiting up to ${FIND_MS / 1000} s for the planes still listing\n`), SAY_WAIT_MS);
+    const timer = setTimeout(() => done(() => {
+      try { resolve(engine.find(ref)); } catch (e) {
+        const err = e ?? last;
+        reject(err instanceof PilothouseError && err.code === 'not-found' ? new PilothouseError('not-found', `${err.message} ('pilothouse status' lists the resources; give an id, group/name or name)`) : err);
+      }
+    }), FIND_MS);
     const off = engine.model.subscribe(() => {
       try { const r = engine.find(ref); done(() => resolve(r)); } catch (e) { last = e; if (!(e instanceof PilothouseError) || e.code !== 'not-found') done(() => reject(e)); }
     });

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { actionsTable, confirmation, previewText } from '../../core/host/cli-action';
+import { describe, expect, it, vi } from 'vitest';
+import { actionsCommand, actionsTable, confirmation, previewText } from '../../core/host/cli-action';
+import type { Engine } from '../../core/engine/engine';
+import { PilothouseError } from '../../shared/contract/envelope';
 import type { ActionPreview, ActionSpec, Resource } from '../../shared/contract/domain';
 
 const spec = (id: string, confirm: ActionSpec['confirm'], extra: Partial<ActionSpec> = {}): ActionSpec => ({ id, label: id === 'delete-pod' ? 'Delete pod' : 'Rollout restart', destructive: confirm === 'type-name', confirm, ...extra });
@@ -58,5 +60,29 @@ describe('the CLI action command: what it asks and when it refuses', () => {
     expect(lines[1]).toMatch(/^delete-pod\s+Delete pod\s+type the name\s+destructive$/);
     expect(lines[2]).toMatch(/^rollout-restart\s+Rollout restart\s+ask\s+unavailable: user ro may not patch deployments$/);
     expect(actionsTable(resource([]))).toEqual(['shop/web-1 (kube/rig/shop/pod/web-1) offers no actions now.']);
+  });
+});
+
+describe('a resource that does not exist', () => {
+  it('the wait for it is said on stderr, and the refusal says where the names are', async () => {
+    vi.useFakeTimers();
+    try {
+      let stopped = false;
+      const engine = {
+        start: async () => undefined, stop: () => { stopped = true; },
+        find: (ref: string) => { throw new PilothouseError('not-found', `no resource named '${ref}'`); },
+        model: { subscribe: () => () => undefined },
+      } as unknown as Engine;
+      const err: string[] = [];
+      const io = { out: () => undefined, err: (s: string) => { err.push(s); } };
+      const done = actionsCommand(['no/such-thing'], io, {}, { engine: async () => engine }).catch((e: Error) => e);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(err.join('')).toBe("pilothouse: no resource 'no/such-thing' yet; waiting up to 20 s for the planes still listing\n");
+      await vi.advanceTimersByTimeAsync(18_000);
+      const e = await done;
+      expect(e).toBeInstanceOf(PilothouseError);
+      expect((e as Error).message).toBe("no resource named 'no/such-thing' ('pilothouse status' lists the resources; give an id, group/name or name)");
+      expect(stopped).toBe(true);
+    } finally { vi.useRealTimers(); }
   });
 });
