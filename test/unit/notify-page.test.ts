@@ -43,6 +43,22 @@ describe('the page\'s notification center', () => {
   beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
   afterEach(() => vi.useRealTimers());
 
+  it('a notification the browser refuses to construct is said, and the next batch is still taken', async () => {
+    const d = fakeDelivery('granted');
+    let refuse = true;
+    d.show = (n) => { if (refuse) throw new TypeError("Failed to construct 'Notification': Illegal constructor. Use ServiceWorkerRegistration.showNotification() instead."); d.shown.push(n); };
+    const c = new NotificationCenter(d, new MuteStore(memoryBackend()), { groupMs: 1_000 });
+    c.observe(snapshot([row('web', 'ok'), row('db', 'ok')]));
+    expect(() => c.observe(patch([row('web', 'error')]))).not.toThrow();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(c.failed).toMatch(/^"web turned red" could not be shown: Failed to construct 'Notification': Illegal constructor/);
+    refuse = false;
+    c.observe(patch([row('db', 'error')]));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(d.shown.map((n) => n.title)).toEqual(['db turned red']);
+    expect(c.failed).toBeUndefined();
+  });
+
   it('hands one notification to the desktop when it is due, from one timer set only while something waits', async () => {
     const d = fakeDelivery('granted');
     const c = new NotificationCenter(d, new MuteStore(memoryBackend()), { groupMs: 4_000 });

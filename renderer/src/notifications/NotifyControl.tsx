@@ -48,6 +48,7 @@ export function NotifyControl({ center, nameOf }: { center: NotificationCenter; 
           </ul>
         </details>
       )}
+      {center.failed && <span className="notify-error" role="alert" title={center.failed}>Notification not shown: {center.failed}</span>}
       {center.mutes.error && <span className="notify-error" role="alert" title={center.mutes.error}>Mutes could not be read: {center.mutes.error}</span>}
     </span>
   );

@@ -21,6 +21,8 @@ export class NotificationCenter {
   asking = false;
   /** The last notification given to the desktop, for the control's tooltip. */
   last: NotificationText | undefined;
+  /** Why the last notification could not be shown (the browser's constructor or the shell refused it), said in the topbar. */
+  failed: string | undefined;
 
   constructor(readonly delivery: Delivery, readonly mutes: MuteStore, opts: Partial<NotifyOptions> = {}, private readonly now: () => number = Date.now) {
     this.notifier = new Notifier(now, opts);
@@ -70,8 +72,15 @@ export class NotificationCenter {
     // The browser's permission can change in its settings at any time: read it again before each one.
     this.perm = this.delivery.permission();
     if (n && this.perm === 'granted') {
-      this.delivery.show(n);
-      this.last = n;
+      // A browser that grants the permission may still refuse `new Notification` (some allow it only from a
+      // service worker): said in the topbar, and the page's batches go on.
+      try {
+        this.delivery.show(n);
+        this.last = n;
+        this.failed = undefined;
+      } catch (e) {
+        this.failed = `"${n.title}" could not be shown: ${(e as Error).message}`;
+      }
     }
     this.changed();
     this.schedule();
