@@ -179,8 +179,9 @@ export async function confirmation(p: ActionPreview, r: Resource, o: { yes: bool
 
 function numberArg(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
+  // Decimal only: Number() would also take 0x10, 1e1 and ' 5', which a typo should not turn into a slot count.
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw fail(`--value must be a number, got '${v}'`);
+  if (!/^-?\d+(\.\d+)?$/.test(v) || !Number.isFinite(n)) throw fail(`--value must be a decimal number such as 5, got '${v}'`);
   return n;
 }
 

@@ -86,3 +86,17 @@ describe('a resource that does not exist', () => {
     } finally { vi.useRealTimers(); }
   });
 });
+
+describe('--value', () => {
+  it('takes decimal numbers only: hex, exponents, blanks and words are refused before anything starts', async () => {
+    const engine = async () => { throw new Error('no engine may start for a bad --value'); };
+    for (const v of ['0x10', '1e1', ' 5', 'abc', '', 'Infinity']) {
+      await expect(actionsCommandWith(v, engine)).rejects.toThrow(`--value must be a decimal number such as 5, got '${v}'`);
+    }
+  });
+});
+
+async function actionsCommandWith(value: string, engine: () => Promise<Engine>): Promise<number> {
+  const { actionCommand } = await import('../../core/host/cli-action');
+  return actionCommand(['pool', 'set-slots', '--value', value], { out: () => undefined, err: () => undefined }, {}, { engine });
+}
