@@ -503,12 +503,11 @@ _kube_etcd_compact() {
   rig_log "etcd compacted at revision $rev"
 }
 
-# setsid CMD with every inherited descriptor above 2 closed first (as start_daemon does): a component
-# restarted by a scenario run under the tests' `flock /tmp/ph-scenario.lock` would otherwise hold the lock
-# for its lifetime (seen: apiserver, controller-manager and scheduler blocking every queued test).
-_kube_setsid_clean() {
-  setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"' rig-component "$@"
-}
+# Run by setsid for the components a scenario restarts: every inherited descriptor above 2 is closed
+# first (as start_daemon does), then the component is exec'd, so $! is its pid. Without it a component
+# restarted under the tests' `flock /tmp/ph-scenario.lock` holds the lock for its lifetime (seen: the
+# apiserver, controller-manager and scheduler blocking every queued test).
+KUBE_CLEAN_EXEC='for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"'
 
 _kube_apiserver_start() {
   local pid; pid=$(_kube_apiserver_pid)
@@ -517,7 +516,7 @@ _kube_apiserver_start() {
   [[ -s $f ]] || rig_die "no saved kube-apiserver command line"
   mapfile -t args < "$f"
   (cd "$KUBE_CLUSTER_DIR" || exit 1
-   _kube_setsid_clean "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/kube-apiserver.log" 2>&1 </dev/null &
+   setsid bash -c "$KUBE_CLEAN_EXEC" rig-component "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/kube-apiserver.log" 2>&1 </dev/null &
    echo $! > "$KUBE_CLUSTER_DIR/pids/kube-apiserver.pid")
   wait_for 60 "kube-apiserver /readyz" _kube_api_ok || rig_die "kube-apiserver did not come back"
   rig_log "kube-apiserver started again"
@@ -536,7 +535,7 @@ _kube_controllers_restart() {
     kill "$pid"
     wait_for 10 "$c exit" _kube_pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
     (cd "$KUBE_CLUSTER_DIR" || exit 1
-     _kube_setsid_clean "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/$c.log" 2>&1 </dev/null &
+     setsid bash -c "$KUBE_CLEAN_EXEC" rig-component "${args[@]}" >>"$KUBE_CLUSTER_DIR/logs/$c.log" 2>&1 </dev/null &
      echo $! > "$KUBE_CLUSTER_DIR/pids/$c.pid")
     port=$(printf '%s\n' "${args[@]}" | sed -n 's/^--secure-port=//p')
     [[ -n $port ]] && { wait_for 30 "$c /healthz" curl -skf "https://127.0.0.1:$port/healthz" || rig_log "$c /healthz not answering yet"; }
