@@ -59,7 +59,7 @@ describe.skipIf(skip)(`Prometheus found in a kube context by label, port-forward
     await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=60s']).catch(() => run('kubectl', ['delete', 'namespace', NS, '--wait=false'], { env: { ...process.env, KUBECONFIG } }));
   }, 90_000);
 
-  it('one endpoint per Prometheus Service, reached through a kube port-forward, with its alerts and the Alertmanager Service beside it', async () => {
+  it('one endpoint per Prometheus Service, reached through a kube port-forward, with its alerts and the Alertmanager Service beside it; gone with its Service', async () => {
     const configDir = mkdtempSync(path.join(tmpdir(), 'ph-config-'));
     engine = new Engine({
       dataDir: mkdtempSync(path.join(tmpdir(), 'ph-data-')), home: mkdtempSync(path.join(tmpdir(), 'ph-home-')),
@@ -80,6 +80,14 @@ describe.skipIf(skip)(`Prometheus found in a kube context by label, port-forward
     expect(fwds).toEqual(['service:alertmanager:9093', 'service:prometheus-server:9090']);
     const watchdog = await until('RigWatchdog listed', () => e.list({ endpoints: [id] }).find((r) => r.facts.alert === 'RigWatchdog'), 20_000, 200);
     expect(watchdog.facts.source).toBe(`prometheus-server.${NS}@${ctx} (prometheus and alertmanager)`);
+
+    // The Service goes: at the next look (a wake looks again) the endpoint, its alerts and its forward go too.
+    await kubectl(['-n', NS, 'delete', 'service', 'prometheus-server']);
+    e.suspend();
+    e.resume();
+    await until(`endpoint ${id} gone`, () => !e.endpoints().some((y) => y.id === id), 30_000, 200);
+    expect(e.list({ endpoints: [id] })).toEqual([]);
+    await until('its port-forward closed', () => !e.list({ planes: ['kube'] }).some((r) => r.kind === 'port-forward' && r.name === 'service:prometheus-server:9090'), 10_000, 200);
     engine.stop();
     engine = undefined;
   }, 90_000);
