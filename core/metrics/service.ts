@@ -93,9 +93,19 @@ export class MetricsService {
   }
 
   private async querier(url: string): Promise<RangeQuerier> {
-    if (this.deps.prometheus) return this.deps.prometheus(url);
-    const { PrometheusClient } = await import('../planes/prometheus/client');
-    return new PrometheusClient(url, { timeoutMs: 10_000 });
+    let q: RangeQuerier;
+    if (this.deps.prometheus) q = this.deps.prometheus(url);
+    else {
+      const { PrometheusClient } = await import('../planes/prometheus/client');
+      q = new PrometheusClient(url, { timeoutMs: 10_000 });
+    }
+    // The client names the URL in its own errors; anything else is an answer in a shape it did not expect
+    // (a server that says "success" but is not Prometheus): the chart names the URL, not a TypeError.
+    return {
+      queryRange: (expr, start, end, step) => q.queryRange(expr, start, end, step).catch((e: Error) => {
+        throw e instanceof PilothouseError ? e : new PilothouseError('unavailable', `${url} answered the range query in a shape Prometheus does not use (${e.message}): is it Prometheus?`);
+      }),
+    };
   }
 
   /** The live source for a resource's CPU and memory, shared per resource; undefined when it has none. */

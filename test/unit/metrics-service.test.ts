@@ -165,6 +165,16 @@ describe('metrics.yaml placeholders and a malformed PILOTHOUSE_PROMETHEUS_URL', 
   });
 });
 
+describe('a server that answers, but not as Prometheus', () => {
+  it('a chart names its URL instead of showing a TypeError', async () => {
+    const svc = service({ yaml: YAML, prom: { queryRange: async () => { throw new TypeError("Cannot read properties of undefined (reading 'map')"); } } });
+    const c = collect();
+    svc.subscribe(resource({ id: 'ssh/h/host/h', name: 'h' }), '1h', false, c.sink);
+    await settle();
+    expect(c.items.find((i) => i.key === 'q0')).toMatchObject({ problem: { kind: 'query-error', message: "http://prom.example:9090 answered the range query in a shape Prometheus does not use (Cannot read properties of undefined (reading 'map')): is it Prometheus?" } });
+  });
+});
+
 describe('an empty chart names its window', () => {
   it('with the dates when it crosses midnight: a 24 h window is not "18:24 to 18:24"', async () => {
     const { windowText } = await import('../../core/metrics/service');
