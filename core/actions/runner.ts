@@ -149,8 +149,13 @@ export function checkInput(r: Resource, spec: ActionSpec, value: number | undefi
     if (value !== undefined) throw new PilothouseError('invalid-input', `${where} takes no value (got ${value})`);
     return undefined;
   }
-  const v = value ?? inp.default;
-  if (v === undefined) throw new PilothouseError('invalid-input', `${where}: ${inp.label.toLowerCase()} is required (a whole number from ${inp.min} to ${inp.max})`);
+  // `default` only fills the form's field (the current value): a call that gives no value is refused,
+  // never run with it (a set-slots without a value would quietly re-apply the current size).
+  const v = value;
+  if (v === undefined) {
+    const now = inp.default === undefined ? '' : `; now ${inp.default}`;
+    throw new PilothouseError('invalid-input', `${where}: ${inp.label.toLowerCase()} is required: a whole number from ${inp.min} to ${inp.max}${now}`);
+  }
   if (!Number.isInteger(v) || v < inp.min || v > inp.max) {
     throw new PilothouseError('invalid-input', `${where}: ${inp.label.toLowerCase()} must be a whole number from ${inp.min} to ${inp.max} (got ${v})`);
   }

@@ -202,6 +202,12 @@ export async function actionCommand(args: string[], io: ActionIo, env: NodeJS.Pr
   const value = numberArg(values.value);
   const ask = io.ask;
   return withResource(ref, io, env, deps, async (engine, current) => {
+    const input = current().actions.find((a) => a.id === actionId)?.input;
+    if (input && value === undefined) {
+      const now = input.default === undefined ? '' : ` (now ${input.default})`;
+      io.err(`pilothouse: '${actionId}' needs --value: ${input.label.toLowerCase()}, a whole number from ${input.min} to ${input.max}${now}; nothing was changed\n`);
+      return 2;
+    }
     const preview = await engine.actions.previewChecked(current(), actionId, value);
     const r = current();
     io.out(previewText(preview, r).join('\n') + '\n');

@@ -100,3 +100,26 @@ async function actionsCommandWith(value: string, engine: () => Promise<Engine>):
   const { actionCommand } = await import('../../core/host/cli-action');
   return actionCommand(['pool', 'set-slots', '--value', value], { out: () => undefined, err: () => undefined }, {}, { engine });
 }
+
+describe('an action that takes a value, called without --value', () => {
+  it('is refused before any preview, naming the input, its bounds and the current value; the runner refuses it too', async () => {
+    const setSlots = spec('set-slots', 'confirm', { label: 'Set slots', input: { kind: 'number', label: 'Slots', min: 0, max: 10_000, default: 16 } });
+    const r = { ...resource([setSlots]), id: 'airflow/rig/pool/default_pool', name: 'default_pool', group: { kind: 'airflow', name: 'rig' } };
+    let previewed = false;
+    const engine = {
+      start: async () => undefined, stop: () => undefined, find: () => r, watchDetail: () => () => undefined,
+      model: { subscribe: () => () => undefined, flush: () => undefined, get: () => r },
+      actions: { previewChecked: async () => { previewed = true; throw new Error('must not preview'); } },
+    } as unknown as Engine;
+    const err: string[] = [];
+    const { actionCommand } = await import('../../core/host/cli-action');
+    const code = await actionCommand(['default_pool', 'set-slots', '--yes'], { out: () => undefined, err: (s) => { err.push(s); } }, {}, { engine: async () => engine });
+    expect(code).toBe(2);
+    expect(previewed).toBe(false);
+    expect(err.join('')).toBe("pilothouse: 'set-slots' needs --value: slots, a whole number from 0 to 10000 (now 16); nothing was changed\n");
+    // The same rule where every caller (web page, runbook) goes through: the field's default is not a value.
+    const { checkInput } = await import('../../core/actions/runner');
+    expect(() => checkInput(r, setSlots, undefined)).toThrow('Set slots rig/default_pool: slots is required: a whole number from 0 to 10000; now 16');
+    expect(checkInput(r, setSlots, 16)).toEqual({ value: 16 });
+  });
+});
