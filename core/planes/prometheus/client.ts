@@ -62,9 +62,48 @@ export interface ClientOptions {
   /** Extra headers (a bearer token, basic auth) for servers behind a proxy. */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /** The largest answer read, in bytes; a larger one is cut off with an error naming its size. */
+  maxBytes?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** A range query of thousands of series at fine steps stays well below this; more is a wrong query or URL. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const SHOWN_VALUE_MAX = 120;
+
+/**
+ * A URL as an error shows it: the path and the decoded parameters, each value shortened, so that a
+ * PromQL expression reads as typed ("rate(x[5m])", not "rate%28x%5B5m%5D%29") and a long one does not
+ * fill the status line.
+ */
+export function shownUrl(url: string): string {
+  let u: URL;
+  try { u = new URL(url); } catch { return url.length > SHOWN_VALUE_MAX ? `${url.slice(0, SHOWN_VALUE_MAX)}…` : url; }
+  const params = [...u.searchParams].map(([k, v]) => `${k}=${v.length > SHOWN_VALUE_MAX ? `${v.slice(0, SHOWN_VALUE_MAX)}…` : v}`);
+  return `${u.origin}${u.pathname}${params.length ? `?${params.join('&')}` : ''}`;
+}
+
+/** The body as text, read as it streams and abandoned past `max` bytes (an answer without end is not held). */
+async function boundedText(res: Response, max: number, url: string, what: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const tooBig = (n: string) => new PilothouseError('unavailable', `${what} at ${shownUrl(url)} answered more than ${mb(max)} (${n}): not read; narrow the query (a shorter range, a larger step, fewer series)`);
+  if (declared > max) { await res.body?.cancel().catch(() => undefined); throw tooBig(`${mb(declared)} declared`); }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let n = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) { await reader.cancel().catch(() => undefined); throw tooBig(`${mb(n)} read so far`); }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+const mb = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
 
 /** `base` + `path` with the query parameters; a base with a path prefix (`/prometheus`) keeps it. */
 export function apiUrl(base: string, path: string, params?: Record<string, string | undefined>): string {
@@ -78,12 +117,13 @@ export function apiUrl(base: string, path: string, params?: Record<string, strin
  * (with the system's code: ECONNREFUSED), timed out, an HTTP status with the server's error text,
  * or "not JSON" (a URL that is not Prometheus, e.g. a web page answering 200).
  */
-export async function getJson(url: string, what: string, opts: ClientOptions = {}): Promise<unknown> {
+export async function getJson(fullUrl: string, what: string, opts: ClientOptions = {}): Promise<unknown> {
   const f = opts.fetch ?? fetch;
+  const url = shownUrl(fullUrl);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let res: Response;
   try {
-    res = await f(url, { headers: { accept: 'application/json', ...opts.headers }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await f(fullUrl, { headers: { accept: 'application/json', ...opts.headers }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
@@ -92,7 +132,11 @@ export async function getJson(url: string, what: string, opts: ClientOptions = {
     const cause = err.cause?.code ?? err.cause?.message ?? err.message;
     throw new PilothouseError('unavailable', `${what} at ${url} cannot be reached: ${cause}`);
   }
-  const text = await res.text().catch(() => '');
+  let text: string;
+  try { text = await boundedText(res, opts.maxBytes ?? MAX_BODY_BYTES, fullUrl, what); } catch (e) {
+    if (e instanceof PilothouseError) throw e;
+    throw new PilothouseError('unavailable', `${what} at ${url}: the answer broke off: ${(e as Error).message}`);
+  }
   let body: unknown;
   try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
   const apiError = errorText(body);
@@ -123,7 +167,7 @@ function errorText(body: unknown): string | undefined {
 function promData<T>(body: unknown, url: string): T {
   const b = body as { status?: string; data?: T };
   if (b?.status !== 'success' || b.data === undefined) {
-    throw new PilothouseError('unavailable', `${url} is not Prometheus: its answer has no "status":"success" and "data"`);
+    throw new PilothouseError('unavailable', `${shownUrl(url)} is not Prometheus: its answer has no "status":"success" and "data"`);
   }
   return b.data;
 }
@@ -161,9 +205,12 @@ export class PrometheusClient {
   /** A range query: every series with its points from `start` to `end`, one each `stepSeconds`. */
   async queryRange(expr: string, start: Date | number, end: Date | number, stepSeconds: number): Promise<Series[]> {
     const t = this.queryTimeout();
-    const d = await this.data<Matrix>('/api/v1/query_range', {
-      query: expr, start: String(unixSeconds(start)), end: String(unixSeconds(end)), step: String(stepSeconds), timeout: t.param,
-    }, t.ms);
+    const params = { query: expr, start: String(unixSeconds(start)), end: String(unixSeconds(end)), step: String(stepSeconds), timeout: t.param };
+    const d = await this.data<Matrix | Vector | Scalar>('/api/v1/query_range', params, t.ms);
+    if (d?.resultType !== 'matrix' || !Array.isArray(d.result)) {
+      const got = typeof d?.resultType === 'string' ? `resultType '${d.resultType}'` : 'no resultType';
+      throw new PilothouseError('unavailable', `${shownUrl(apiUrl(this.baseUrl, '/api/v1/query_range', params))} answered a range query with ${got}, not 'matrix': is it Prometheus?`);
+    }
     return d.result.map((r) => ({ labels: r.metric, points: r.values.map(([ts, v]) => [ts, num(v)] as Point) }));
   }
 
@@ -196,7 +243,7 @@ export class AlertmanagerClient {
   private async get<T>(path: string, params?: Record<string, string | undefined>, check?: (b: unknown) => boolean): Promise<T> {
     const url = apiUrl(this.baseUrl, path, params);
     const body = await getJson(url, 'Alertmanager', this.opts);
-    if (check && !check(body)) throw new PilothouseError('unavailable', `${url} is not Alertmanager: its answer is not the v2 API's`);
+    if (check && !check(body)) throw new PilothouseError('unavailable', `${shownUrl(url)} is not Alertmanager: its answer is not the v2 API's`);
     return body as T;
   }
 
