@@ -5,6 +5,12 @@ import type { ModelObject } from '../model/object';
 export interface ActionInput { value: number }
 
 /**
+ * `unverified`: the run cannot tell whether the change was made (a request cut after it was sent) and
+ * the system could not be asked since; the outcome is `unverified` with these words unless the goal holds.
+ */
+export interface RunOutcome { revealed?: { name: string; value: string }; unverified?: string }
+
+/**
  * One change a plane can make, bound to a resource's objects at the moment it is asked for. The engine
  * runs every action the same way (core/actions/runner.ts): preview → confirm → run → verify → audit.
  */
@@ -17,7 +23,7 @@ export interface ActionDef {
   /** The condition that says it worked, in words. */
   verifyText: string;
   /** What the run produced for the operator's eyes only (a revealed value): returned once, never logged or audited. */
-  run(log: (line: string) => void): Promise<void | { revealed?: { name: string; value: string } }>;
+  run(log: (line: string) => void): Promise<void | RunOutcome>;
   /**
    * The server's own answer to the change without making it (Kubernetes dryRun=All), shown in the
    * preview; absent where the system has no such thing.

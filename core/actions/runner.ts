@@ -93,13 +93,22 @@ export class ActionRunner {
         model.setUpdate(r.id, { status: 'in_progress', reason: `${def.spec.label}: ${log[log.length - 1]}` });
       };
       let revealed: ActionResult['revealed'];
+      let open: string | undefined;
       try {
-        revealed = (await def.run(onLog))?.revealed;
+        const out = await def.run(onLog);
+        revealed = out?.revealed;
+        open = out?.unverified;
       } catch (e) {
         const msg = (e as Error).message;
         model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} failed: ${msg}` });
         const line = await record('failed', msg);
         return { outcome: 'failed', message: `${def.spec.label} failed: ${msg}`, resource: this.current(r.id), audit: line, log };
+      }
+      // The run could not tell whether the change was made, nor ask since: say so now, not after the wait.
+      if (open && !def.verify(model.objectsOf(r.id))) {
+        model.setUpdate(r.id, { status: 'error', reason: `${def.spec.label} not verified: ${open}` });
+        const line = await record('unverified', open);
+        return { outcome: 'unverified', message: `${def.spec.label}: ${open}`, resource: this.current(r.id), audit: line, log };
       }
       // The run succeeded; whether the goal holds is a separate question with its own answer.
       const verified = await this.waitFor(r.id, def);

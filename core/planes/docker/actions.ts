@@ -10,10 +10,12 @@ export interface ActionTarget {
   id: string;
   target: string;
   act(containerId: string, action: DockerAction): Promise<'done' | 'already'>;
-  refresh(containerId: string): Promise<unknown>;
+  refresh(containerId: string, timeoutMs?: number): Promise<unknown>;
 }
 
 const VERIFY_TIMEOUT_MS = 30_000;
+/** After a cut request, how long the engine may take to answer an inspect before the outcome is left open. */
+export const CUT_CHECK_MS = 5_000;
 
 const isAction = (id: string): id is DockerAction => id === 'start' || id === 'stop' || id === 'restart';
 
@@ -57,11 +59,22 @@ export function containerAction(engine: ActionTarget, resource: Resource, action
     steps: [{ endpoint: engine.id, call }],
     verifyText,
     async run(log) {
-      const r = await engine.act(c.id, actionId);
+      let r: 'done' | 'already';
+      try {
+        r = await engine.act(c.id, actionId);
+      } catch (e) {
+        if (!(e as { mayHaveHappened?: boolean }).mayHaveHappened) throw e;
+        // The engine may have done it before the connection went: ask it what the container is now; the
+        // runner's check then judges that answer. No answer soon: the outcome stays open, said as such.
+        log(`${call}: ${(e as Error).message}`);
+        const seen = await engine.refresh(c.id, CUT_CHECK_MS).then(() => true, () => false);
+        if (seen) { log(`inspected ${c.name} after the cut`); return; }
+        return { unverified: `the request to ${where} was cut after it was sent: the ${actionId} may have happened; check ${c.name}` };
+      }
       log(r === 'already' ? `${call}: 304, ${actionId === 'stop' ? 'already stopped' : 'already running'}` : `${call}: done`);
       // A refresh that fails (the engine went away just now) does not undo a change that was made;
       // verification waits for the event stream instead.
-      await engine.refresh(c.id).catch(() => undefined);
+      await engine.refresh(c.id, CUT_CHECK_MS).catch(() => undefined);
     },
     verify: (objs) => goalHolds(actionId, c.id, startedBefore, objs),
     verifyTimeoutMs: VERIFY_TIMEOUT_MS,

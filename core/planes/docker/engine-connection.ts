@@ -6,7 +6,7 @@ import { FrameReader } from '../../logs/frames';
 import { DockerTtyRecords, dockerEntry, type Entry } from '../../logs/partials';
 import { objectKey } from '../../model/object';
 import type { PlaneSink } from '../plane';
-import { DockerApiError, openApi, type DockerApi } from './api';
+import { DockerApiError, mayHaveHappened, openApi, type DockerApi } from './api';
 import { containerFromInspect, type ContainerView } from './container';
 import { dockerHint, type DockerCandidate } from './discover';
 import { CONTAINER, containerObject } from './rules';
@@ -42,6 +42,11 @@ export interface ContainerStats {
 }
 
 export type DockerAction = 'start' | 'stop' | 'restart';
+
+/** The `t` of stop and restart: seconds the engine waits for the container to stop before it kills it. */
+const STOP_TIMEOUT_S = 10;
+/** The stop timeout plus a margin for the engine's own work (stopping, starting, a busy daemon). */
+export const ACT_TIMEOUT_MS = (STOP_TIMEOUT_S + 20) * 1000;
 
 /**
  * One Docker engine: a full list on connect, then the engine's event stream (never polling). When the
@@ -271,9 +276,9 @@ export class EngineConnection {
     this.changed();
   }
 
-  private async inspect(id: string): Promise<ContainerView | undefined> {
+  private async inspect(id: string, timeoutMs?: number): Promise<ContainerView | undefined> {
     try {
-      return containerFromInspect((await (await this.client()).request('GET', `/containers/${encodeURIComponent(id)}/json`)).body as never);
+      return containerFromInspect((await (await this.client()).request('GET', `/containers/${encodeURIComponent(id)}/json`, undefined, { timeoutMs })).body as never);
     } catch (e) {
       if ((e as DockerApiError).statusCode === 404) return undefined;
       throw e;
@@ -281,9 +286,9 @@ export class EngineConnection {
   }
 
   /** Refreshes one container now (after an action), so the model need not wait for its events. */
-  async refresh(id: string): Promise<ContainerView | undefined> {
+  async refresh(id: string, timeoutMs?: number): Promise<ContainerView | undefined> {
     const gen = this.generation;
-    const v = await this.inspect(id);
+    const v = await this.inspect(id, timeoutMs);
     // A reconnect meanwhile has listed afresh; this older answer must not overwrite it.
     if (gen === this.generation) this.apply(id, v);
     return v;
@@ -294,15 +299,21 @@ export class EngineConnection {
     return action === 'start' ? `POST /containers/${id}/start` : `POST /containers/${id}/${action}?t=10`;
   }
 
-  async act(id: string, action: DockerAction): Promise<'done' | 'already'> {
+  /**
+   * Bounded: a stop or restart may take the container's stop timeout (t=10) before the engine answers;
+   * a frozen engine must not hold the action (and the CLI waiting on it) for ever. A cut or timed-out
+   * request throws a PilothouseError with `mayHaveHappened` (the caller checks the container).
+   */
+  async act(id: string, action: DockerAction, timeoutMs = ACT_TIMEOUT_MS): Promise<'done' | 'already'> {
     try {
       const api = await this.client();
-      const { status } = await api.request('POST', `/containers/${encodeURIComponent(id)}/${action}`, action === 'start' ? undefined : { t: 10 });
+      const { status } = await api.request('POST', `/containers/${encodeURIComponent(id)}/${action}`, action === 'start' ? undefined : { t: STOP_TIMEOUT_S }, { timeoutMs });
       // 304: already started / already stopped: the goal holds, which is what the operator wanted.
       return status === 304 ? 'already' : 'done';
     } catch (e) {
       const err = e as DockerApiError;
       if (err.statusCode === 404) throw new PilothouseError('not-found', `container ${id.slice(0, 12)} no longer exists on ${this.id}`);
+      if (mayHaveHappened(err)) throw Object.assign(new PilothouseError('unavailable', `the request to ${this.id} (${this.target}) was cut after it was sent (${err.message})`), { mayHaveHappened: true });
       throw new PilothouseError('unavailable', `docker ${action} on ${this.id} failed: ${err.message}`);
     }
   }
