@@ -73,8 +73,9 @@ describe('Docker plane against a real engine', () => {
     expect(out.resources.find((x) => x.id === `${EP}/${ITEST_PROJECT}`)).toMatchObject({ kind: 'compose-project', runtime: 'not_applicable' });
     const mine = out.resources.filter((x) => x.group.name === ITEST_PROJECT && x.kind !== 'compose-project').sort((a, b) => a.name.localeCompare(b.name));
     expect(mine.map((x) => [x.id, x.runtime])).toEqual([[rid('migrate'), 'error'], [rid('search'), 'error'], [rid('web'), 'ok']]);
-    // The summary, not the detail: no facts or actions in the JSON.
-    expect(Object.keys(mine[0]).sort()).toEqual(['endpoint', 'group', 'id', 'kind', 'name', 'plane', 'reasons', 'runtime', 'update']);
+    // The summary and the facts (a pool's occupancy, a container's state), never the actions.
+    expect(Object.keys(mine[0]).sort()).toEqual(['endpoint', 'facts', 'group', 'id', 'kind', 'name', 'plane', 'reasons', 'runtime', 'update']);
+    expect(mine[0].facts.state).toMatch(/^exited/);
     expect(mine[0]).toMatchObject({ plane: 'docker', endpoint: EP, update: 'idle', reasons: [{ text: 'exited with code 3', severity: 'error' }] });
     expect(out.endpoints).toEqual([expect.objectContaining({ id: EP, state: 'connected' })]);
   });
