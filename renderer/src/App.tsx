@@ -15,6 +15,7 @@ import { MuteButton } from './notifications/MuteButton';
 import { NotifyControl } from './notifications/NotifyControl';
 import { createNotifications } from './notifications/setup';
 import { activate, addTab, closeTab, noTabs, setStatus } from './terminals/tabs';
+import { ThemeToggle } from './theme/ThemeToggle';
 
 // xterm.js is loaded with the first terminal, not with the page.
 const TerminalPanel = lazy(() => import('./components/TerminalPanel'));
@@ -83,6 +84,7 @@ export function App() {
         ))}
         <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
         <NotifyControl center={notes} nameOf={(id) => { const r = store.rows.get(id)?.row; return r && (r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`); }} />
+        <ThemeToggle />
       </header>
       <EndpointBanners endpoints={store.endpoints} onSelect={select} client={client} />
       <div className="body">

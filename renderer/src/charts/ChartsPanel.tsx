@@ -4,6 +4,7 @@ import type { MetricRange } from '../../../shared/contract/channels';
 import type { Client } from '../../../shared/contract/client';
 import { applyItems, extent, pointCount, toRows, type ChartState, type Charts } from './model';
 import { axisLabel, formatTime, formatValue, timeTicks, valueTicks } from './units';
+import { useTheme } from '../theme/useTheme';
 import './charts.css';
 
 const RANGES: MetricRange[] = ['15m', '1h', '6h', '24h'];
@@ -14,19 +15,13 @@ const SOURCE: Record<string, string> = { prometheus: 'Prometheus', docker: 'dock
 function palette(): string[] {
   const css = getComputedStyle(document.documentElement);
   const v = (n: string, d: string) => css.getPropertyValue(n).trim() || d;
-  return [v('--pend', '#58a6ff'), v('--ok', '#3fb950'), v('--warn', '#d29922'), v('--err', '#f85149'), '#bc8cff', '#39c5cf'];
+  return [v('--pend', '#58a6ff'), v('--ok', '#3fb950'), v('--warn', '#d29922'), v('--err', '#f85149'), v('--chart-5', '#bc8cff'), v('--chart-6', '#39c5cf')];
 }
 
-/** Re-reads the palette when the system switches between light and dark. */
+/** Re-reads the palette when the theme changes (theme/theme.ts sets the variables before it tells). */
 function usePalette(): string[] {
-  const [colors, setColors] = useState(palette);
-  useEffect(() => {
-    const mq = window.matchMedia?.('(prefers-color-scheme: dark)');
-    const on = () => setColors(palette());
-    mq?.addEventListener('change', on);
-    return () => mq?.removeEventListener('change', on);
-  }, []);
-  return colors;
+  const theme = useTheme();
+  return useMemo(() => palette(), [theme]);
 }
 
 /**

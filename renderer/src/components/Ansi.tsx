@@ -1,5 +1,6 @@
 import { memo, type CSSProperties } from 'react';
 import { parseSgr, type Style } from '../logs/sgr';
+import { useTheme } from '../theme/useTheme';
 
 function cssOf(s: Style): CSSProperties {
   const c: CSSProperties = {};
@@ -14,7 +15,7 @@ function cssOf(s: Style): CSSProperties {
 
 /** A log line's text: SGR colours styled (logs/sgr.ts), every other escape and control shown, never obeyed. */
 export const Ansi = memo(function Ansi({ text }: { text: string }) {
-  const parts = parseSgr(text);
+  const parts = parseSgr(text, useTheme());
   if (parts.length === 1 && !parts[0].style && !parts[0].control) return <>{text}</>;
   return (
     <>

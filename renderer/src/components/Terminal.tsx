@@ -4,8 +4,16 @@ import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
 import { openTerminal, type TerminalLink, type TerminalStatus } from '../terminals/stream';
+import { currentTheme, type Theme } from '../theme/theme';
+import { useTheme } from '../theme/useTheme';
 
-const THEME: ITheme = { background: '#0e1014', foreground: '#d8dce4', cursor: '#d8dce4', selectionBackground: '#3a4152' };
+const THEMES: Record<Theme, ITheme> = {
+  dark: { background: '#0e1014', foreground: '#d8dce4', cursor: '#d8dce4', selectionBackground: '#3a4152' },
+  // xterm's default ANSI colours are made for a dark screen; on white, minimumContrastRatio lifts them.
+  light: { background: '#ffffff', foreground: '#1f2328', cursor: '#1f2328', selectionBackground: '#b6d7ff',
+    black: '#24292f', red: '#cf222e', green: '#116329', yellow: '#4d2d00', blue: '#0969da', magenta: '#8250df', cyan: '#1b7c83', white: '#6e7781',
+    brightBlack: '#57606a', brightRed: '#a40e26', brightGreen: '#1a7f37', brightYellow: '#633c01', brightBlue: '#218bff', brightMagenta: '#a475f9', brightCyan: '#3192aa', brightWhite: '#8c959f' },
+};
 
 interface Props {
   client: Client;
@@ -58,9 +66,11 @@ export function Terminal({ client, resource, container, title, active, status, o
   const statusFn = useRef(onStatus);
   statusFn.current = onStatus;
   const [attempt, setAttempt] = useState(0);
+  const theme = useTheme();
+  useEffect(() => { if (term.current) term.current.options.theme = THEMES[theme]; }, [theme]);
 
   useEffect(() => {
-    const t = new XTerm({ scrollback: 10_000, fontFamily: 'ui-monospace, Menlo, monospace', fontSize: 13, cursorBlink: true, theme: THEME });
+    const t = new XTerm({ scrollback: 10_000, fontFamily: 'ui-monospace, Menlo, monospace', fontSize: 13, cursorBlink: true, theme: THEMES[currentTheme()], minimumContrastRatio: 4.5 });
     const f = new FitAddon();
     t.loadAddon(f);
     t.open(box.current!);

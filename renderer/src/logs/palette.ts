@@ -12,6 +12,9 @@ export type Rgb = readonly [number, number, number];
 export const LOG_BG: Rgb = [0x0e, 0x10, 0x14];
 /** `.log-scroll`'s text colour (the inherited --text). */
 export const LOG_FG: Rgb = [0xd8, 0xdc, 0xe4];
+/** The light theme's log background and text (theme/theme.css --log-bg, --text): colours are lifted towards black there. */
+export const LOG_BG_LIGHT: Rgb = [0xff, 0xff, 0xff];
+export const LOG_FG_LIGHT: Rgb = [0x1f, 0x23, 0x28];
 /** WCAG AA for body text; the ratio VS Code's terminal uses by default. */
 export const MIN_CONTRAST = 4.5;
 

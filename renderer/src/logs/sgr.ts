@@ -1,4 +1,7 @@
-import { ANSI16, css, ensureContrast, LOG_BG, LOG_FG, type Rgb, xterm256 } from './palette';
+import { css, ensureContrast, LOG_BG as DARK_BG, LOG_BG_LIGHT, LOG_FG as DARK_FG, LOG_FG_LIGHT, type Rgb, xterm256 } from './palette';
+
+/** Which log background the colours must read on: the page's theme. */
+export type LogTheme = 'light' | 'dark';
 
 /**
  * A log line's text as the page shows it: SGR sequences (`ESC [ … m`) style the text and are the only thing
@@ -94,8 +97,9 @@ const rgbOf = (c: Colour): Rgb | undefined => (c.kind === 'index' ? xterm256(c.n
 const styleCache = new Map<string, Style | undefined>();
 
 /** The CSS for a set of attributes: colours from the page's palette, the foreground lifted to read on its background. */
-export function styleOf(a: Attrs): Style | undefined {
-  const key = JSON.stringify(a);
+export function styleOf(a: Attrs, theme: LogTheme = 'dark'): Style | undefined {
+  const [LOG_BG, LOG_FG] = theme === 'light' ? [LOG_BG_LIGHT, LOG_FG_LIGHT] : [DARK_BG, DARK_FG];
+  const key = theme + JSON.stringify(a);
   const hit = styleCache.get(key);
   if (hit !== undefined || styleCache.has(key)) return hit;
   let fg = rgbOf(a.fg);
@@ -117,7 +121,7 @@ export function styleOf(a: Attrs): Style | undefined {
 }
 
 /** Splits a line into styled runs of text and visible control marks. */
-export function parseSgr(text: string): Segment[] {
+export function parseSgr(text: string, theme: LogTheme = 'dark'): Segment[] {
   if (!CONTROL_RE.test(text)) return [{ text }];
   const out: Segment[] = [];
   let attrs = PLAIN;
@@ -140,7 +144,7 @@ export function parseSgr(text: string): Segment[] {
       if (m) {
         flush();
         attrs = apply(attrs, m[1]);
-        style = styleOf(attrs);
+        style = styleOf(attrs, theme);
         i += m[0].length;
         continue;
       }
