@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
+import { relay, type Relay } from '../support/relay';
 import { until } from '../support/wait';
 
 // Run under `flock /tmp/ph-scenario.lock` (it depends on the rig's ssh hosts). The rig's Airflows listen
@@ -43,5 +44,35 @@ describe.skipIf(!!skip)(`an Airflow reached through ssh ${HOST}${skip ? ` (skipp
     expect(ep.target).toBe(`http://${address}:9100 through ssh ${HOST} (to ${address}:9100 there)`);
     expect(ep.message).toMatch(/^airflow\/behind: GET \/api\/v2\/version: 200 OK \(not an Airflow API; it answered: <html> <head><title>Node Exporter<\/title>/);
     expect(ep.message).toMatch(/; retrying at \d\d:\d\d:\d\d UTC$/);
+  });
+
+  // The rig's bridge address, which every rig host reaches (test/rig/docs/ssh.md).
+  const BRIDGE = '10.177.0.1';
+  const AIRFLOW = path.join(REPO, '.rig/airflow');
+  const noAirflow = !existsSync(path.join(AIRFLOW, 'url')) ? `no ${AIRFLOW}/url: start the rig (npm run rig -- up airflow)` : undefined;
+
+  it.skipIf(!!noAirflow)(`a real Airflow on the host's network: connected through the host, its pools listed${noAirflow ? ` (skipped: ${noAirflow})` : ''}`, async () => {
+    const url = new URL(readFileSync(path.join(AIRFLOW, 'url'), 'utf8').trim());
+    const r: Relay = await relay(BRIDGE, { host: url.hostname, port: Number(url.port) });
+    const configDir = mkdtempSync(path.join(tmpdir(), 'ph-config-'));
+    writeFileSync(path.join(configDir, 'airflow.yaml'), `airflows:\n  lab:\n    username: ${readFileSync(path.join(AIRFLOW, 'username'), 'utf8').trim()}\n    passwordFile: ${path.join(AIRFLOW, 'password')}\n    via: {ssh: ${HOST}, host: ${BRIDGE}, port: ${r.port}}\n`);
+    const e = new Engine({
+      dataDir: mkdtempSync(path.join(tmpdir(), 'ph-data-')),
+      home: mkdtempSync(path.join(tmpdir(), 'ph-home-')),
+      env: { PILOTHOUSE_SSH_CONFIG: SSH_CONFIG, PILOTHOUSE_CONFIG_DIR: configDir, DOCKER_HOST: 'unix:///nonexistent.sock', KUBECONFIG: '/nonexistent', PATH: process.env.PATH },
+    });
+    try {
+      await e.start();
+      const ep = await until('airflow/lab connected through the host', () => e.endpoints().find((x) => x.id === 'airflow/lab' && x.state === 'connected'), 30_000);
+      expect(ep.message).toMatch(/^connected as Airflow 2\.\d+\.\d+ via \/api\/v1 \(basic auth\)$/);
+      expect(ep.target).toBe(`http://${BRIDGE}:${r.port} through ssh ${HOST} (to ${BRIDGE}:${r.port} there)`);
+      const pool = await until('file_copy_pool read through the host', () => e.list({ ids: ['airflow/lab/pool/file_copy_pool'] })[0], 20_000);
+      expect(pool.facts.slots).toBe('3');
+      // Every request came from the host, none straight from this machine past the SSH connection.
+      expect([...r.peers]).toEqual([address]);
+    } finally {
+      e.stop();
+      await r.close();
+    }
   });
 });

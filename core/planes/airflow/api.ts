@@ -181,7 +181,9 @@ export class AirflowApi {
           method,
           headers: { accept: 'application/json', ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
           timeout: timeoutMs,
-          ...(sock ? { createConnection: () => socketLike(sock) as never, agent: false } : {}),
+          // No `agent` with it: `agent: false` makes a fresh Agent, which ignores createConnection and
+          // dials the address itself, past the SSH channel (the via test caught it).
+          ...(sock ? { createConnection: () => socketLike(sock) as never } : {}),
         }, (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
