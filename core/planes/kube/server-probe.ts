@@ -44,7 +44,8 @@ export class ServerProbe {
   constructor(private readonly o: ServerProbeOptions) {
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
-    this.backoff = o.backoff ?? { baseMs: 1_000, maxMs: 30_000 };
+    // A probe is one GET /version: cheap enough that a server back from a restart is seen within 15 s.
+    this.backoff = o.backoff ?? { baseMs: 1_000, maxMs: 15_000 };
   }
 
   /** Resolves true once the server answered, false when stopped first. Callers while probing share it. */
