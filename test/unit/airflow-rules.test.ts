@@ -84,12 +84,12 @@ describe('the endpoint\'s words', () => {
 
 describe('an action\'s typed input, checked by the engine', () => {
   // Imported here: the check is the runner's, shared by every plane that declares an input.
-  it('takes a whole number within the bounds, falls back to the default, refuses the rest naming the action', async () => {
+  it('takes a whole number within the bounds, refuses none given (the default only fills the form) and the rest, naming the action', async () => {
     const { checkInput } = await import('../../core/actions/runner');
     const r = { group: { kind: 'airflow', name: 'rig' }, name: 'file_copy_pool' } as Parameters<typeof checkInput>[0];
     const spec = poolActions({ pool: pool({}), api: 'v1', version: '2', at: 0 })[0]!;
     expect(checkInput(r, spec, 5)).toEqual({ value: 5 });
-    expect(checkInput(r, spec, undefined)).toEqual({ value: 3 });
+    expect(() => checkInput(r, spec, undefined)).toThrow('Set slots rig/file_copy_pool: slots is required: a whole number from 0 to 10000; now 3');
     expect(() => checkInput(r, spec, 2.5)).toThrow('Set slots rig/file_copy_pool: slots must be a whole number from 0 to 10000 (got 2.5)');
     expect(() => checkInput(r, spec, 10_001)).toThrow(/from 0 to 10000 \(got 10001\)/);
     const drain = poolActions({ pool: pool({}), api: 'v1', version: '2', at: 0 })[1]!;
