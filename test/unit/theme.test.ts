@@ -6,14 +6,15 @@ import { parseChoice, resolveTheme } from '../../renderer/src/theme/theme';
 const rgb = (css: string): Rgb => css.match(/\d+/g)!.map(Number) as unknown as Rgb;
 
 describe('theme choice', () => {
-  it('Auto follows the system; Light and Dark do not; anything else stored reads as Auto', () => {
+  it('Auto follows the system; Light and Dark do not; nothing or anything else stored reads as Dark', () => {
     expect(resolveTheme('auto', true)).toBe('dark');
     expect(resolveTheme('auto', false)).toBe('light');
     expect(resolveTheme('light', true)).toBe('light');
     expect(resolveTheme('dark', false)).toBe('dark');
     expect(parseChoice('light')).toBe('light');
-    expect(parseChoice('solarized')).toBe('auto');
-    expect(parseChoice(null)).toBe('auto');
+    expect(parseChoice('solarized')).toBe('dark');
+    expect(parseChoice(null)).toBe('dark');
+    expect(parseChoice('auto')).toBe('auto');
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The page's colour theme: the operator's choice (Auto follows the system's prefers-color-scheme) kept in
+ * The page's colour theme: the operator's choice (Auto follows the system's prefers-color-scheme; nothing
+ * chosen yet is Dark, the console's own look, so a new install does not change colour under anyone) kept in
  * localStorage, and the resolved theme written to <html data-theme="light|dark">, which the stylesheets key on.
  * A tiny store rather than React state, so it can be applied before the first render (main.tsx) and read by
  * components that compute colours in script (charts' series, log ANSI colours, xterm).
@@ -12,7 +13,7 @@ export const THEME_KEY = 'pilothouse.theme';
 const CHOICES: readonly ThemeChoice[] = ['auto', 'light', 'dark'];
 
 export function parseChoice(v: string | null | undefined): ThemeChoice {
-  return CHOICES.includes(v as ThemeChoice) ? (v as ThemeChoice) : 'auto';
+  return CHOICES.includes(v as ThemeChoice) ? (v as ThemeChoice) : 'dark';
 }
 
 export function resolveTheme(choice: ThemeChoice, systemDark: boolean): Theme {
@@ -20,12 +21,12 @@ export function resolveTheme(choice: ThemeChoice, systemDark: boolean): Theme {
 }
 
 const listeners = new Set<() => void>();
-let choice: ThemeChoice = 'auto';
+let choice: ThemeChoice = 'dark';
 let theme: Theme = 'dark';
 let media: MediaQueryList | undefined;
 
 function readStored(): ThemeChoice {
-  try { return parseChoice(localStorage.getItem(THEME_KEY)); } catch { return 'auto'; } // storage may be denied
+  try { return parseChoice(localStorage.getItem(THEME_KEY)); } catch { return 'dark'; } // storage may be denied
 }
 
 function apply(): void {
