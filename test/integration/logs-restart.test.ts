@@ -106,7 +106,12 @@ describe('a follow across a dockerd restart (real Docker)', () => {
         await scenario('--undo');
       }
       const system = got.filter((l) => l.stream === 'system').map((l) => l.text);
-      expect(system.filter((t) => t === '— log stream resumed —')).toHaveLength(1);
+      // The restart breaks the stream at least once; on a loaded runner the daemon's first minutes (its
+      // restart-policy starts, then the undo's compose ups) can break it again. Every break is named
+      // before its resume; what matters is below: no line twice, none the daemon stored lost.
+      const resumes = system.filter((t) => t === '— log stream resumed —').length;
+      expect(resumes, system.join(' / ')).toBeGreaterThanOrEqual(1);
+      expect(system.filter((t) => /; waiting to resume —$/.test(t)).length, system.join(' / ')).toBeGreaterThanOrEqual(resumes);
       expect(system[0]).toMatch(/^— (Docker engine docker\/env went away|container exited with code \d+); waiting to resume —$/);
       expect(system.join('\n')).not.toMatch(/aborted/);
 
