@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import type { Document, Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { PlaneEnv } from '../plane';
 import { configDir } from '../ssh/settings';
+import { nodeStart, readSettingsText, yamlPathOffset } from '../settings-yaml';
 
 /**
  * Where the Airflows are: `$PILOTHOUSE_CONFIG_DIR/airflow.yaml`, plus one instance from the environment
@@ -90,7 +91,7 @@ export function formatAirflowSettingsError(e: AirflowSettingsError): string {
 }
 
 /** The file's instances and the environment's, with every problem found. A missing file is no instances. */
-export function loadAirflowSettings(env: PlaneEnv, read: (path: string) => string | undefined = readText): { file: string; instances: AirflowSettings[]; errors: AirflowSettingsError[] } {
+export function loadAirflowSettings(env: PlaneEnv, read: (path: string) => string | undefined = readSettingsText): { file: string; instances: AirflowSettings[]; errors: AirflowSettingsError[] } {
   const file = airflowFilePath(env);
   const out = { file, instances: [] as AirflowSettings[], errors: [] as AirflowSettingsError[] };
   let text: string | undefined;
@@ -140,23 +141,23 @@ export function parseAirflowSettings(text: string, file: string): { instances: A
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return { instances: [], errors };
-  if (!isMap(root)) return { instances: [], errors: [{ file, line: lineOf(range(root)), field: '(top)', message: 'expected a mapping with an `airflows:` key' }] };
+  if (!isMap(root)) return { instances: [], errors: [{ file, line: lineOf(nodeStart(root)), field: '(top)', message: 'expected a mapping with an `airflows:` key' }] };
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-    if (key !== 'airflows') errors.push({ file, line: lineOf(range(pair.key as Node)), field: key, message: 'unknown key (the file holds `airflows:` only)' });
+    if (key !== 'airflows') errors.push({ file, line: lineOf(nodeStart(pair.key as Node)), field: key, message: 'unknown key (the file holds `airflows:` only)' });
   }
   const listNode = root.get('airflows', true) as Node | undefined;
   if (listNode === undefined || (isScalar(listNode) && listNode.value === null)) return { instances: [], errors };
-  if (!isMap(listNode)) return { instances: [], errors: [...errors, { file, line: lineOf(range(listNode)), field: 'airflows', message: 'expected a mapping of a name to its settings' }] };
+  if (!isMap(listNode)) return { instances: [], errors: [...errors, { file, line: lineOf(nodeStart(listNode)), field: 'airflows', message: 'expected a mapping of a name to its settings' }] };
 
   const instances: AirflowSettings[] = [];
   for (const pair of listNode.items) {
     const keyNode = pair.key as Node;
     const name = isScalar(keyNode) ? String(keyNode.value) : '';
-    const line = lineOf(range(keyNode));
+    const line = lineOf(nodeStart(keyNode));
     const fail = (path: string[], message: string) => {
       const full = ['airflows', name, ...path];
-      errors.push({ file, line: lineOf(nodeOffset(doc, full) ?? range(keyNode)), field: full.join('.'), name, message });
+      errors.push({ file, line: lineOf(yamlPathOffset(doc, full, load().yaml) ?? nodeStart(keyNode)), field: full.join('.'), name, message });
     };
     const n = schemas.name.safeParse(name);
     if (!n.success) { errors.push({ file, line, field: `airflows.${name || '?'}`, name, message: n.error.issues[0]!.message }); continue; }
@@ -203,35 +204,5 @@ export function readPassword(s: AirflowSettings, env: Record<string, string | un
   }
 }
 
-function range(node: Node | null | undefined): number | undefined {
-  return node?.range?.[0];
-}
 
-function nodeOffset(doc: Document, path: string[]): number | undefined {
-  const { isMap, isScalar, isSeq } = load().yaml;
-  let node: unknown = doc.contents;
-  let best: number | undefined;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) break;
-      best = range(pair.key as Node) ?? best;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)] as Node | undefined;
-      if (!item) break;
-      best = range(item) ?? best;
-      node = item;
-    } else break;
-  }
-  return best;
-}
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}

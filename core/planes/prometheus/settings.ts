@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import type { Node } from 'yaml';
 import type { PlaneEnv } from '../plane';
 import { configDir } from '../ssh/settings';
+import { readSettingsText } from '../settings-yaml';
 
 /**
  * Where Prometheus (and Alertmanager) are: `$PILOTHOUSE_CONFIG_DIR/prometheus.yaml`, plus
@@ -101,7 +101,7 @@ export function formatPromError(e: PromSettingsError): string {
 }
 
 /** prometheus.yaml and the environment; a missing file is no entries (kube discovery still on). */
-export function loadPromConfig(env: PlaneEnv, read: (path: string) => string | undefined = readText): PromConfig {
+export function loadPromConfig(env: PlaneEnv, read: (path: string) => string | undefined = readSettingsText): PromConfig {
   const file = prometheusFilePath(env);
   let text: string | undefined;
   let cfg: PromConfig;
@@ -193,9 +193,3 @@ export function parsePromConfig(text: string, file: string): PromConfig {
   return out;
 }
 
-function readText(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8'); } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}

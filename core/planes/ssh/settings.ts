@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { posix } from 'node:path';
-import type { Document, Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { PlaneEnv } from '../plane';
+import { nodeStart, readSettingsText, yamlPathOffset } from '../settings-yaml';
 
 /**
  * The operator's hosts file, `$PILOTHOUSE_CONFIG_DIR/hosts.yaml`: what Pilothouse should know about a
@@ -128,7 +128,7 @@ export function formatSettingsError(e: HostSettingsError): string {
 }
 
 /** Reads and checks hosts.yaml; a missing file is no hosts and no error. */
-export function loadHostSettings(env: PlaneEnv, read: (path: string) => string | undefined = readText): HostSettingsResult {
+export function loadHostSettings(env: PlaneEnv, read: (path: string) => string | undefined = readSettingsText): HostSettingsResult {
   const file = hostsFilePath(env);
   let text: string | undefined;
   try {
@@ -154,20 +154,20 @@ export function parseHostSettings(text: string, file: string): { hosts: HostSett
   }
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return { hosts: [], errors };
-  if (!isMap(root)) return { hosts: [], errors: [{ file, line: lineOf(range(root)), field: '(top)', message: 'expected a mapping with a `hosts:` key' }] };
+  if (!isMap(root)) return { hosts: [], errors: [{ file, line: lineOf(nodeStart(root)), field: '(top)', message: 'expected a mapping with a `hosts:` key' }] };
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-    if (key !== 'hosts') errors.push({ file, line: lineOf(range(pair.key as Node)), field: key, message: 'unknown key (the file holds `hosts:` only)' });
+    if (key !== 'hosts') errors.push({ file, line: lineOf(nodeStart(pair.key as Node)), field: key, message: 'unknown key (the file holds `hosts:` only)' });
   }
   const hostsNode = root.get('hosts', true) as Node | undefined;
   if (hostsNode === undefined || (isScalar(hostsNode) && hostsNode.value === null)) return { hosts: [], errors };
-  if (!isMap(hostsNode)) return { hosts: [], errors: [...errors, { file, line: lineOf(range(hostsNode)), field: 'hosts', message: 'expected a mapping of host alias to its settings' }] };
+  if (!isMap(hostsNode)) return { hosts: [], errors: [...errors, { file, line: lineOf(nodeStart(hostsNode)), field: 'hosts', message: 'expected a mapping of host alias to its settings' }] };
 
   const hosts: HostSettings[] = [];
   for (const pair of hostsNode.items) {
     const keyNode = pair.key as Node;
     const name = isScalar(keyNode) ? String(keyNode.value) : '';
-    const line = lineOf(range(keyNode));
+    const line = lineOf(nodeStart(keyNode));
     const a = schemas.alias.safeParse(name);
     if (!a.success) {
       errors.push({ file, line, field: `hosts.${name || '?'}`, alias: name, message: a.error.issues[0]!.message });
@@ -181,7 +181,7 @@ export function parseHostSettings(text: string, file: string): { hosts: HostSett
       const issue = parsed.error.issues[0]!;
       const extra = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [];
       const path = ['hosts', name, ...issue.path.map(String), ...extra];
-      errors.push({ file, line: lineOf(nodeOffset(doc, path) ?? range(keyNode)), field: path.join('.'), alias: name, message: issue.message });
+      errors.push({ file, line: lineOf(yamlPathOffset(doc, path, load().yaml) ?? nodeStart(keyNode)), field: path.join('.'), alias: name, message: issue.message });
       continue;
     }
     const h = parsed.data;
@@ -203,39 +203,5 @@ export function parseHostSettings(text: string, file: string): { hosts: HostSett
   return { hosts, errors };
 }
 
-function range(node: Node | null | undefined): number | undefined {
-  return node?.range?.[0];
-}
 
-/**
- * Where the deepest node on `path` that exists starts: the key of a mapping entry (the line the operator
- * looks for when its value is wrong), the item of a list.
- */
-function nodeOffset(doc: Document, path: string[]): number | undefined {
-  const { isMap, isScalar, isSeq } = load().yaml;
-  let node: unknown = doc.contents;
-  let best: number | undefined;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) break;
-      best = range(pair.key as Node) ?? best;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)] as Node | undefined;
-      if (!item) break;
-      best = range(item) ?? best;
-      node = item;
-    } else break;
-  }
-  return best;
-}
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
