@@ -28,7 +28,9 @@ start_daemon() {
   if daemon_alive "$name"; then return 0; fi
   # Close every inherited descriptor above 2 first: a daemon started from a caller holding a lock (the
   # tests' `flock /tmp/ph-scenario.lock`, a component's own lock) would otherwise hold it for its lifetime.
-  setsid bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"' \
+  # No redirection on the loop itself: bash would save stderr in a descriptor above 2, the loop would close
+  # that copy, and the daemon's stderr (its log) would stay /dev/null.
+  setsid bash -c 'fds=(/proc/$$/fd/*); for fd in "${fds[@]##*/}"; do ((fd > 2)) && eval "exec $fd>&-"; done; exec "$@"' \
     rig-daemon "$@" >>"$logf" 2>&1 < /dev/null &
   echo $! > "$RIG_DIR/pids/$name.pid"
 }

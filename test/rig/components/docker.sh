@@ -103,6 +103,7 @@ dk_start_daemon() {
   # its containerd.pid may name a zombie (pid 1 here reaps late) or a reused pid: dockerd would wait
   # for that "still running" containerd forever
   rm -f "$DK_EXEC/containerd/containerd.pid" "$DK_EXEC/containerd/containerd.sock" "$DK_EXEC/containerd/containerd.sock.ttrpc"
+  dk_clear_stale_netns
   rig_log "starting dockerd on unix://$DK_SOCK (log $DK_LOG)"
   # bash closes the lock fd before becoming dockerd, so the daemon does not hold the lock
   start_daemon rig-dockerd "$DK_LOG" bash -c 'exec 197>&-; exec "$@"' rig-dockerd /usr/sbin/dockerd \
@@ -148,6 +149,34 @@ dk_stop_daemon() { # graceful like `systemctl stop docker`: containers get SIGTE
   sleep 0.5
   for pid in $(dk_leftover_pids); do kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$DK_SOCK"
+}
+# Network namespaces a daemon stopped the hard way leaves mounted under its exec-root keep their veth on
+# the project bridge with the container's old address and MAC (docker derives the MAC from the address).
+# The new container gets the same address, the bridge learns either port, and a connection to a running
+# service is refused by the empty old namespace (seen in CI: 22 ports on an 11-container network). Only
+# called with no rig dockerd running, so every namespace there is stale.
+dk_clear_stale_netns() {
+  [[ -d $DK_EXEC/netns ]] || return 0
+  local f ino d n=0 k=0
+  local -A holders=()
+  for d in /proc/[0-9]*; do
+    ino=$(readlink "$d/ns/net" 2>/dev/null) || continue
+    holders[$ino]+=" ${d#/proc/}"
+  done
+  for f in "$DK_EXEC"/netns/*; do
+    [[ -e $f ]] || continue
+    if mountpoint -q "$f" 2>/dev/null; then
+      ino=$(stat -L -c %i "$f" 2>/dev/null) || ino=
+      # processes of a container whose shim was killed still live in it: end them, or it outlives the umount
+      if [[ -n $ino && -n ${holders[net:[$ino]]:-} ]]; then
+        for d in ${holders[net:[$ino]]}; do [[ $d != "$$" ]] && kill -KILL "$d" 2>/dev/null && k=$((k + 1)); done
+      fi
+      umount -l "$f" 2>/dev/null && n=$((n + 1))
+    fi
+    rm -f "$f"
+  done
+  ((n)) && rig_log "removed $n network namespaces left by a stopped dockerd ($k processes still in them)"
+  return 0
 }
 dk_pid_is_live() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z && $st != X ]]; }
 dk_leftover_pids() { # processes a killed rig dockerd leaves behind; only ours, never by name alone
