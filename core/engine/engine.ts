@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { LogLine, PlaneEndpoint, Resource } from '../../shared/contract/domain';
+import type { LogLine, PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 import { ActionRunner } from '../actions/runner';
 import { AuditLog } from '../audit/audit-log';
@@ -246,6 +246,12 @@ export class Engine {
     return () => releases.splice(0).forEach((f) => f());
   }
 
+  /** A view is open with this scope: planes that read on demand read while it lasts (Plane.look). */
+  lookAt(scope: ViewScope): () => void {
+    const releases = this.planes.flatMap((p) => (p.look ? [p.look(scope)] : []));
+    return () => releases.splice(0).forEach((f) => f());
+  }
+
   /** The operator's reply to an endpoint's login question (a passphrase, a password): to its plane. */
   answerAsk(input: { endpoint: string; ask: number } & ({ answers: string[]; remember?: boolean } | { cancel: true })): void {
     this.model.flush();
@@ -276,13 +282,18 @@ export class Engine {
           const view = new View(this.model, scope, level, sink);
           let looking = { scope, level };
           let release = this.watchDetail(scope, level);
+          let unlook = this.lookAt(scope);
           return {
-            close: () => { release(); view.close(); },
+            close: () => { release(); unlook(); view.close(); },
             message: (m) => {
               view.update(m.scope, m.level);
               looking = { scope: m.scope ?? looking.scope, level: m.level ?? looking.level };
               release();
               release = this.watchDetail(looking.scope, looking.level);
+              // The new look first, so an instance still looked at is not stopped and restarted.
+              const before = unlook;
+              unlook = this.lookAt(looking.scope);
+              before();
             },
           };
         },

@@ -1,4 +1,4 @@
-import type { PlaneEndpoint, PlaneName, Resource } from '../../shared/contract/domain';
+import type { PlaneEndpoint, PlaneName, Resource, ViewScope } from '../../shared/contract/domain';
 import type { ActionDef, ActionInput } from '../actions/action';
 import type { LogOptions, MergedLogSource } from '../logs/merge';
 import type { LogSource } from '../logs/source';
@@ -64,6 +64,12 @@ export interface Plane {
    * release; the plane stops when every look is released.
    */
   watch?(resource: Resource, objects: readonly ModelObject[]): () => void;
+  /**
+   * A view is open on the model with this scope (a list, the overview): a plane whose data is only read
+   * on demand (Airflow pools) reads it while some view may show it, and not at all when none does.
+   * Returns the release. Planes fed by watches (Docker events, kube informers) need not implement it.
+   */
+  look?(scope: ViewScope): () => void;
   /**
    * The operator's reply to the question an endpoint's login asks (`PlaneEndpoint.asks`: a passphrase, a
    * password). Secrets: the plane keeps them only as long as the login needs them. Throws a

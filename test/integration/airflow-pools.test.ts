@@ -140,9 +140,35 @@ for (const inst of INSTANCES) describe.skipIf(!!inst.skip)(`Airflow pools on the
   it(`connects with the ${inst.api} API and says so in words`, () => {
     const ep = engine.endpoints().find((e) => e.id === `airflow/${name}`)!;
     expect(ep.state).toBe('connected');
-    expect(ep.message).toMatch(new RegExp(`^connected as Airflow \\d+\\.\\d+\\.\\d+ via /api/${inst.api} \\(${inst.auth}\\)$`));
+    // Nobody has looked yet: the first read is all, and the endpoint says when it was.
+    expect(ep.message).toMatch(new RegExp(`^connected as Airflow \\d+\\.\\d+\\.\\d+ via /api/${inst.api} \\(${inst.auth}\\); pools last read at \\d\\d:\\d\\d:\\d\\d UTC, read again when someone looks at them$`));
     expect(ep.source).toBe('airflow.yaml line 2');
     expect(pool('file_copy_pool')!.facts).toMatchObject({ slots: '3', occupancy: expect.stringMatching(/^\d of 3 slots$/) });
+  });
+
+  it('reads the pools only while someone looks: not in the background, every few seconds while a list is open', async () => {
+    const slots = () => pool('s3_upload_pool')?.facts.slots;
+    expect(slots()).toBe('2');
+    try {
+      // Nobody looks: a change made in Airflow is not read (no polling in the background).
+      await rig.setSlots('s3_upload_pool', 5);
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect(slots()).toBe('2');
+      // A list that shows the Airflow plane opens (as the page's overview does): read at once, then every few seconds.
+      const sub = client.subscribe('stack:watch', { scope: { planes: ['airflow'] }, level: 'rows' }, { onBatch: () => {} });
+      try {
+        await until('s3_upload_pool read when the list opens', () => slots() === '5', 10_000);
+        expect(engine.endpoints().find((e) => e.id === `airflow/${name}`)!.message).not.toMatch(/last read/);
+        await rig.setSlots('s3_upload_pool', 6);
+        await until('s3_upload_pool read again while the list is open', () => slots() === '6', 10_000);
+        // A list of another plane is not a look at the pools.
+        sub.send({ scope: { planes: ['docker'] } });
+        await until('the endpoint says when the pools were last read', () => /last read at/.test(engine.endpoints().find((e) => e.id === `airflow/${name}`)!.message ?? ''), 10_000);
+        await rig.setSlots('s3_upload_pool', 7);
+        await new Promise((r) => setTimeout(r, 8_000));
+        expect(slots()).toBe('6');
+      } finally { sub.close(); }
+    } finally { await rig.setSlots('s3_upload_pool', RIG_SIZES.s3_upload_pool!); }
   });
 
   it('lists every pool when there are more than one page of them', async () => {

@@ -75,6 +75,10 @@ describe('the endpoint\'s words', () => {
     expect(failureWords('rig', 'http://h:8080', { kind: 'unreachable', text: 'GET http://h:8080/api/v2/version: ECONNREFUSED connect 127.0.0.1:8080' }, at).message)
       .toBe('airflow/rig unreachable at http://h:8080: GET http://h:8080/api/v2/version: ECONNREFUSED connect 127.0.0.1:8080; retrying at 17:40:01 UTC');
   });
+  it('with nobody looking, promises no retry time: the next look tries again', () => {
+    expect(failureWords('rig', 'http://h:8080', { kind: 'unreachable', text: 'ECONNREFUSED' }, undefined).message)
+      .toBe('airflow/rig unreachable at http://h:8080: ECONNREFUSED; tried again when someone looks at its pools');
+  });
   it('takes the detail of an Airflow 2 problem+json and of an Airflow 3 FastAPI error', () => {
     expect(detailOf('{"detail": null, "status": 401, "title": "Unauthorized"}')).toBe('Unauthorized');
     expect(detailOf('{"detail":"Invalid credentials"}')).toBe('Invalid credentials');

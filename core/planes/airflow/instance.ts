@@ -8,10 +8,8 @@ import { failureWords, HOLDERS_KIND, POOL_KIND, type Holder, type HoldersData, t
 import { readPassword, type AirflowSettings } from './settings';
 import type { RememberedSizes } from './sizes';
 
-/** Occupancy while someone looks at one of the instance's pools. */
+/** Occupancy while someone looks at the instance's pools (a list that shows them, a pool's detail). */
 export const WATCHED_REFRESH_MS = 3_000;
-/** With nobody looking: one cheap list of the pools a minute, so a list and `status` are never hours old. */
-export const IDLE_REFRESH_MS = 60_000;
 const BACKOFF = { baseMs: 2_000, maxMs: 60_000 };
 /** A refused login is not retried fast: the password will not fix itself. */
 const UNAUTHORIZED_RETRY_MS = 60_000;
@@ -30,8 +28,9 @@ export interface InstanceDeps {
 
 /**
  * One Airflow: its endpoint, its pools as objects, and a refresh that runs every few seconds only while
- * one of its pools is watched (Plane.watch), once a minute otherwise, and with backoff while the server
- * is away or refuses the login.
+ * someone looks (a view that may show its pools: Plane.look; a pool's detail: Plane.watch), with backoff
+ * while the server is away or refuses the login. With nobody looking nothing is read (no polling in the
+ * background): the endpoint says when the pools were last read, and the next look reads them at once.
  */
 export class AirflowInstance {
   readonly endpointId: string;
@@ -42,8 +41,12 @@ export class AirflowInstance {
   private suspended = false;
   private running: Promise<void> | undefined;
   private readonly watched = new Map<string, number>();
+  private lookers = 0;
   private readonly published = new Map<string, string>();
   private connected = false;
+  /** The endpoint says "last read at …" (nobody looking); the next read says connected again. */
+  private resting = false;
+  private lastRead = 0;
 
   constructor(readonly settings: AirflowSettings, private readonly deps: InstanceDeps) {
     this.endpointId = `airflow/${settings.name}`;
@@ -89,6 +92,33 @@ export class AirflowInstance {
     void this.refreshNow();
   }
 
+  get looked(): boolean { return this.lookers > 0 || this.watched.size > 0; }
+
+  /** A view that may show this instance's pools: they are read now, then every few seconds until released. */
+  look(): () => void {
+    if (++this.lookers === 1 && this.watched.size === 0) void this.refreshNow();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.lookers--;
+      if (!this.looked && !this.running) this.rest();
+    };
+  }
+
+  /** Nobody looks any more: no timer; the endpoint keeps what the last read said, with its time. */
+  private rest(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.connected || this.stopped || this.suspended) return;
+    this.resting = true;
+    this.endpoint({ state: 'connected', message: `${this.connectedWords()}; pools last read at ${clockOf(this.lastRead)} UTC, read again when someone looks at them` });
+  }
+
+  private connectedWords(): string {
+    return `connected as Airflow ${this.api.version} via /api/${this.api.api} (${this.api.api === 'v2' ? 'token from /auth/token' : 'basic auth'})`;
+  }
+
   /** Someone looks at a pool: its tasks are listed, and every pool of this instance refreshes fast. */
   watch(pool: string): () => void {
     this.watched.set(pool, (this.watched.get(pool) ?? 0) + 1);
@@ -100,6 +130,7 @@ export class AirflowInstance {
       const n = (this.watched.get(pool) ?? 1) - 1;
       if (n > 0) { this.watched.set(pool, n); return; }
       this.watched.delete(pool);
+      if (!this.looked && !this.running) this.rest();
       const key = `${this.endpointId}/${HOLDERS_KIND}//${pool}`;
       this.published.delete(key);
       this.deps.sink.remove(key);
@@ -121,28 +152,37 @@ export class AirflowInstance {
     try {
       if (!this.api.api || !this.connected) await this.api.detect();
       const pools = await this.api.pools();
+      const wasConnected = this.connected;
       this.connected = true;
       this.attempt = 0;
-      this.endpoint({ state: 'connected', message: `connected as Airflow ${this.api.version} via /api/${this.api.api} (${this.api.api === 'v2' ? 'token from /auth/token' : 'basic auth'})` });
+      this.lastRead = this.deps.now();
+      // Said once per connection (and when nobody looks any more, with the read time): an endpoint
+      // that changed on every read would be sent to every view every few seconds.
+      if (!wasConnected || this.resting) this.endpoint({ state: 'connected', message: this.connectedWords() });
+      this.resting = false;
       this.publishPools(pools);
       for (const name of this.watched.keys()) {
         const p = pools.find((x) => x.name === name);
         if (p) this.publishHolders(name, await this.api.holders(p));
       }
-      delay = this.watched.size ? WATCHED_REFRESH_MS : IDLE_REFRESH_MS;
+      delay = WATCHED_REFRESH_MS;
     } catch (e) {
       if (this.stopped) return;
       this.connected = false;
       const kind = e instanceof AirflowHttpError && (e.status === 401 || e.status === 403) ? 'unauthorized' as const
         : e instanceof AirflowUnreachable ? 'unreachable' as const : 'error' as const;
       delay = kind === 'unauthorized' ? UNAUTHORIZED_RETRY_MS : nextBackoff(this.attempt++, BACKOFF);
-      const retryAt = this.deps.now() + delay;
+      const retryAt = this.looked ? this.deps.now() + delay : undefined;
       const words = failureWords(this.settings.name, this.target, { kind, text: (e as Error).message }, retryAt);
       // A password source that cannot be read is the operator's configuration, not the server.
       const config = /password (variable|file)/.test((e as Error).message);
-      this.endpoint({ state: 'unavailable', retryAt, ...words, ...(config ? { configError: true } : {}) });
+      this.endpoint({ state: 'unavailable', ...(retryAt !== undefined ? { retryAt } : {}), ...words, ...(config ? { configError: true } : {}) });
     }
     if (this.stopped || this.suspended) return;
+    if (!this.looked) {
+      this.rest();
+      return;
+    }
     this.timer = setTimeout(() => { this.timer = undefined; void this.refreshNow(); }, delay);
   }
 
@@ -210,3 +250,5 @@ export function holderOf(t: ApiTaskInstance): Holder {
     ...(t.map_index !== undefined && t.map_index >= 0 ? { map_index: t.map_index } : {}),
   };
 }
+
+function clockOf(ms: number): string { return new Date(ms).toISOString().slice(11, 19); }

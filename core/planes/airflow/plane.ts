@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { PlaneEndpoint, Resource } from '../../../shared/contract/domain';
+import type { PlaneEndpoint, Resource, ViewScope } from '../../../shared/contract/domain';
 import type { ActionDef, ActionInput } from '../../actions/action';
 import type { ModelObject } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
@@ -50,6 +50,19 @@ export class AirflowPlane implements Plane {
   action(resource: Resource, actionId: string, objects: readonly ModelObject[], input?: ActionInput): ActionDef | undefined {
     const inst = this.instances.get(resource.endpoint);
     return inst && resource.kind === POOL_KIND ? poolAction(inst, resource, actionId, objects, input) : undefined;
+  }
+
+  /** A view that may show pools (its scope names no other plane, endpoint or group): they are read while it lasts. */
+  look(scope: ViewScope): () => void {
+    if (scope.planes && !scope.planes.includes('airflow')) return () => {};
+    const releases: Array<() => void> = [];
+    for (const inst of this.instances.values()) {
+      if (scope.endpoints && !scope.endpoints.includes(inst.endpointId)) continue;
+      if (scope.groups && !scope.groups.includes(inst.settings.name)) continue;
+      if (scope.ids && !scope.ids.some((id) => id.startsWith(`${inst.endpointId}/${POOL_KIND}/`))) continue;
+      releases.push(inst.look());
+    }
+    return () => releases.splice(0).forEach((f) => f());
   }
 
   /** A pool open in the detail: its tasks are listed and its instance refreshes every few seconds. */

@@ -170,14 +170,16 @@ export function holdersOf(objects: readonly ModelObject[]): HoldersData | undefi
 }
 
 /** The endpoint's words for a failed attempt: a refused login is not a server being away. */
-export function failureWords(name: string, url: string, err: { kind: 'unauthorized' | 'unreachable' | 'error'; text: string }, retryAt: number): { message: string; hint?: string } {
-  const at = new Date(retryAt).toISOString().slice(11, 19);
+export function failureWords(name: string, url: string, err: { kind: 'unauthorized' | 'unreachable' | 'error'; text: string }, retryAt: number | undefined): { message: string; hint?: string } {
+  // Nobody looking: nothing is retried in the background; the next look tries again.
+  const again = retryAt === undefined ? 'tried again when someone looks at its pools'
+    : `${err.kind === 'unauthorized' ? 'trying again' : 'retrying'} at ${new Date(retryAt).toISOString().slice(11, 19)} UTC`;
   switch (err.kind) {
     case 'unauthorized': return {
-      message: `airflow/${name} unauthorized: ${err.text}; trying again at ${at} UTC`,
+      message: `airflow/${name} unauthorized: ${err.text}; ${again}`,
       hint: 'Check the username and the password source (passwordEnv / passwordFile) in airflow.yaml.',
     };
-    case 'unreachable': return { message: `airflow/${name} unreachable at ${url}: ${err.text}; retrying at ${at} UTC` };
-    default: return { message: `airflow/${name}: ${err.text}; retrying at ${at} UTC` };
+    case 'unreachable': return { message: `airflow/${name} unreachable at ${url}: ${err.text}; ${again}` };
+    default: return { message: `airflow/${name}: ${err.text}; ${again}` };
   }
 }
