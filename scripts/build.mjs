@@ -29,8 +29,19 @@ export async function buildAll({ quiet = false } = {}) {
   await esbuild({ ...common, entryPoints: [path.join(root, 'electron/main.ts')], outfile: path.join(root, 'dist/electron/main.cjs'), external: ['electron'] });
   // A sandboxed preload may require only 'electron': bundle everything else in.
   await esbuild({ ...common, packages: undefined, entryPoints: [path.join(root, 'electron/preload.ts')], outfile: path.join(root, 'dist/electron/preload.cjs'), external: ['electron'] });
-  await esbuild({ ...common, packages: undefined, plugins: [dockerodePlugin], entryPoints: [path.join(root, 'core/host/utility.ts')], outfile: path.join(root, 'dist/engine/utility.cjs') });
+  await buildEngine();
   await buildCli({ quiet });
+}
+
+/** The engine's entry for Electron's utilityProcess (CommonJS, its packages bundled in). */
+export async function buildEngine() {
+  // The planes' settings load yaml and zod lazily through createRequire(import.meta.url), which CommonJS
+  // output leaves empty (the engine then died on load): give it the bundle's own file URL.
+  await esbuild({
+    bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: true, logLevel: 'warning', plugins: [dockerodePlugin], entryPoints: [path.join(root, 'core/host/utility.ts')], outfile: path.join(root, 'dist/engine/utility.cjs'),
+    define: { 'import.meta.url': '__pilothouse_import_meta_url' },
+    banner: { js: 'const __pilothouse_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  });
 }
 
 /**
