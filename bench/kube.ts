@@ -6,13 +6,15 @@
 //   options: --seconds S (update run, default 30), --idle S (idle window, default 60), --sleep S (suspend,
 //   default 60), --no-page, --keep-pods (leave the pods for the next run), --tsx (run the engine child's
 //   TypeScript sources through tsx instead of its esbuild bundle), --profile (CPU profiles of the
-//   engine's start and of 5 s of updates, into bench/.out/profiles, after the measured figures)
+//   engine's start and of 5 s of updates, into bench/.out/profiles, after the measured figures),
+//   --v8-flags "..." (the engine child's V8 flags instead of core/host/engine-flags.ts's; "" for none)
 // Run it under `flock /tmp/ph-scenario.lock` on a shared rig: it loads the apiserver for minutes.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { ENGINE_EXEC_ARGV } from '../core/host/engine-flags';
 import { startEngineChild, type EngineLink } from './model/engine-link';
 import { line as modelLine, mb, median, ms, percentile, type Figure } from './model/figures';
 import { BENCH_RENDERER, buildRenderer, openPage, type BenchPage } from './model/page';
@@ -38,7 +40,7 @@ const WATCHED = 5;
 const MARK_EVERY_MS = 200;
 const LOAD_SOCKETS = 64;
 
-interface Options { n: number; seconds: number; idle: number; sleep: number; page: boolean; profile: boolean; keepPods: boolean; tsx: boolean }
+interface Options { n: number; seconds: number; idle: number; sleep: number; page: boolean; profile: boolean; keepPods: boolean; tsx: boolean; v8Flags?: string[] }
 
 /**
  * The engine child as the product runs its engine: bundled to one JavaScript file by esbuild (as
@@ -46,19 +48,20 @@ interface Options { n: number; seconds: number; idle: number; sleep: number; pag
  * holds tsx, its transpiled sources and their source maps: ~70 MB of RSS that no user's engine has.
  * `--tsx` runs the sources instead.
  */
-async function engineChild(o: Options): Promise<[string, { tsx: boolean }]> {
+async function engineChild(o: Options): Promise<[string, { tsx: boolean; v8Flags?: string[] }]> {
   const src = path.join(import.meta.dirname, 'kube/engine-child.ts');
-  if (o.tsx) return [src, { tsx: true }];
+  const flags = o.v8Flags ? { v8Flags: o.v8Flags } : {};
+  if (o.tsx) return [src, { tsx: true, ...flags }];
   const out = path.join(BENCH_RENDERER, '../kube-engine-child.mjs');
   const { build } = await import('esbuild');
   await build({ entryPoints: [src], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node22', packages: 'external', logLevel: 'error' });
-  return [out, { tsx: false }];
+  return [out, { tsx: false, ...flags }];
 }
 
 function options(): Options {
   const { values } = parseArgs({
     args: process.argv.slice(2), strict: false, allowPositionals: true,
-    options: { n: { type: 'string' }, seconds: { type: 'string' }, idle: { type: 'string' }, sleep: { type: 'string' }, 'no-page': { type: 'boolean' }, profile: { type: 'boolean' }, 'keep-pods': { type: 'boolean' }, tsx: { type: 'boolean' } },
+    options: { n: { type: 'string' }, seconds: { type: 'string' }, idle: { type: 'string' }, sleep: { type: 'string' }, 'no-page': { type: 'boolean' }, profile: { type: 'boolean' }, 'keep-pods': { type: 'boolean' }, tsx: { type: 'boolean' }, 'v8-flags': { type: 'string' } },
   });
   const env = process.env;
   return {
@@ -70,6 +73,7 @@ function options(): Options {
     profile: !!values.profile || !!env.PILOTHOUSE_BENCH_PROFILE,
     keepPods: !!values['keep-pods'],
     tsx: !!values.tsx,
+    ...(typeof values['v8-flags'] === 'string' ? { v8Flags: values['v8-flags'].split(/\s+/).filter(Boolean) } : {}),
   };
 }
 
@@ -144,7 +148,7 @@ export async function run(): Promise<boolean> {
     const mem = await eng.call('memory');
     const budget = memoryBudgetMb(o.n);
     show({ name: 'engine heap after load', value: mb(mem.heapUsed), budget: `< ${budget} MB`, pass: mem.heapUsed < budget * 2 ** 20, note: `${mem.gc ? 'after global.gc()' : 'no --expose-gc'}, of ${mb(mem.heapTotal)} heap; external ${mb(mem.external)}; ${fmtN(st.resources)} resources` });
-    show({ name: 'engine RSS after load', value: mb(mem.rss), budget: `< ${budget} MB`, pass: mem.rss < budget * 2 ** 20, note: `the whole process after global.gc(): heap, external, code and Node itself; before the engine started (Node${o.tsx ? ', tsx' : ''} and the ${o.tsx ? 'child\'s transpiled sources' : 'child\'s esbuild bundle'}): RSS ${mb(st.before.rss)}, heap ${mb(st.before.heapUsed)}, external ${mb(st.before.external)}` });
+    show({ name: 'engine RSS after load', value: mb(mem.rss), budget: `< ${budget} MB`, pass: mem.rss < budget * 2 ** 20, note: `the whole process after global.gc(): heap, external, code and Node itself; V8 flags ${(o.v8Flags ?? ENGINE_EXEC_ARGV).join(' ') || 'none'}; before the engine started (Node${o.tsx ? ', tsx' : ''} and the ${o.tsx ? 'child\'s transpiled sources' : 'child\'s esbuild bundle'}): RSS ${mb(st.before.rss)}, heap ${mb(st.before.heapUsed)}, external ${mb(st.before.external)}` });
 
     // 3. The page while 500 pod updates a second arrive.
     const watched = Array.from({ length: WATCHED }, (_, i) => benchPod(i * 50)); // namespace ph-bench-00, lowest names

@@ -1,6 +1,7 @@
 import { app, BrowserWindow, Menu, MessageChannelMain, net, powerMonitor, protocol, session, utilityProcess, type UtilityProcess, type WebContents } from 'electron';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ENGINE_EXEC_ARGV } from '../core/host/engine-flags';
 import { installNotifications } from './notifications';
 import { APP_ORIGIN, APP_SCHEME, CONTENT_SECURITY_POLICY, engineRestartDelay, isAllowedNavigation, rendererFile, SETTINGS_FILE, windowOptions } from './settings';
 
@@ -86,6 +87,7 @@ export function connectPage(shell: Shell): void {
 export function startEngine(shell: Shell): void {
   const child = utilityProcess.fork(ENGINE_ENTRY, [], {
     serviceName: 'Pilothouse engine',
+    execArgv: [...ENGINE_EXEC_ARGV],
     env: { ...process.env, PILOTHOUSE_DATA_DIR: app.getPath('userData') },
   });
   shell.engine = child;

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { ENGINE_EXEC_ARGV } from '../../core/host/engine-flags';
 import * as path from 'node:path';
 
 // The driver's side of engine-child.ts: one request at a time or several, each answered by id.
@@ -13,10 +14,12 @@ export interface EngineLink {
  * `file`: the child to run (the kube bench has its own; default this folder's engine-child.ts). `tsx:
  * false` for a child already bundled to JavaScript (the kube bench's, so its memory is the shipped kind).
  */
-export async function startEngineChild(file = path.join(import.meta.dirname, 'engine-child.ts'), opts: { tsx?: boolean } = {}): Promise<EngineLink> {
-  // --expose-gc: memory figures are taken after a full collection, not whenever V8 felt like one.
+export async function startEngineChild(file = path.join(import.meta.dirname, 'engine-child.ts'), opts: { tsx?: boolean; v8Flags?: readonly string[] } = {}): Promise<EngineLink> {
+  // --expose-gc: memory figures are taken after a full collection, not whenever V8 felt like one. The
+  // engine's own flags as Electron gives them, unless the bench is told otherwise (--v8-flags).
+  const flags = [...(opts.v8Flags ?? ENGINE_EXEC_ARGV), '--expose-gc'];
   const child: ChildProcess = fork(file, [], {
-    execArgv: opts.tsx === false ? ['--expose-gc'] : ['--expose-gc', '--import', 'tsx'],
+    execArgv: opts.tsx === false ? flags : [...flags, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();

@@ -145,6 +145,7 @@ describe('the Electron shell (electron stubbed)', () => {
     expect(fake.state.forks).toHaveLength(1);
     expect(fake.state.forks[0].entry).toMatch(/engine[/\\]utility\.cjs$/);
     expect(fake.state.forks[0].opts.env.PILOTHOUSE_DATA_DIR).toBe('/fake/userData');
+    expect(fake.state.forks[0].opts.execArgv).toEqual(expect.arrayContaining([expect.stringMatching(/^--max-semi-space-size=\d+$/)]));
     const res = await fake.state.protocolHandler!({ url: 'app://pilothouse/index.html' });
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(shell.engine).toBe(fake.state.forks[0]);

@@ -4,6 +4,7 @@ import { objectKey, type ModelObject } from '../../model/object';
 import { UnreachableError, type KubeTransport } from './client';
 import { collectionPath, LIST_ACCEPT, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, type KindInfo } from './kinds';
 import { TRIMMERS, type KubeMeta } from './objects';
+import { decodePodList, PROTOBUF_CONTENT_TYPE, PROTOBUF_LIST_ACCEPT } from './proto/pod-list';
 
 /** Where one kind's objects go: the plane's sink, narrowed to this endpoint and kind. */
 export interface KindSink {
@@ -297,7 +298,7 @@ export class KindWatch {
   private async list(gen: number): Promise<void> {
     const objs: ModelObject[] = [];
     let rv: string | undefined;
-    const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : LIST_ACCEPT;
+    const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : this.o.kind.protobufList ? PROTOBUF_LIST_ACCEPT : LIST_ACCEPT;
     const ask = (cont: string | undefined) => {
       const q = new URLSearchParams({ limit: String(this.pageSize) });
       if (cont) q.set('continue', cont);
@@ -322,12 +323,19 @@ export class KindWatch {
       // comes before its items), so the server makes it while this one is still read and parsed.
       let parsed: { metadata?: { continue?: string; resourceVersion?: string }; items?: unknown[] };
       try {
-        const body = await readBody(res, MAX_PAGE_BYTES, (head) => {
+        // A protobuf page is read whole before its next is asked for (its token is not text in its head).
+        const protobuf = String(res.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE);
+        const body = await readBody(res, MAX_PAGE_BYTES, protobuf ? undefined : (head) => {
           const t = continueToken(head);
           if (t) next = ask(t);
           return t !== undefined;
         });
-        parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+        if (protobuf) {
+          const d = decodePodList(body);
+          parsed = { metadata: { continue: d.continue, resourceVersion: d.resourceVersion }, items: d.items };
+        } else {
+          parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+        }
         this.live(gen);
       } catch (e) {
         // A page asked for ahead is not left holding a socket when this one fails.
