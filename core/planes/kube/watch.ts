@@ -4,7 +4,7 @@ import { objectKey, type ModelObject } from '../../model/object';
 import { UnreachableError, type KubeTransport } from './client';
 import { collectionPath, LIST_ACCEPT, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, type KindInfo } from './kinds';
 import { TRIMMERS, type KubeMeta } from './objects';
-import { decodePodList, PROTOBUF_CONTENT_TYPE, PROTOBUF_LIST_ACCEPT } from './proto/pod-list';
+import { decodePodListEach, PROTOBUF_CONTENT_TYPE, PROTOBUF_LIST_ACCEPT } from './proto/pod-list';
 
 /** Where one kind's objects go: the plane's sink, narrowed to this endpoint and kind. */
 export interface KindSink {
@@ -125,6 +125,8 @@ export class KindWatch {
   private timer?: ReturnType<typeof setTimeout>;
   /** Listing only the context's namespace, because the cluster-wide list was forbidden. */
   private nsOnly = false;
+  /** A protobuf kind's server answered JSON (a proxy, an old server): it is paged like the others. */
+  private jsonOnly = false;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly backoff: { baseMs: number; maxMs: number };
@@ -298,10 +300,16 @@ export class KindWatch {
   private async list(gen: number): Promise<void> {
     const objs: ModelObject[] = [];
     let rv: string | undefined;
-    const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : this.o.kind.protobufList ? PROTOBUF_LIST_ACCEPT : LIST_ACCEPT;
+    const protobufList = !!this.o.kind.protobufList && !this.jsonOnly;
+    const accept = this.o.kind.metadataOnly ? METADATA_LIST_ACCEPT : protobufList ? PROTOBUF_LIST_ACCEPT : LIST_ACCEPT;
     const ask = (cont: string | undefined) => {
       const q = new URLSearchParams({ limit: String(this.pageSize) });
+      // resourceVersion=0, as client-go's informers list: the apiserver answers from its watch cache in
+      // one piece (it ignores the limit there), where each page of a paged list is an etcd read (at
+      // 10,000 pods: 21 pages, 2.6 s; from the cache 0.6 s). The watch goes on from the version it gives,
+      // so a cache a moment behind costs nothing. A server without the cache pages as asked.
       if (cont) q.set('continue', cont);
+      else if (protobufList) q.set('resourceVersion', '0');
       const p = this.request(gen, q.toString(), accept, 60_000);
       p.catch(() => undefined); // awaited below; a page asked ahead may fail before then
       return { cont, res: p };
@@ -325,14 +333,17 @@ export class KindWatch {
       try {
         // A protobuf page is read whole before its next is asked for (its token is not text in its head).
         const protobuf = String(res.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE);
+        // JSON for a protobuf kind: its whole list in JSON could pass the page bound; page it from now on.
+        if (protobufList && !protobuf) this.jsonOnly = true;
         const body = await readBody(res, MAX_PAGE_BYTES, protobuf ? undefined : (head) => {
           const t = continueToken(head);
           if (t) next = ask(t);
           return t !== undefined;
         });
         if (protobuf) {
-          const d = decodePodList(body);
-          parsed = { metadata: { continue: d.continue, resourceVersion: d.resourceVersion }, items: d.items };
+          const d = await decodePodListEach(body, (pod) => { const o = this.toObject(pod); if (o) objs.push(o); });
+          this.live(gen);
+          parsed = { metadata: { continue: d.continue, resourceVersion: d.resourceVersion }, items: [] };
         } else {
           parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
         }

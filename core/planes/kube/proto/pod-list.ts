@@ -19,7 +19,7 @@ const time = { type: 'Time' };
 const SCHEMA = {
   nested: {
     Unknown: { fields: { raw: { type: 'bytes', id: 2 }, contentType: { ...str, id: 4 } } },
-    Time: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
+    Time: { fields: { seconds: { type: 'int64', id: 1 } } },
     ListMeta: { fields: { resourceVersion: { ...str, id: 2 }, continue: { ...str, id: 3 } } },
     OwnerReference: { fields: { kind: { ...str, id: 1 }, name: { ...str, id: 3 }, uid: { ...str, id: 4 }, controller: { type: 'bool', id: 6 } } },
     ObjectMeta: {
@@ -80,28 +80,41 @@ const SCHEMA = {
   },
 };
 
-let types: { unknown: protobuf.Type; list: protobuf.Type } | undefined;
+let types: { unknown: protobuf.Type; list: protobuf.Type; listMeta: protobuf.Type; pod: protobuf.Type } | undefined;
 function typesOf() {
   if (!types) {
     const root = protobuf.Root.fromJSON(SCHEMA);
-    types = { unknown: root.lookupType('Unknown'), list: root.lookupType('PodList') };
+    types = { unknown: root.lookupType('Unknown'), list: root.lookupType('PodList'), listMeta: root.lookupType('ListMeta'), pod: root.lookupType('Pod') };
   }
   return types;
 }
 
 type Msg = Record<string, any>;
 
-/** An int64 as protobufjs gives it: a number, or a Long when the `long` package is installed. */
+/**
+ * An int64 as protobufjs gives it: a number, or a Long when the `long` package is installed. From the
+ * Long's halves, not its toString (which was a tenth of the decode).
+ */
 function int64(v: unknown): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  return typeof v === 'number' ? v : Number((v as { toString(): string }).toString());
+  if (typeof v === 'number') return v;
+  if (v && typeof v === 'object' && 'high' in v && 'low' in v) return (v as { high: number }).high * 4294967296 + ((v as { low: number }).low >>> 0);
+  return undefined;
 }
 
+/** Pods made together share their seconds: each text is made once (bounded, cleared when full). */
+const times = new Map<number, string>();
 /** metav1.Time as its JSON: RFC 3339 in UTC, whole seconds ("2026-12-06T20:41:07Z"). */
 function timeText(t: Msg | null | undefined): string | undefined {
-  const s = int64(t?.seconds);
-  if (s === undefined) return undefined;
-  return new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+  const s = int64(own(t, 'seconds'));
+  // Go's zero time (year 1, seconds < 0) is what a Time never set encodes to; its JSON is null.
+  if (s === undefined || s < 0) return s === undefined && t ? '1970-01-01T00:00:00Z' : undefined;
+  let text = times.get(s);
+  if (text === undefined) {
+    if (times.size >= 4096) times.clear();
+    text = new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    times.set(s, text);
+  }
+  return text;
 }
 
 /**
@@ -179,14 +192,38 @@ export function podJson(p: Msg): Msg {
 
 export interface DecodedList { items: Msg[]; resourceVersion?: string; continue?: string }
 
-/** The list in the body of a protobuf answer; throws naming what is wrong with a body that is not one. */
-export function decodePodList(body: Buffer): DecodedList {
+function listBytes(body: Buffer): Uint8Array {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new Error('a protobuf answer without the k8s\\0 prefix');
-  const { unknown, list } = typesOf();
-  const envelope = unknown.decode(body.subarray(4)) as Msg;
+  const envelope = typesOf().unknown.decode(body.subarray(4)) as Msg;
   const raw = own<Uint8Array>(envelope, 'raw');
   if (!raw) throw new Error('a protobuf answer with no object in it');
-  const decoded = list.decode(raw) as Msg;
+  return raw;
+}
+
+/** The list in the body of a protobuf answer; throws naming what is wrong with a body that is not one. */
+export function decodePodList(body: Buffer): DecodedList {
+  const decoded = typesOf().list.decode(listBytes(body)) as Msg;
   const meta = own<Msg>(decoded, 'metadata');
   return { items: (own<Msg[]>(decoded, 'items') ?? []).map(podJson), resourceVersion: own(meta, 'resourceVersion'), continue: own(meta, 'continue') || undefined };
+}
+
+/**
+ * The same, one pod at a time to `onPod` (in its JSON shape), yielding to the event loop every `every`
+ * pods: a whole cluster's list (50,000 pods, ~110 MB) is decoded without holding the engine for seconds
+ * or keeping every decoded pod alive at once.
+ */
+export async function decodePodListEach(body: Buffer, onPod: (pod: Msg) => void, every = 500): Promise<Omit<DecodedList, 'items'>> {
+  const { listMeta, pod } = typesOf();
+  const r = protobuf.Reader.create(listBytes(body));
+  let meta: Msg | undefined;
+  let n = 0;
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) meta = listMeta.decode(r, r.uint32()) as Msg;
+    else if (tag >>> 3 === 2 && (tag & 7) === 2) {
+      onPod(podJson(pod.decode(r, r.uint32()) as Msg));
+      if (++n % every === 0) await new Promise((resolve) => setImmediate(resolve));
+    } else r.skipType(tag & 7);
+  }
+  return { resourceVersion: own(meta, 'resourceVersion'), continue: own(meta, 'continue') || undefined };
 }

@@ -203,8 +203,13 @@ def reconcile():
             "service.name": "ES_ECS", "event.dataset": "elasticsearch.server"}))
     status["health"] = health
 
-    pods = json.loads(kubectl("get", "pods", "-A", "-o", "json"))["items"]
-    for pod in pods:
+    # Only the pods the driver acts on: extralit's and those labelled to crash-loop. A list of every pod
+    # each tick cost ~8 s of CPU with the bench's 10,000 pods and skewed every figure measured meanwhile.
+    pods = {}
+    for args in (("-n", "extralit"), ("-A", "-l", CRASH_LABEL + "=true")):
+        for pod in json.loads(kubectl("get", "pods", *args, "-o", "json"))["items"]:
+            pods[pod["metadata"]["uid"]] = pod
+    for pod in pods.values():
         md, st = pod["metadata"], pod.get("status", {})
         if md.get("deletionTimestamp") or st.get("phase") != "Running" or not st.get("podIP"):
             continue
