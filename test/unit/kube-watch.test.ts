@@ -20,7 +20,7 @@ import { until } from '../support/wait';
 
 // A tiny API server speaking the list/watch protocol for pods: paged lists with continue tokens, watches
 // from a resourceVersion (with bookmarks, ERROR 410 events, 410/403 answers, and drops on demand).
-interface Call { path: string; query: URLSearchParams }
+interface Call { path: string; query: URLSearchParams; accept: string }
 class FakeApi {
   rv = 100;
   pods = new Map<string, { ns: string; name: string; rv: number; phase: string }>();
@@ -34,6 +34,8 @@ class FakeApi {
   history: Array<{ rv: number; line: string }> = [];
   /** Continue tokens the server has forgotten (410 Expired, as after a compaction between pages). */
   expiredContinue = new Set<string>();
+  /** Lists asking for protobuf that get a body marked protobuf which is not one (a rewriting proxy). */
+  protobufGarbage = 0;
   /** How GET /version answers (a server still starting says 503). */
   versionStatus = 200;
   private server = http.createServer((req, res) => this.handle(req, res));
@@ -66,7 +68,7 @@ class FakeApi {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url!, 'http://x');
-    this.calls.push({ path: url.pathname, query: url.searchParams });
+    this.calls.push({ path: url.pathname, query: url.searchParams, accept: req.headers.accept ?? '' });
     this.auth.push(req.headers.authorization ?? '');
     const status = (code: number, reason: string, message: string) => {
       res.writeHead(code, { 'Content-Type': 'application/json' });
@@ -89,6 +91,11 @@ class FakeApi {
       this.watches.add(res);
       res.on('close', () => this.watches.delete(res));
       return;
+    }
+    if (this.protobufGarbage > 0 && (req.headers.accept ?? '').startsWith('application/vnd.kubernetes.protobuf')) {
+      this.protobufGarbage--;
+      res.writeHead(200, { 'Content-Type': 'application/vnd.kubernetes.protobuf' });
+      return res.end(Buffer.from('<html>not a pod list</html>'));
     }
     const token = url.searchParams.get('continue');
     if (token && this.expiredContinue.delete(token)) return status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.');
@@ -178,6 +185,34 @@ describe('the list/watch loop of one kind', () => {
     expect(api.listCalls().map((c) => c.query.get('continue') ?? '-')).toEqual(['-', '2', '-', '2', '4']);
     expect(log).toEqual(['reconcile 5']);
     expect(names()).toHaveLength(5);
+  });
+
+  it('asks pods as protobuf from the watch cache; a server that answers JSON gets its pages asked in JSON from then on', async () => {
+    const { api, w } = await setup();
+    for (const n of ['a', 'b', 'c']) api.pod('shop', n);
+    w.start();
+    await until('the watch to open', () => api.watches.size === 1);
+    const [first, ...rest] = api.listCalls();
+    expect(first!.accept).toMatch(/^application\/vnd\.kubernetes\.protobuf/);
+    expect(first!.query.get('resourceVersion')).toBe('0');
+    // This server answered JSON and paged: the next pages carry only the continue token.
+    expect(rest.map((c) => c.query.get('resourceVersion'))).toEqual([null]);
+    api.compactedBelow = api.rv + 1;
+    api.pod('shop', 'd');   // the server's version moves past the compaction, as a real one's does
+    api.drop();
+    await until('listed again after the 410', () => api.listCalls().length > 2 && api.watches.size === 1);
+    expect(api.listCalls().slice(2).every((c) => c.accept === 'application/json' && !c.query.has('resourceVersion'))).toBe(true);
+  });
+
+  it('a protobuf answer that cannot be read is named, and the kind lists in JSON from then on', async () => {
+    const { api, w, statuses, names } = await setup();
+    api.pod('shop', 'a');
+    api.protobufGarbage = 1;
+    w.start();
+    await until('the pod listed after all', () => names().join() === 'shop/a:Running');
+    const failed = statuses.find((x) => x.state === 'failed');
+    expect(failed && 'message' in failed ? failed.message : '').toBe("pods: the server's protobuf answer could not be read (a protobuf answer without the k8s\\0 prefix); listing as JSON instead");
+    expect(api.listCalls().at(-1)!.accept).toBe('application/json');
   });
 
   it("reads a page's continue token from its first bytes (metadata comes before items), to ask for the next page early", () => {

@@ -341,7 +341,11 @@ export class KindWatch {
           return t !== undefined;
         });
         if (protobuf) {
-          const d = await decodePodListEach(body, (pod) => { const o = this.toObject(pod); if (o) objs.push(o); });
+          const d = await decodePodListEach(body, (pod) => { const o = this.toObject(pod); if (o) objs.push(o); }).catch((e: Error) => {
+            // Not what a Kubernetes apiserver sends (a proxy that rewrote it?): JSON from now on, and say so.
+            this.jsonOnly = true;
+            throw new Error(`${this.o.kind.plural}: the server's protobuf answer could not be read (${e.message}); listing as JSON instead`);
+          });
           this.live(gen);
           parsed = { metadata: { continue: d.continue, resourceVersion: d.resourceVersion }, items: [] };
         } else {
