@@ -75,9 +75,11 @@ describe.skipIf(!!skip)(`pods listed as protobuf against the rig's apiserver${sk
     const byName = (pods: KubePod[]) => new Map(pods.map((p) => [`${p.meta.ns}/${p.meta.name}`, p]));
     const fromJson = byName(json.items.map(trimPod));
     const fromProto = byName(proto.items.map(trimPod));
-    // Both lists were taken a moment apart: compare the pods whose version is the same in both.
+    // Both lists were taken a moment apart (other tests' scenarios may be changing pods meanwhile):
+    // compare the pods whose version is the same in both, which is most of them.
     const same = [...fromJson.keys()].filter((k) => fromProto.get(k)?.meta.resourceVersion === fromJson.get(k)!.meta.resourceVersion);
-    expect(same.length).toBeGreaterThanOrEqual(Math.min(fromJson.size, fromProto.size) - 2);
+    expect(same.length).toBeGreaterThanOrEqual(Math.max(5, Math.floor(Math.min(fromJson.size, fromProto.size) / 2)));
+    expect(same).toContain(`${NS}/everything`);
     for (const k of same) expect(fromProto.get(k), k).toEqual(fromJson.get(k));
 
     const mine = fromProto.get(`${NS}/everything`)!;
