@@ -4,11 +4,10 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // Charts in Chromium from the rig Prometheus: the search-service stub's latency declared in metrics.yaml
 // on the kraken-infra host (left unconnected: the charts need Prometheus only), a range switch that
@@ -30,7 +29,6 @@ const problems: string[] = [];
 
 describe.skipIf(!!skip)(`charts of the rig Prometheus in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const dir = mkdtempSync(path.join(tmpdir(), 'ph-charts-e2e-'));
     mkdirSync(path.join(dir, 'config'));
     writeFileSync(path.join(dir, 'config', 'metrics.yaml'), `prometheus: ${readFileSync(PROM_FILE, 'utf8').trim()}
@@ -45,15 +43,10 @@ resources:
 `);
     const env: PlaneEnv = { env: { PILOTHOUSE_SSH_CONFIG: SSH_CONFIG, PILOTHOUSE_CONFIG_DIR: path.join(dir, 'config'), USER: 'pilothouse-test' }, home: path.join(dir, 'home'), now: Date.now, dataDir: path.join(dir, 'data') };
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
-  });
+  afterAll(() => stopConsole({ browser, web, engine }));
 
   it('a declared chart draws real points with labelled axes; a range switch refetches; a bad query shows its error', async () => {
     await page.goto(web.url);

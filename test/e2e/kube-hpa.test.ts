@@ -6,10 +6,9 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import { KubePlane } from '../../core/planes/kube/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // The pdf-chatbot Deployment's detail in Chromium: its autoscaler (replicas, CPU against the target) and
 // its CPU and memory from the rig's metrics-server. Run under `flock /tmp/ph-scenario.lock`: the
@@ -42,19 +41,13 @@ const fact = (name: string) => page.locator('main.detail .facts div').filter({ h
 
 describe.skipIf(!!skip)(`the pdf-chatbot autoscaler and usage in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const home = mkdtempSync(path.join(tmpdir(), 'ph-kube-hpa-e2e-'));
     const env = { KUBECONFIG, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now }, { watchConfig: false })] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
-  });
+  afterAll(() => stopConsole({ browser, web, engine }));
 
   it('the Deployment\'s detail shows its HPA (1–5, now 1, wants 1; CPU 42% of 70% target) and its CPU and memory', async () => {
     await page.goto(web.url);

@@ -6,10 +6,9 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import { KubePlane } from '../../core/planes/kube/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // The container picker and the "previous" toggle of kube logs, and the container picker of exec, in the
 // page in Chromium against the rig's cluster. A pod with an init container and two containers is made in
@@ -48,7 +47,6 @@ const logText = () => page.locator('.log-scroll').innerText();
 
 describe.skipIf(!!skip)(`kube logs and exec: container picker and previous instance, in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const home = mkdtempSync(path.join(tmpdir(), 'ph-kube-picker-e2e-'));
     await kubectl('create', 'namespace', NS);
     // Made here: right after an apiserver restart the controller can take minutes to reach a new namespace.
@@ -59,14 +57,11 @@ describe.skipIf(!!skip)(`kube logs and exec: container picker and previous insta
     await kubectl('wait', '--for=condition=Ready', '-n', NS, 'pod/multi', '--timeout=60s');
     const env = { KUBECONFIG, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now }, { watchConfig: false })] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
+    await stopConsole({ browser, web, engine });
     await kubectl('delete', 'namespace', NS, '--ignore-not-found', '--wait=false').catch(() => undefined);
   });
 

@@ -4,10 +4,9 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import { KubePlane } from '../../core/planes/kube/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // An exec terminal into a pod of the rig's cluster, in the page: xterm.js in Chromium, through the web
 // host's WebSocket, into the API server's exec WebSocket (kwok runs it on the rig host, where psql reaches
@@ -31,19 +30,13 @@ const screenLines = async () => (await page.locator('.ph-terminal:not(.hidden) .
 
 describe.skipIf(!!skip)(`an exec terminal into the rig's pods in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const home = mkdtempSync(path.join(tmpdir(), 'ph-kube-term-e2e-'));
     const env = { KUBECONFIG, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home };
     engine = new Engine({ dataDir: path.join(home, 'data'), env, home, planes: [new KubePlane({ env, home, now: Date.now }, { watchConfig: false })] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
-  });
+  afterAll(() => stopConsole({ browser, web, engine }));
 
   it('opens a terminal on main-db (its pod main-db-0), runs psql typed at the prompt and shows the answer', async () => {
     await page.goto(web.url);

@@ -5,11 +5,10 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // An encrypted key as an operator meets it: the host's banner asks for the passphrase, a wrong one is
 // said and asked again, the right one connects the host. Run under `flock /tmp/ph-scenario.lock`: it logs
@@ -48,19 +47,15 @@ function planeEnv(): PlaneEnv {
 
 describe.skipIf(!!skip)(`an encrypted SSH key in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     savedAgent = process.env.SSH_AUTH_SOCK;
     delete process.env.SSH_AUTH_SOCK;
     const env = planeEnv();
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
+    await stopConsole({ browser, web, engine });
     if (savedAgent !== undefined) process.env.SSH_AUTH_SOCK = savedAgent;
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -6,11 +6,10 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // SSH hosts in the page, as an operator meets them: an unknown host key in the banner, trusted from the
 // host's detail; the rig's host-reboot read on the host's row. Run under `flock /tmp/ph-scenario.lock`:
@@ -56,18 +55,12 @@ function planeEnv(): PlaneEnv {
 
 describe.skipIf(!!skip)(`SSH hosts in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const env = planeEnv();
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
-  });
+  afterAll(() => stopConsole({ browser, web, engine }));
 
   it('shows an unknown host key with its fingerprint in the banner, and trusts it from the host detail', async () => {
     const { stdout } = await run('ssh-keygen', ['-lf', path.join(RIG_SSH, 'hosts/kraken-infra/original_host_key.pub')]);

@@ -4,12 +4,11 @@ import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import type { PlaneEnv } from '../../core/planes/plane';
 import { SshPlane } from '../../core/planes/ssh/plane';
 import { contrast, luminance, type Rgb } from '../../renderer/src/logs/palette';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 // The light theme in Chromium: the topbar's Light switches the page and a real chart (the rig Prometheus,
 // declared in metrics.yaml as in charts.test.ts) to light colours that still read; the choice survives a
@@ -38,7 +37,6 @@ const style = (l: Locator, prop: string) => l.evaluate((el, p) => getComputedSty
 
 describe.skipIf(!!skip)(`light and dark themes in the page${skip ? ` (skipped: ${skip})` : ''}`, () => {
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const dir = mkdtempSync(path.join(tmpdir(), 'ph-theme-e2e-'));
     mkdirSync(path.join(dir, 'config'));
     writeFileSync(path.join(dir, 'config', 'metrics.yaml'), `prometheus: ${readFileSync(PROM_FILE, 'utf8').trim()}
@@ -50,15 +48,10 @@ resources:
 `);
     const env: PlaneEnv = { env: { PILOTHOUSE_SSH_CONFIG: SSH_CONFIG, PILOTHOUSE_CONFIG_DIR: path.join(dir, 'config'), USER: 'pilothouse-test' }, home: path.join(dir, 'home'), now: Date.now, dataDir: path.join(dir, 'data') };
     engine = new Engine({ dataDir: env.dataDir!, env: env.env, home: env.home, planes: [new SshPlane(env)] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
-  });
+  afterAll(() => stopConsole({ browser, web, engine }));
 
   it('Light turns the page and a chart light with readable axis text; a reload keeps it; Auto follows the system', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Handlers } from '../../core/engine/dispatch';
+import type { Engine } from '../../core/engine/engine';
+import { RENDERER_DIR } from '../../core/host/cli';
 import { startWebHost, type WebHost } from '../../core/host/web-host';
 
 /** Debian's Chromium: Playwright cannot download its own browser on these machines. */
@@ -27,4 +30,20 @@ export async function openConsole(handlers: Handlers, staticDir: string, problem
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
   return { web, browser, page };
+}
+
+/**
+ * What every e2e spec's beforeAll does: the built renderer checked, `engine` started, the console opened on
+ * it in Chromium. `stopConsole` in afterAll closes all three, whichever got started.
+ */
+export async function startConsole(engine: Engine, problems: string[]): Promise<{ web: WebHost; browser: Browser; page: Page }> {
+  if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
+  await engine.start();
+  return openConsole(engine.handlers(), RENDERER_DIR, problems);
+}
+
+export async function stopConsole(c: { browser?: Browser; web?: WebHost; engine?: Engine }): Promise<void> {
+  await c.browser?.close();
+  await c.web?.close();
+  c.engine?.stop();
 }
