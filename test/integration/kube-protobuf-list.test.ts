@@ -10,7 +10,7 @@ import { ContextTransport } from '../../core/planes/kube/client';
 import { ExecCredentials } from '../../core/planes/kube/exec-credential';
 import { loadKubeconfig } from '../../core/planes/kube/kubeconfig';
 import { trimPod, type KubePod } from '../../core/planes/kube/objects';
-import { decodePodList, PROTOBUF_CONTENT_TYPE, PROTOBUF_LIST_ACCEPT } from '../../core/planes/kube/proto/pod-list';
+import { decodePodListEach, PROTOBUF_CONTENT_TYPE, PROTOBUF_LIST_ACCEPT } from '../../core/planes/kube/proto/pod-list';
 import { until } from '../support/wait';
 
 // The plane lists pods in the apiserver's protobuf encoding. Whatever the encoding, the rules must see
@@ -20,6 +20,12 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 const ADMIN = path.join(REPO, '.rig/kube/kubeconfig');
 const skip = fs.existsSync(ADMIN) ? undefined : `no ${ADMIN}: start the rig (npm run rig -- up kube)`;
 const NS = `ph-kube-proto-${process.pid}`;
+/** The whole list, as the plane decodes it (pod by pod). */
+async function decodePodList(body: Buffer): Promise<{ items: unknown[]; resourceVersion?: string; continue?: string }> {
+  const items: unknown[] = [];
+  const meta = await decodePodListEach(body, (p) => { items.push(p); });
+  return { ...meta, items };
+}
 const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', ADMIN, ...args], { timeout: 90_000 });
 
 // A pod with every field the trimmed pod keeps: owners, labels, a kept annotation, an init container,
@@ -76,7 +82,7 @@ describe.skipIf(!!skip)(`pods listed as protobuf against the rig's apiserver${sk
       const protoRes = await get(PROTOBUF_LIST_ACCEPT);
       expect(protoRes.headers['content-type']).toBe(PROTOBUF_CONTENT_TYPE);
       const fromJson = byName(json.items.map(trimPod));
-      const fromProto = byName(decodePodList(await body(protoRes)).items.map(trimPod));
+      const fromProto = byName((await decodePodList(await body(protoRes))).items.map(trimPod));
       const same = [...fromJson.keys()].filter((k) => fromProto.get(k)?.meta.resourceVersion === fromJson.get(k)!.meta.resourceVersion);
       return { fromJson, fromProto, same };
     };
@@ -99,16 +105,16 @@ describe.skipIf(!!skip)(`pods listed as protobuf against the rig's apiserver${sk
     expect([...fromProto.values()].some((p) => p.containerStatuses.length > 0)).toBe(true);
 
     // Pages: the protobuf list's continue token and version are read like the JSON ones.
-    const page1 = decodePodList(await body(await get(PROTOBUF_LIST_ACCEPT, '?limit=2')));
+    const page1 = await decodePodList(await body(await get(PROTOBUF_LIST_ACCEPT, '?limit=2')));
     expect(page1.items).toHaveLength(2);
     expect(page1.continue).toMatch(/\S/);
     expect(page1.resourceVersion).toMatch(/^\d+$/);
-    const page2 = decodePodList(await body(await get(PROTOBUF_LIST_ACCEPT, `?limit=2&continue=${encodeURIComponent(page1.continue!)}`)));
+    const page2 = await decodePodList(await body(await get(PROTOBUF_LIST_ACCEPT, `?limit=2&continue=${encodeURIComponent(page1.continue!)}`)));
     expect(page2.items.map((p) => trimPod(p).meta.name)).not.toContain(trimPod(page1.items[0]).meta.name);
   });
 
-  it('a body that is not a protobuf list is refused with words, not half-read', () => {
-    expect(() => decodePodList(Buffer.from('{"kind":"PodList"}'))).toThrow(/without the k8s\\0 prefix/);
-    expect(() => decodePodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x50, 0x01]))).toThrow();
+  it('a body that is not a protobuf list is refused with words, not half-read', async () => {
+    await expect(decodePodList(Buffer.from('{"kind":"PodList"}'))).rejects.toThrow(/without the k8s\\0 prefix/);
+    await expect(decodePodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x50, 0x01]))).rejects.toThrow();
   });
 });

@@ -30,7 +30,6 @@ const SCHEMA = {
         ownerReferences: { rule: 'repeated', type: 'OwnerReference', id: 13 },
       },
     },
-    PodList: { fields: { metadata: { type: 'ListMeta', id: 1 }, items: { rule: 'repeated', type: 'Pod', id: 2 } } },
     Pod: { fields: { metadata: { type: 'ObjectMeta', id: 1 }, spec: { type: 'PodSpec', id: 2 }, status: { type: 'PodStatus', id: 3 } } },
     PodSpec: {
       fields: {
@@ -80,11 +79,11 @@ const SCHEMA = {
   },
 };
 
-let types: { unknown: protobuf.Type; list: protobuf.Type; listMeta: protobuf.Type; pod: protobuf.Type } | undefined;
+let types: { unknown: protobuf.Type; listMeta: protobuf.Type; pod: protobuf.Type } | undefined;
 function typesOf() {
   if (!types) {
     const root = protobuf.Root.fromJSON(SCHEMA);
-    types = { unknown: root.lookupType('Unknown'), list: root.lookupType('PodList'), listMeta: root.lookupType('ListMeta'), pod: root.lookupType('Pod') };
+    types = { unknown: root.lookupType('Unknown'), listMeta: root.lookupType('ListMeta'), pod: root.lookupType('Pod') };
   }
   return types;
 }
@@ -107,7 +106,7 @@ const times = new Map<number, string>();
 function timeText(t: Msg | null | undefined): string | undefined {
   const s = int64(own(t, 'seconds'));
   // Go's zero time (year 1, seconds < 0) is what a Time never set encodes to; its JSON is null.
-  if (s === undefined || s < 0) return s === undefined && t ? '1970-01-01T00:00:00Z' : undefined;
+  if (s === undefined || s < 0) return undefined;
   let text = times.get(s);
   if (text === undefined) {
     if (times.size >= 4096) times.clear();
@@ -190,7 +189,7 @@ export function podJson(p: Msg): Msg {
   };
 }
 
-export interface DecodedList { items: Msg[]; resourceVersion?: string; continue?: string }
+export interface ListMetaFields { resourceVersion?: string; continue?: string }
 
 function listBytes(body: Buffer): Uint8Array {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new Error('a protobuf answer without the k8s\\0 prefix');
@@ -200,23 +199,18 @@ function listBytes(body: Buffer): Uint8Array {
   return raw;
 }
 
-/** The list in the body of a protobuf answer; throws naming what is wrong with a body that is not one. */
-export function decodePodList(body: Buffer): DecodedList {
-  const decoded = typesOf().list.decode(listBytes(body)) as Msg;
-  const meta = own<Msg>(decoded, 'metadata');
-  return { items: (own<Msg[]>(decoded, 'items') ?? []).map(podJson), resourceVersion: own(meta, 'resourceVersion'), continue: own(meta, 'continue') || undefined };
-}
-
 /**
- * The same, one pod at a time to `onPod` (in its JSON shape), yielding to the event loop every `every`
- * pods: a whole cluster's list (50,000 pods, ~110 MB) is decoded without holding the engine for seconds
- * or keeping every decoded pod alive at once.
+ * The pod list in the body of a protobuf answer, one pod at a time to `onPod` (in its JSON shape),
+ * yielding to the event loop every `every` pods: a whole cluster's list (50,000 pods, ~110 MB) is decoded
+ * without holding the engine for seconds or keeping every decoded pod alive at once. Rejects naming what
+ * is wrong with a body that is not one.
  */
-export async function decodePodListEach(body: Buffer, onPod: (pod: Msg) => void, every = 500): Promise<Omit<DecodedList, 'items'>> {
+export async function decodePodListEach(body: Buffer, onPod: (pod: Msg) => void, every = 500): Promise<ListMetaFields> {
   const { listMeta, pod } = typesOf();
   const r = protobuf.Reader.create(listBytes(body));
   let meta: Msg | undefined;
   let n = 0;
+  // PodList: metadata (ListMeta) = 1, items (Pod) = 2; walked here so each pod is decoded on its own.
   while (r.pos < r.len) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === 2) meta = listMeta.decode(r, r.uint32()) as Msg;
