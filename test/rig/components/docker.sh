@@ -178,6 +178,61 @@ dk_clear_stale_netns() {
   ((n)) && rig_log "removed $n network namespaces left by a stopped dockerd ($k processes still in them)"
   return 0
 }
+# Ports on the rig's bridges whose other end is in no sandbox of the running daemon: what a namespace that
+# outlived its container leaves (CI saw a whole generation of them after the suite's daemon restarts while
+# every restart here came out clean). Such a port carries an old container's address and MAC and answers for
+# the new one, so it is removed (which also ends its peer), and who held the namespace is logged to
+# $DK_DIR/stale-ports.log for the docker check to print. A port whose peer is still in the host namespace is
+# a veth being set up right now and is left alone; a candidate must still be stale a second later.
+dk_live_peer_indexes() {
+  local f
+  for f in "$DK_EXEC"/netns/*; do
+    [[ -e $f ]] || continue
+    nsenter --net="$f" ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p'
+  done
+}
+dk_stale_ports() { # "<host ifindex> <name> <bridge>" per port whose peer sits in no live sandbox
+  local live br
+  live=" $(dk_live_peer_indexes | tr '\n' ' ') "
+  for br in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^ph-/ {print $2}'); do
+    [[ $br == phbr* ]] && continue   # the ssh hosts' bridge, not docker's
+    ip -o link show master "$br" 2>/dev/null | awk -v br="$br" '/link-netns/ { split($2, a, "@"); print $1+0, a[1], br }' \
+      | while read -r idx name b; do [[ $live == *" $idx "* ]] || echo "$idx $name $b"; done
+  done
+}
+dk_namespace_holders() { # what keeps namespaces alive that belong to no live sandbox: processes and mount copies
+  local d ino mnt rootmnt cmd n
+  local -A live=() seen=()
+  rootmnt=$(readlink /proc/self/ns/mnt)
+  for d in "$DK_EXEC"/netns/* /run/netns/*; do [[ -e $d ]] && live[$(stat -L -c %i "$d" 2>/dev/null)]=1; done
+  ino=$(readlink /proc/self/ns/net); ino=${ino//[^0-9]/}; live[$ino]=1
+  for d in /proc/[0-9]*; do
+    ino=$(readlink "$d/ns/net" 2>/dev/null) || continue
+    ino=${ino//[^0-9]/}
+    cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null | cut -c1-80)
+    [[ -n ${live[$ino]:-} ]] || echo "  process ${d#/proc/} in net:[$ino]: $cmd"
+    mnt=$(readlink "$d/ns/mnt" 2>/dev/null) || continue
+    [[ $mnt == "$rootmnt" || -n ${seen[$mnt]:-} ]] && continue
+    seen[$mnt]=1
+    n=$(grep -c "docker/run/netns" "$d/mountinfo" 2>/dev/null) || n=0
+    ((n)) && echo "  mount namespace of ${d#/proc/} ($cmd) holds $n docker netns mounts"
+  done
+  return 0
+}
+dk_prune_stale_ports() {
+  local first idx name br n=0
+  first=$(dk_stale_ports)
+  [[ -n $first ]] || return 0
+  sleep 1
+  while read -r idx name br; do
+    [[ $first == *"$idx $name $br"* ]] || continue
+    ip link del "$name" 2>/dev/null && n=$((n + 1))
+  done < <(dk_stale_ports)
+  ((n)) || return 0
+  { echo "$(date -u +%FT%TZ) removed $n stale ports (on $(echo "$first" | awk '{print $3}' | sort | uniq -c | awk '{print $2 ": " $1}' | paste -sd, -)); held by:"
+    dk_namespace_holders; } >> "$DK_DIR/stale-ports.log"
+  rig_log "removed $n bridge ports left by namespaces that outlived their containers (see $DK_DIR/stale-ports.log)"
+}
 dk_pid_is_live() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z && $st != X ]]; }
 dk_leftover_pids() { # processes a killed rig dockerd leaves behind; only ours, never by name alone
   local d cmd f
@@ -261,6 +316,7 @@ dk_projects_up() {
     dk_unhealthy_list >&2
     rig_die "containers not healthy"
   fi
+  dk_prune_stale_ports
 }
 
 dk_write_client_files() {

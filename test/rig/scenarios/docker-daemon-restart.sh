@@ -29,6 +29,7 @@ scenario_apply() {
   dk_start_daemon
   # containers with a restart policy are started by the daemon itself; give them a moment
   wait_for 30 "restart-policy containers" dk_policy_containers_running || true
+  dk_prune_stale_ports
   local running exited
   running=$(dk ps -q | wc -l)
   exited=$(dk ps -aq --filter status=exited | wc -l)

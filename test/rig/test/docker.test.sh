@@ -84,14 +84,17 @@ c2c_diagnose() {
   printf '  webserver listens: %s\n' "$(dk exec "$(cname alphakraken airflow-webserver)" netstat -ltn 2>&1 | awk 'NR > 2 {print $4}' | tr '\n' ' ')"
   printf '  bridge ports: %s\n' "$(ip -br link show master ph-ak0 2>&1 | awk '{print $1}' | tr '\n' ' ')"
 }
-# A namespace left by a daemon stopped hard keeps a port on the bridge with an old container's address and
-# MAC, which then answers for the new one (the rig removes them before starting dockerd): one port each.
+# A namespace that outlives its container keeps a port on the bridge with the old container's address and
+# MAC, which then answers for the new one (the rig unmounts a stopped daemon's namespaces before starting
+# dockerd, and removes such ports after every compose up): one port each. What the rig removed since `up`,
+# and who held those namespaces, is printed for the record.
+if [[ -s $DK_DIR/stale-ports.log ]]; then sed 's/^/note /' "$DK_DIR/stale-ports.log"; fi
 for net in $(dk network ls -q --filter driver=bridge 2>/dev/null); do
   read -r nname br ncont <<< "$(dk network inspect -f '{{.Name}} {{index .Options "com.docker.network.bridge.name"}} {{len .Containers}}' "$net" 2>&1)"
   [[ $br == ph-* && $br != "$DK_BRIDGE" ]] || continue
   ports=$(ip -br link show master "$br" 2>/dev/null | wc -l)
   ((ports == ncont)) && ok "bridge $br ($nname): one port per container ($ncont)" \
-    || fail "bridge $br ($nname) has $ports ports for $ncont containers (stale network namespaces under $DK_EXEC/netns?)"
+    || fail "bridge $br ($nname) has $ports ports for $ncont containers; in no live sandbox: $(dk_stale_ports | awk -v b="$br" '$3 == b {print $2}' | tr '\n' ' ')"
 done
 if wait_for 30 "webapp -> airflow-webserver:8080" c2c_try; then
   ok "container to container over the project network (webapp -> airflow-webserver:8080)"
