@@ -39,8 +39,12 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
   let client: Client;
   let dataDir: string;
   const get = (id: string): Resource | undefined => engine.list().find((r) => r.id === id);
+  // Every API call of a remote engine reuses a kept SSH channel; a listener left per reuse is a leak.
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => { warnings.push(`${w.name}: ${w.message}`); };
 
   beforeAll(async () => {
+    process.on('warning', onWarning);
     const configDir = mkdtempSync(path.join(tmpdir(), 'ph-config-'));
     writeFileSync(path.join(configDir, 'hosts.yaml'), HOSTS_YAML);
     dataDir = mkdtempSync(path.join(tmpdir(), 'ph-data-'));
@@ -55,6 +59,7 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
   });
 
   afterAll(async () => {
+    process.off('warning', onWarning);
     client?.close();
     engine?.stop();
   });
@@ -165,5 +170,11 @@ describe.skipIf(!!skip)(`Docker engines on the rig's SSH hosts${skip ? ` (skippe
     sub.close();
     // Leave the rig as it was: healthy again before the next test uses it.
     await until('monitoring healthy again', () => get(id)?.facts.state === 'running (healthy)', 60_000);
+  });
+
+  it('reuses its SSH channels call after call without piling up listeners on them', async () => {
+    // The tests above made hundreds of calls over a few kept channels; a few dozen more on one engine:
+    for (let i = 0; i < 30; i++) expect((await client.request('logs:tail', { resource: `${DBS}/${PROJECT}/postgres-service`, tail: 1 })).lines.length).toBeLessThanOrEqual(1);
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
   });
 });

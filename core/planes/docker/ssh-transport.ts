@@ -96,9 +96,12 @@ export class DialStdioAgent extends http.Agent {
     return true;
   }
 
-  override reuseSocket(socket: Duplex): void {
+  // The base method takes off the 'error' listener the Agent put on the socket when it was freed; without
+  // it every reuse left one more (MaxListenersExceededWarning after ten calls on one channel).
+  override reuseSocket(socket: Duplex, req: http.ClientRequest): void {
     clearTimeout(this.idle.get(socket));
     this.idle.delete(socket);
+    super.reuseSocket(socket, req);
   }
 
   /** Channels open now (for tests and diagnostics). */
