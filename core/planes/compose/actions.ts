@@ -63,14 +63,30 @@ export function planCommand(t: Pick<ComposeTarget, 'remote' | 'dockerHost' | 'ho
   return { argv: args, cwd, env, display: `on ${t.host.where}, in ${cwd}: ${envText ? envText + ' ' : ''}${displayArgs(args)}` };
 }
 
+/**
+ * A command that ended without an exit code: the SSH connection went away under it, or it was stopped at
+ * its time limit. What it changed before is unknown (a remote compose may even go on after the session
+ * is gone), so an action whose changing command is cut is `unverified`, never a plain failure.
+ */
+export class CommandCut extends Error {}
+
 async function runPlanned(t: ComposeTarget, p: PlannedCommand, log?: (line: string) => void): Promise<string> {
   log?.(`$ ${p.display}`);
   const r = await t.host.run(p.argv, { cwd: p.cwd, env: p.env, timeoutMs: COMMAND_TIMEOUT_MS, onLine: log && ((_s, l) => log(l)) });
   if (r.exitCode !== 0) {
     const said = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || r.stdout.trim().split('\n').slice(-1)[0] || '';
-    throw new Error(`${p.display} ${r.exitCode === null ? 'did not finish' : `exited with code ${r.exitCode}`}${said ? `: ${said}` : ''}`);
+    if (r.exitCode === null) throw new CommandCut(`${p.display} did not finish${said ? `: ${said}` : ''}`);
+    throw new Error(`${p.display} exited with code ${r.exitCode}${said ? `: ${said}` : ''}`);
   }
   return r.stdout;
+}
+
+/** The words of an unverified outcome for a cut command; any other error stays a failure. */
+function cutOutcome(e: unknown, what: string, where: string): { unverified: string } {
+  if (!(e instanceof CommandCut) && !((e as Error)?.cause instanceof CommandCut)) throw e;
+  const msg = (e as Error).message;
+  const said = `${what[0].toUpperCase()}${what.slice(1)} may have been done in part, or may still be going on ${where === 'this machine' ? 'here' : `on ${where}`}: look at the project's containers before running it again`;
+  return { unverified: `${msg}${msg.endsWith('.') ? '' : '.'} ${said}` };
 }
 
 const isAction = (id: string) => id === START_IN_ORDER_ID || Object.values(PROJECT_ACTIONS).some((a) => a.id === id);
@@ -120,14 +136,18 @@ export function composeAction(t: ComposeTarget, resource: Resource, actionId: st
           throw new Error(`no service of ${project} has the profile${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${where}`);
         }
         scope = servicesFor(resolved, order);
-        await runOrderedStart({
-          steps: order.map((p) => ({ profile: p, services: servicesFor(resolved, [p]) })),
-          up: async (step) => { await runPlanned(t, planCommand(t, place, cli, { op: 'up', profiles: [step.profile] }), log); },
-          containers: () => t.containers(project),
-          watch: (fn) => t.onChange(fn),
-          log,
-          stepTimeoutMs,
-        });
+        try {
+          await runOrderedStart({
+            steps: order.map((p) => ({ profile: p, services: servicesFor(resolved, [p]) })),
+            up: async (step) => { await runPlanned(t, planCommand(t, place, cli, { op: 'up', profiles: [step.profile] }), log); },
+            containers: () => t.containers(project),
+            watch: (fn) => t.onChange(fn),
+            log,
+            stepTimeoutMs,
+          });
+        } catch (e) {
+          return cutOutcome(e, `the ordered start of ${project}`, t.host.where);
+        }
       },
       verify: (objs) => !!scope && judgeStep(scope, mine(objs)).state === 'ready',
       verifyTimeoutMs: VERIFY_MS,
@@ -157,7 +177,11 @@ export function composeAction(t: ComposeTarget, resource: Resource, actionId: st
         if (op === 'up') throw e;
         scope = undefined;   // stop/down/restart can be judged on every container of the project
       }
-      await runPlanned(t, planCommand(t, place, cli, call), log);
+      try {
+        await runPlanned(t, planCommand(t, place, cli, call), log);
+      } catch (e) {
+        return cutOutcome(e, `the ${op}`, t.host.where);
+      }
     },
     verify(objs) {
       const cs = inScope(objs);

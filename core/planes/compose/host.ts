@@ -41,9 +41,16 @@ export function localHost(baseEnv: Record<string, string | undefined> = process.
         const err = lineSplitter(opts.onLine && ((l) => opts.onLine!('stderr', l)));
         child.stdout.on('data', (b: Buffer) => { stdout += b; out.write(b); });
         child.stderr.on('data', (b: Buffer) => { stderr += b; err.write(b); });
-        const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+        let timedOut = false;
+        const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
         child.on('error', (e) => { if (timer) clearTimeout(timer); resolve({ exitCode: null, stdout, stderr: stderr + `${argv[0]}: ${e.message}` }); });
-        child.on('close', (code) => { if (timer) clearTimeout(timer); out.end(); err.end(); resolve({ exitCode: code, stdout, stderr }); });
+        child.on('close', (code, signal) => {
+          if (timer) clearTimeout(timer);
+          out.end(); err.end();
+          // Ended by a signal there is no exit code: say which, and whether it was our time limit.
+          const why = code !== null ? '' : timedOut ? `\ntimed out after ${opts.timeoutMs} ms` : `\nended by ${signal ?? 'a signal'}`;
+          resolve({ exitCode: code, stdout, stderr: stderr + why });
+        });
       });
     },
   };

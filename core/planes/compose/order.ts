@@ -116,7 +116,9 @@ export async function runOrderedStart(d: OrderDeps): Promise<void> {
     try {
       await d.up(step);
     } catch (e) {
-      throw new OrderedStartError(`stopped at ${label}: up failed: ${(e as Error).message}.${tail}`, step);
+      const err = new OrderedStartError(`stopped at ${label}: up failed: ${(e as Error).message}.${tail}`, step);
+      err.cause = e;   // a cut command makes the whole start unverified, not failed (actions.ts)
+      throw err;
     }
     d.log(`${label}: waiting until ${step.services.length} service${step.services.length === 1 ? ' is' : 's are'} running and healthy (at most ${Math.round(timeout / 1000)} s)`);
     const v = await waitStep(d, step, timeout, since);
