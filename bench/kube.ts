@@ -9,7 +9,7 @@
 //   engine's start and of 5 s of updates, into bench/.out/profiles, after the measured figures),
 //   --v8-flags "..." (the engine child's V8 flags instead of core/host/engine-flags.ts's; "" for none)
 // Run it under `flock /tmp/ph-scenario.lock` on a shared rig: it loads the apiserver for minutes.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,6 +100,30 @@ async function kubectlGetPods(): Promise<number[]> {
   return [await once(), await once(), await once()];
 }
 
+/** The bare watch yardstick (kube/bare-watch.cjs): stamps of the marks → when it first saw each. */
+async function startBareWatch(ns: string): Promise<{ stop(): Map<number, number> }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'kube/bare-watch.cjs'), KUBECONFIG, ns], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const at = new Map<number, number>();
+  process.once('exit', () => child.kill());   // a bench that fails midway leaves no watch behind
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (l === 'ready') resolve();
+        const [stamp, when] = l.split(' ').map(Number);
+        if (when) at.set(stamp, when);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the bare watch exited (${code}) before it was open`)));
+  });
+  return { stop() { child.kill(); return at; } };
+}
+
 const top = (d: Map<string, number>, k = 6) => [...d].sort((a, b) => b[1] - a[1]).slice(0, k).map(([s, v]) => `${s} ${v}`).join(', ') || 'none';
 
 export async function run(): Promise<boolean> {
@@ -175,6 +199,7 @@ export async function run(): Promise<boolean> {
       await eng.call('watchRows', { ids: watched.map(podId) });
       await live.start();
     }
+    const bare = await startBareWatch(watched[0].ns);
     await eng.call('watchLoop');
     const load = startLoad(api, loadPods, UPDATES_PER_S, LOAD_SOCKETS);
     const sent: number[] = [];
@@ -188,6 +213,8 @@ export async function run(): Promise<boolean> {
       await sleep(MARK_EVERY_MS);
     }
     const lr = await load.stop();
+    await sleep(1500);   // the last marks' events reach the bare watch too
+    const bareAt = bare.stop();
     const loop = await eng.call('unwatchLoop');
     await sleep(1500);
     const rec = await live?.stop();
@@ -205,6 +232,9 @@ export async function run(): Promise<boolean> {
       const modelAt = new Map<number, number>(await eng.call('rowsInModel'));
       const toModel = [...modelAt].filter(([t]) => answered.has(t)).map(([t, at]) => Math.max(0, at - answered.get(t)!));
       const toDom = rec.latencies.filter((l) => modelAt.has(l.stamp)).map((l) => Math.max(0, l.stamp + l.ms - modelAt.get(l.stamp)!));
+      // The yardstick: the same changes seen by a bare watch in a process of its own.
+      const toBare = [...bareAt].filter(([t]) => answered.has(t)).map(([t, at]) => Math.max(0, at - answered.get(t)!));
+      show({ name: 'bare watch: PATCH answer → event p95', value: toBare.length ? ms(percentile(toBare, 95)) : 'none seen', budget: '', note: `the yardstick: ${toBare.length} of ${sent.length} marks seen by a plain watch of ${watched[0].ns} in a process of its own (median ${ms(median(toBare))}); how late the apiserver delivers a change under this load, before any engine` });
       show({ name: 'event to screen p95', value: lat.length ? ms(e2s) : 'none seen', budget: `< ${EVENT_TO_SCREEN_P95_MS} ms`, pass: lat.length > sent.length * 0.9 && e2s < EVENT_TO_SCREEN_P95_MS, note: `${lat.length} of ${sent.length} changes seen (median ${ms(median(lat))}, max ${ms(Math.max(...lat))}), from the apiserver's answer to the PATCH to the row's text in the DOM; of which answer → engine model p95 ${ms(percentile(toModel, 95))} (median ${ms(median(toModel))}) and model → DOM p95 ${ms(percentile(toDom, 95))} (median ${ms(median(toDom))}); from the PATCH's start: p95 ${ms(percentile(full, 95))}, median ${ms(median(full))}; ${onScreen}/${WATCHED} watched rows on screen at the start` });
     }
     const after = await eng.call('memory');
