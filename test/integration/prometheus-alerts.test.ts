@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaneEndpoint, Resource } from '../../shared/contract/domain';
 import { Engine } from '../../core/engine/engine';
+import { connectInProcess } from '../../core/engine/in-process';
 import { PrometheusClient } from '../../core/planes/prometheus/client';
 import { until } from '../support/wait';
 // @ts-expect-error: a plain .mjs build script, no types
@@ -84,6 +85,47 @@ describe.skipIf(skipProm)(`Prometheus and Alertmanager on the rig${skipProm ? ` 
     expect(down.facts.silence).toBe(silenceId);
     expect(ep(e, 'prometheus/env')!.message).toMatch(/1 silenced/);
   });
+
+  it('Silence from the console: previewed with the exact matchers, made on Alertmanager, shown on the alert and audited; Expire silence ends it', async () => {
+    const e = await engine({ env: { PILOTHOUSE_PROMETHEUS_URL: PROM!, USER: 'night-operator' } });
+    const c = connectInProcess(e.handlers());
+    const latency = () => alerts(e).find((r) => r.facts.alert === 'SearchRequestHighLatency')!;
+    let made: string | undefined;
+    try {
+      expect(latency().actions).toEqual([{ id: 'silence', label: 'Silence', destructive: false, confirm: 'confirm', input: { kind: 'number', label: 'Hours', min: 1, max: 168, default: 2 } }]);
+      const labels = Object.fromEntries(Object.entries(latency().facts).filter(([k]) => k.startsWith('label ')).map(([k, v]) => [k.slice(6), v]));
+      const preview = await c.request('action:preview', { resource: latency().id, action: 'silence', value: 3 });
+      expect(preview.summary).toBe(`Silence alert ${latency().name} of prometheus/env for 3 h on Alertmanager ${AM}`);
+      // Every label of the alert, exactly: the silence quiets this alert and no other.
+      for (const [k, v] of Object.entries({ alertname: 'SearchRequestHighLatency', severity: 'warning', ...labels })) expect(preview.steps[0].call).toContain(`${k}=${JSON.stringify(v)}`);
+      expect(preview.steps[0].call).toMatch(new RegExp(`^POST ${AM}/api/v2/silences matchers .*, for 3 h, by night-operator \\(Pilothouse\\)$`));
+      await expect(c.request('action:preview', { resource: latency().id, action: 'silence', value: 1000 })).rejects.toThrow(/: hours must be a whole number from 1 to 168 \(got 1000\)$/);
+
+      const t0 = Date.now();
+      const res = await c.request('action:run', { resource: latency().id, action: 'silence', value: 3, confirmed: true });
+      made = latency().facts.silence;
+      expect(res).toMatchObject({ outcome: 'ok', message: 'Silence done: SearchRequestHighLatency shows as silenced' });
+      expect(latency()).toMatchObject({ runtime: 'ok', actions: [{ id: 'expire-silence', label: 'Expire silence' }] });
+      expect(latency().reason!.text).toMatch(/^Alert SearchRequestHighLatency \(silenced until .+ UTC by night-operator \(Pilothouse\): Silenced for 3 h from Pilothouse\): Search service answers slowly; firing since /);
+      // Alertmanager holds it as made: the same matchers, three hours long.
+      const held = ((await (await fetch(`${AM}/api/v2/silences`)).json()) as Array<{ id: string; endsAt: string; createdBy: string; matchers: Array<{ name: string; value: string }> }>).find((x) => x.id === made)!;
+      expect(held.createdBy).toBe('night-operator (Pilothouse)');
+      expect(Date.parse(held.endsAt) - t0).toBeGreaterThan(3 * 3_600_000 - 60_000);
+      expect(Date.parse(held.endsAt) - t0).toBeLessThan(3 * 3_600_000 + 60_000);
+      expect(Object.fromEntries(held.matchers.map((m) => [m.name, m.value]))).toMatchObject({ alertname: 'SearchRequestHighLatency', ...labels });
+      expect(JSON.parse(res.audit)).toMatchObject({ action: 'prometheus.silence', outcome: 'ok', resource: latency().id, steps: preview.steps });
+
+      const ended = await c.request('action:run', { resource: latency().id, action: 'expire-silence', confirmed: true });
+      expect(ended).toMatchObject({ outcome: 'ok' });
+      expect(latency()).toMatchObject({ runtime: 'warning', actions: [{ id: 'silence' }] });
+      expect(JSON.parse(ended.audit)).toMatchObject({ action: 'prometheus.expire-silence', outcome: 'ok', steps: [{ call: `DELETE ${AM}/api/v2/silence/${made}` }] });
+      made = undefined;
+    } finally {
+      // The rig's alert must not stay quiet for other tests, whatever failed above.
+      if (made) await fetch(`${AM}/api/v2/silence/${made}`, { method: 'DELETE' }).catch(() => {});
+      c.close();
+    }
+  }, 90_000);
 
   it('a wrong URL, a URL that is not Prometheus and a bad query each say what is wrong and where', async () => {
     const e = await engine({ yaml: `prometheus:\n  nowhere:\n    url: http://127.0.0.1:59198\n  airflow:\n    url: ${AIRFLOW ?? 'http://127.0.0.1:58080'}\n  bad:\n    url: 127.0.0.1:59090\n` });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Reason, RuntimeStatus, Severity } from '../../../shared/contract/domain';
+import type { ActionSpec, Reason, RuntimeStatus, Severity } from '../../../shared/contract/domain';
 import type { Annotation, Derived, ModelObject, PlaneRules } from '../../model/object';
 import type { AmAlert, AmSilence, PromAlert } from './client';
 
@@ -32,6 +32,8 @@ export interface AlertData {
   targets: string[];
   /** The Prometheus endpoint's name, for words. */
   source: string;
+  /** Alertmanager's URL from here when one was read: the alert can be silenced there. */
+  alertmanager?: string;
 }
 
 /** A short stable name: alertname plus a hash of its other labels (label values may hold '/'). */
@@ -147,6 +149,18 @@ export function alertReason(d: AlertData, ref: string): Reason {
 
 const runtimeOf = (s: Severity): RuntimeStatus => (s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'ok');
 
+export const SILENCE_ACTION = 'silence';
+export const EXPIRE_SILENCE_ACTION = 'expire-silence';
+/** The longest silence offered: a week; longer is a rule to change, not an alert to quiet. */
+export const SILENCE_MAX_HOURS = 168;
+
+/** Silence (for a number of hours) where Alertmanager was read; a silenced alert offers to end its silence. */
+export function alertActions(d: AlertData): ActionSpec[] {
+  if (!d.alertmanager) return [];
+  if (d.silenced) return [{ id: EXPIRE_SILENCE_ACTION, label: 'Expire silence', destructive: false, confirm: 'confirm' }];
+  return [{ id: SILENCE_ACTION, label: 'Silence', destructive: false, confirm: 'confirm', input: { kind: 'number', label: 'Hours', min: 1, max: SILENCE_MAX_HOURS, default: 2 } }];
+}
+
 /** The alert's own resource in the list of alerts. */
 export function deriveAlert(id: string, o: ModelObject<AlertData>): Derived {
   const d = o.data;
@@ -175,7 +189,7 @@ export function deriveAlert(id: string, o: ModelObject<AlertData>): Derived {
   return {
     resource: {
       id, name: tell ? `${d.alertname} ${tell}` : d.alertname, kind: ALERT_KIND, plane: 'prometheus', endpoint: o.endpoint,
-      group: { kind: 'alerts', name: `${d.source} alerts` }, runtime, reason, reasons: [reason], facts, actions: [],
+      group: { kind: 'alerts', name: `${d.source} alerts` }, runtime, reason, reasons: [reason], facts, actions: alertActions(d),
       ...(d.activeAt !== undefined ? { stateSince: d.activeAt } : {}),
     },
   };

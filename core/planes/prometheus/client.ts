@@ -56,6 +56,15 @@ export interface AmSilence {
   status: { state: 'active' | 'pending' | 'expired' };
 }
 
+/** What POST /api/v2/silences takes. */
+export interface NewSilence {
+  matchers: { name: string; value: string; isRegex: false; isEqual: true }[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+}
+
 export interface ClientOptions {
   /** Per request; Prometheus's own `timeout` parameter is set a little below it for queries. */
   timeoutMs?: number;
@@ -117,13 +126,14 @@ export function apiUrl(base: string, path: string, params?: Record<string, strin
  * (with the system's code: ECONNREFUSED), timed out, an HTTP status with the server's error text,
  * or "not JSON" (a URL that is not Prometheus, e.g. a web page answering 200).
  */
-export async function getJson(fullUrl: string, what: string, opts: ClientOptions = {}): Promise<unknown> {
+export async function getJson(fullUrl: string, what: string, opts: ClientOptions = {}, send?: { method: 'POST' | 'DELETE'; body?: unknown }): Promise<unknown> {
   const f = opts.fetch ?? fetch;
   const url = shownUrl(fullUrl);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let res: Response;
   try {
-    res = await f(fullUrl, { headers: { accept: 'application/json', ...opts.headers }, signal: AbortSignal.timeout(timeoutMs) });
+    const headers = { accept: 'application/json', ...(send?.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
+    res = await f(fullUrl, { method: send?.method ?? 'GET', headers, body: send?.body === undefined ? undefined : JSON.stringify(send.body), signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
@@ -147,6 +157,7 @@ export async function getJson(fullUrl: string, what: string, opts: ClientOptions
     const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 120) || res.statusText;
     throw new PilothouseError(code, `${url} answered HTTP ${res.status}, not as ${what} does (is the URL right?): ${snippet}`);
   }
+  if (body === undefined && send?.method === 'DELETE') return undefined;   // Alertmanager's DELETE answers 200 with no body
   if (body === undefined) {
     const ct = res.headers.get('content-type') ?? 'no content type';
     throw new PilothouseError('unavailable', `${url} is not ${what}: it answered ${ct}, not JSON (${JSON.stringify(text.trim().slice(0, 80))})`);
@@ -254,6 +265,19 @@ export class AlertmanagerClient {
 
   async silences(): Promise<AmSilence[]> {
     return this.get<AmSilence[]>('/api/v2/silences', undefined, Array.isArray);
+  }
+
+  /** A new silence; Alertmanager answers its id. */
+  async createSilence(s: NewSilence): Promise<string> {
+    const url = apiUrl(this.baseUrl, '/api/v2/silences');
+    const body = await getJson(url, 'Alertmanager', this.opts, { method: 'POST', body: s }) as { silenceID?: unknown };
+    if (typeof body?.silenceID !== 'string') throw new PilothouseError('unavailable', `${shownUrl(url)} did not answer a silence id: is it Alertmanager's v2 API?`);
+    return body.silenceID;
+  }
+
+  /** Ends a silence now (Alertmanager keeps it, expired). */
+  async expireSilence(id: string): Promise<void> {
+    await getJson(apiUrl(this.baseUrl, `/api/v2/silence/${encodeURIComponent(id)}`), 'Alertmanager', this.opts, { method: 'DELETE' });
   }
 
   async status(): Promise<{ versionInfo?: { version?: string } }> {

@@ -53,6 +53,14 @@ export class PromInstance {
   }
 
   get endpoint(): PlaneEndpoint { return this.ep; }
+  /** Alertmanager's base URL from here, when the last read reached one (silences are made there). */
+  get alertmanagerUrl(): string | undefined { return this.amReached; }
+  private amReached?: string;
+  /** Reads the alerts again now (after a silence was made, so the model shows it at once). */
+  async refreshNow(): Promise<void> {
+    await this.running;   // a read under way may have started before the change: read once more after it
+    return this.tick();
+  }
   /** The URL Prometheus answers at from here, once reached (charts use it through the endpoint's target). */
   get url(): string | undefined { return this.access?.url; }
 
@@ -163,14 +171,17 @@ export class PromInstance {
         const c = new AlertmanagerClient(am.base, { timeoutMs: this.timeoutMs() });
         [amAlerts, silences] = await Promise.all([c.alertmanagerAlerts(), c.silences()]);
         this.amProblem = undefined;
+        this.amReached = am.base;
         amWords = `Alertmanager ${am.base}`;
       } else {
+        this.amReached = undefined;
         const v = this.settings.via;
         amWords = this.settings.alertmanager === false ? 'no Alertmanager (prometheus.yaml says alertmanager: false)'
           : v.kind === 'kube' ? `no Alertmanager (no Service labelled app.kubernetes.io/name=alertmanager or app=alertmanager in kube/${v.context})`
           : 'no Alertmanager (Prometheus sends alerts to none)';
       }
     } catch (e) {
+      this.amReached = undefined;
       this.amProblem = (e as Error).message;
       amWords = `Alertmanager not read: ${this.amProblem}`;
     }
@@ -181,7 +192,7 @@ export class PromInstance {
     const known = knownEndpoints(this.deps.sink.allEndpoints?.() ?? [], onlyKube);
     const objs: ModelObject<AlertData>[] = merged.map((a) => ({
       plane: 'prometheus', endpoint: this.endpointId, kind: ALERT_KIND, ns: '', name: alertObjectName(a.labels),
-      data: { ...a, targets: alertTargets(a.labels, known), source: this.settings.name },
+      data: { ...a, targets: alertTargets(a.labels, known), source: this.settings.name, ...(this.amReached ? { alertmanager: this.amReached } : {}) },
     }));
     this.publish(objs);
     this.attempt = 0;

@@ -1,11 +1,12 @@
 import type { PlaneEndpoint, Resource } from '../../../shared/contract/domain';
-import type { ActionDef } from '../../actions/action';
+import type { ActionDef, ActionInput } from '../../actions/action';
 import type { ModelObject } from '../../model/object';
 import type { Plane, PlaneEnv, PlaneFactory, PlaneSink } from '../plane';
 import { kubePlaneFor } from '../kube';
 import type { KubePlane } from '../kube/plane';
 import { choosePort, findServices } from './access';
-import { prometheusRules } from './alerts';
+import { alertAction } from './actions';
+import { ALERT_KIND, prometheusRules } from './alerts';
 import { PromInstance } from './instance';
 import { formatPromError, loadPromConfig, type PromConfig, type PromSettings } from './settings';
 
@@ -123,8 +124,11 @@ export class PrometheusPlane implements Plane {
 
   endpoints(): PlaneEndpoint[] { return [...[...this.instances.values()].map((i) => i.endpoint), ...this.problems.values()]; }
 
-  /** Alerts have no actions yet (a silence needs input fields the action mechanism has only for numbers). */
-  action(_resource: Resource, _actionId: string, _objects: readonly ModelObject[]): ActionDef | undefined { return undefined; }
+  /** Silence an alert for some hours, or expire its silence, on its Alertmanager (actions.ts). */
+  action(resource: Resource, actionId: string, objects: readonly ModelObject[], input?: ActionInput): ActionDef | undefined {
+    const inst = this.instances.get(resource.endpoint);
+    return inst && resource.kind === ALERT_KIND ? alertAction(inst, resource, actionId, objects, input, this.env.env, this.env.now) : undefined;
+  }
 
   /** The URL a Prometheus answers at from here (charts), by endpoint id. */
   urlOf(endpointId: string): string | undefined { return this.instances.get(endpointId)?.url; }
