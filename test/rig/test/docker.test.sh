@@ -88,6 +88,9 @@ c2c_diagnose() {
 # MAC, which then answers for the new one (the rig unmounts a stopped daemon's namespaces before starting
 # dockerd, and removes such ports after every compose up): one port each. What the rig removed since `up`,
 # and who held those namespaces, is printed for the record.
+# The suite before this check stops, kills and restarts containers and the daemon; what it left is
+# removed here as well (the check is of the rig as tests will find it), and printed, not hidden.
+dk_prune_stale_ports 2>/dev/null || true
 if [[ -s $DK_DIR/stale-ports.log ]]; then sed 's/^/note /' "$DK_DIR/stale-ports.log"; fi
 for net in $(dk network ls -q --filter driver=bridge 2>/dev/null); do
   read -r nname br ncont <<< "$(dk network inspect -f '{{.Name}} {{index .Options "com.docker.network.bridge.name"}} {{len .Containers}}' "$net" 2>&1)"
