@@ -1,4 +1,4 @@
-import { ssh2 } from './ssh2-module';
+import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 
 /**
@@ -73,7 +73,7 @@ export type KeyLoad =
  * passphrase" differently for every format it reads (OpenSSH, PEM, PPK); both readings are kept here.
  */
 export function loadPrivateKey(data: Buffer, passphrase?: string): KeyLoad {
-  const parsed = ssh2().utils.parseKey(data, passphrase);
+  const parsed = ssh2.utils.parseKey(data, passphrase);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error || key === undefined) {
     const message = key?.message ?? 'no key in the file';

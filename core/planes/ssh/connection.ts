@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { ssh2 } from './ssh2-module';
+import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ExecOptions, PseudoTtyOptions, ShellOptions } from 'ssh2';
 import { nextBackoff } from '../../../shared/time/backoff';
 import { askTitle, AuthAsker, AuthSecrets, type AuthAsk } from './auth-prompt';
@@ -168,7 +168,7 @@ export class SshConnection {
     this.opts = {
       readFile: diskReadFile,
       appendFile: (path, text) => appendFileSync(path, text),
-      createClient: () => new (ssh2().Client)() as unknown as SshClientLike,
+      createClient: () => new ssh2.Client() as unknown as SshClientLike,
       backoff: DEFAULT_BACKOFF,
       keepaliveIntervalMs: DEFAULT_KEEPALIVE_MS,
       connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
