@@ -92,6 +92,9 @@ describe.skipIf(skipProm)(`Prometheus and Alertmanager on the rig${skipProm ? ` 
     const latency = () => alerts(e).find((r) => r.facts.alert === 'SearchRequestHighLatency')!;
     let made: string | undefined;
     try {
+      // Offered once the engine has read Alertmanager (its first read may have reached only Prometheus).
+      await until('the alert to offer Silence', () => latency()?.actions.length, 30_000, 250)
+        .catch((err: Error) => { throw new Error(`${err.message}; the endpoint says: ${ep(e, 'prometheus/env')?.message}`); });
       expect(latency().actions).toEqual([{ id: 'silence', label: 'Silence', destructive: false, confirm: 'confirm', input: { kind: 'number', label: 'Hours', min: 1, max: 168, default: 2 } }]);
       const labels = Object.fromEntries(Object.entries(latency().facts).filter(([k]) => k.startsWith('label ')).map(([k, v]) => [k.slice(6), v]));
       const preview = await c.request('action:preview', { resource: latency().id, action: 'silence', value: 3 });
