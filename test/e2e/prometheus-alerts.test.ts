@@ -1,18 +1,19 @@
 // The rig's Prometheus alerts in Chromium, through the web host: the alerts list (one row per firing alert,
-// its summary as the reason) and an alert's detail (description, value, since, where it came from).
+// its summary as the reason), an alert's detail (description, value, since, where it came from), and
+// Silence / Expire silence from that detail on the rig's Alertmanager.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
 import type { WebHost } from '../../core/host/web-host';
 import { PrometheusPlane } from '../../core/planes/prometheus/plane';
-import { openConsole } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const URL_FILE = path.join(REPO, '.rig/prometheus/url');
+const AM_FILE = path.join(REPO, '.rig/prometheus/alertmanager-url');
 const skip = existsSync(URL_FILE) ? undefined : 'no .rig/prometheus/url: npm run rig -- up prometheus';
 const shots = path.join(REPO, 'test-results');
 
@@ -24,19 +25,21 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     const dir = mkdtempSync(path.join(tmpdir(), 'ph-e2e-prom-'));
-    const env = { PILOTHOUSE_PROMETHEUS_URL: readFileSync(URL_FILE, 'utf8').trim(), PILOTHOUSE_CONFIG_DIR: dir };
+    const env = { PILOTHOUSE_PROMETHEUS_URL: readFileSync(URL_FILE, 'utf8').trim(), PILOTHOUSE_CONFIG_DIR: dir, USER: 'e2e-operator' };
     engine = new Engine({ dataDir: path.join(dir, 'data'), env, home: dir, planes: [new PrometheusPlane({ env, home: dir, now: Date.now }, () => undefined)] });
-    await engine.start();
-    ({ web, browser, page } = await openConsole(engine.handlers(), RENDERER_DIR, problems));
+    ({ web, browser, page } = await startConsole(engine, problems));
     await page.goto(web.url);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
+    await stopConsole({ browser, web, engine });
+    // A silence this spec made and did not expire (a check failed between the two) must not stay on the rig.
+    const am = existsSync(AM_FILE) ? readFileSync(AM_FILE, 'utf8').trim() : undefined;
+    if (am) {
+      const all = (await (await fetch(`${am}/api/v2/silences`)).json()) as Array<{ id: string; createdBy: string; status: { state: string } }>;
+      for (const x of all) if (x.createdBy === 'e2e-operator (Pilothouse)' && x.status.state === 'active') await fetch(`${am}/api/v2/silence/${x.id}`, { method: 'DELETE' });
+    }
   });
 
   it('lists the firing alerts with their summaries, and an alert\'s detail says description, value and since', async () => {
@@ -56,4 +59,26 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
     await page.screenshot({ path: path.join(shots, 'prometheus-alert-detail.png') });
     expect(problems).toEqual([]);
   }, 90_000);
+
+  it('Silence from the alert\'s detail: the hours typed are previewed as the exact POST, the alert turns silenced; Expire silence ends it', async () => {
+    const detail = page.locator('main.detail');
+    await detail.locator('h1', { hasText: 'SearchRequestHighLatency' }).waitFor({ timeout: 30_000 });
+    await detail.getByRole('button', { name: 'Silence' }).click();
+    const dialog = page.getByRole('dialog');
+    const hours = dialog.getByRole('spinbutton');
+    await hours.fill('500');
+    expect(await dialog.getByRole('alert').innerText()).toContain('Hours must be from 1 to 168');
+    await hours.fill('4');
+    await expect.poll(() => dialog.locator('.preview-steps').innerText().catch(() => ''), { timeout: 30_000 })
+      .toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/api\/v2\/silences matchers .*alertname="SearchRequestHighLatency".*, for 4 h, by e2e-operator \(Pilothouse\)/);
+    await dialog.getByRole('button', { name: 'Silence' }).click();
+    await expect.poll(() => page.locator('.action-result').innerText().catch(() => ''), { timeout: 60_000 }).toBe('Silence: ok · Silence done: SearchRequestHighLatency shows as silenced');
+    await expect.poll(() => detail.locator('dl.facts').innerText(), { timeout: 10_000 }).toMatch(/silenced\s+until \d{4}-\d\d-\d\d \d\d:\d\d UTC by e2e-operator \(Pilothouse\): Silenced for 4 h from Pilothouse/);
+    await page.screenshot({ path: path.join(shots, 'prometheus-alert-silenced.png') });
+    await detail.getByRole('button', { name: 'Expire silence' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Expire silence' }).click();
+    await expect.poll(() => page.locator('.action-result').innerText().catch(() => ''), { timeout: 60_000 }).toBe('Expire silence: ok · Expire silence done: SearchRequestHighLatency is no longer silenced');
+    expect(await detail.locator('dl.facts').innerText()).not.toMatch(/silenced/);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });
