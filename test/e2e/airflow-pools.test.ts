@@ -8,10 +8,9 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
+import type { WebHost } from '../../core/host/web-host';
 import { AirflowPlane } from '../../core/planes/airflow/plane';
-import { launchChromium } from '../support/browser';
+import { startConsole, stopConsole } from '../support/browser';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const DIR = path.join(REPO, '.rig/airflow');
@@ -31,24 +30,16 @@ describe.skipIf(!!skip)(`Airflow pools in Chromium${skip ? ` (skipped: ${skip})`
   const setSlots = (p: string, n: number) => fetch(`${url()}/api/v1/pools/${p}?update_mask=slots`, { method: 'PATCH', headers: { authorization: auth(), 'content-type': 'application/json' }, body: JSON.stringify({ slots: n }) });
 
   beforeAll(async () => {
-    if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
     await setSlots('s3_upload_pool', 2);
     const dir = mkdtempSync(path.join(tmpdir(), 'ph-e2e-airflow-'));
     const env = { PILOTHOUSE_AIRFLOW_URL: url(), PILOTHOUSE_AIRFLOW_PASSWORD_FILE: path.join(DIR, 'password'), PILOTHOUSE_AIRFLOW_NAME: 'rig', PILOTHOUSE_CONFIG_DIR: dir };
     engine = new Engine({ dataDir: path.join(dir, 'data'), env, home: dir, planes: [new AirflowPlane({ env, home: dir, now: Date.now, dataDir: path.join(dir, 'data') })] });
-    await engine.start();
-    web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    ({ web, browser, page } = await startConsole(engine, problems, { viewport: { width: 1500, height: 950 } }));
     await page.goto(web.url);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await web?.close();
-    engine?.stop();
+    await stopConsole({ browser, web, engine });
     await setSlots('s3_upload_pool', 2).catch(() => undefined);
   });
 

@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
-import { launchChromium } from '../support/browser';
+import type { WebHost } from '../../core/host/web-host';
+import { startConsole, stopConsole } from '../support/browser';
 import { dockerClient, ITEST_PROJECT, removeItestProject, startItestProject, testDockerHost } from '../support/docker-fixtures';
 
 const host = testDockerHost();
@@ -23,23 +22,14 @@ const problems: string[] = [];
 const row = (service: string) => page.locator(`li[data-resource$="/${ITEST_PROJECT}/${service}"]`);
 
 beforeAll(async () => {
-  if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
   docker = dockerClient(host);
   await startItestProject(docker);
   engine = new Engine({ dataDir: mkdtempSync(path.join(tmpdir(), 'ph-e2e-')), env: { DOCKER_HOST: host } });
-  await engine.start();
-  web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+  ({ web, browser, page } = await startConsole(engine, problems));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  engine?.stop();
+  await stopConsole({ browser, web, engine });
   if (docker) await removeItestProject(docker);
 });
 

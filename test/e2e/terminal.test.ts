@@ -5,9 +5,8 @@ import type Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine/engine';
-import { RENDERER_DIR } from '../../core/host/cli';
-import { startWebHost, type WebHost } from '../../core/host/web-host';
-import { launchChromium } from '../support/browser';
+import type { WebHost } from '../../core/host/web-host';
+import { startConsole, stopConsole } from '../support/browser';
 import { dockerClient, ensureTestImage, runContainer, testDockerHost } from '../support/docker-fixtures';
 
 // Terminals in the page: xterm.js in Chromium, through the web host's WebSocket, into a docker exec and
@@ -32,7 +31,6 @@ async function removeOurs(): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(RENDERER_DIR, 'index.html'))) throw new Error(`the renderer is not built (${RENDERER_DIR}): run 'npm run build:renderer' first (npm test does)`);
   docker = dockerClient(host);
   await ensureTestImage(docker);
   await removeOurs();
@@ -44,19 +42,11 @@ beforeAll(async () => {
     home: mkdtempSync(path.join(tmpdir(), 'ph-home-')),
     env: { DOCKER_HOST: host, PATH: process.env.PATH, ...(sshSkip ? {} : { PILOTHOUSE_SSH_CONFIG: SSH_CONFIG, PILOTHOUSE_CONFIG_DIR: configDir }) },
   });
-  await engine.start();
-  web = await startWebHost({ handlers: engine.handlers(), staticDir: RENDERER_DIR });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+  ({ web, browser, page } = await startConsole(engine, problems, { warnings: true }));
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  engine?.stop();
+  await stopConsole({ browser, web, engine });
   if (docker) await removeOurs();
 });
 
