@@ -1,5 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../../shared/contract/client';
+import type { PlaneEndpoint } from '../../shared/contract/domain';
 import { summaryLine } from '../../shared/health/summary';
 import { connect, type ConnState } from './api';
 import { Detail } from './components/Detail';
@@ -10,6 +11,7 @@ import { ResourceList, type ResourceListHandle } from './components/ResourceList
 import { StorageLinks } from './components/StorageLinks';
 import { useFullResource } from './hooks/useFullResource';
 import { useStackMeta, useStackVersion } from './hooks/useStore';
+import { endpointSummary, stateText } from './model/endpointSummary';
 import { StackStore } from './model/stackStore';
 import { MuteButton } from './notifications/MuteButton';
 import { NotifyControl } from './notifications/NotifyControl';
@@ -77,11 +79,7 @@ export function App() {
         <span className={`conn conn-${conn}`}>{conn === 'open' ? 'engine connected' : conn === 'connecting' ? 'connecting to engine…' : 'engine connection lost: reconnecting…'}</span>
         <StackSummary store={store} />
         <span className="spacer" />
-        {store.endpoints.map((e) => (
-          <span key={e.id} className={`endpoint endpoint-${e.state}`} title={[e.target, e.source, e.message, e.hint].filter(Boolean).join('\n')}>
-            {e.plane} {e.name}: {e.state}
-          </span>
-        ))}
+        <EndpointStrip endpoints={store.endpoints} />
         <StorageLinks endpoints={store.endpoints} store={store} selected={selected} onSelect={select} />
         <NotifyControl center={notes} nameOf={(id) => { const r = store.rows.get(id)?.row; return r && (r.group.name === r.name ? r.name : `${r.group.name}/${r.name}`); }} />
         <ThemeToggle />
@@ -104,6 +102,23 @@ export function App() {
         <kbd>f</kbd> or <kbd>Ctrl K</kbd> filter resources · <kbd>↑</kbd><kbd>↓</kbd> or <kbd>j</kbd><kbd>k</kbd> select · <kbd>Enter</kbd> log · <kbd>/</kbd> filter log · <kbd>Esc</kbd> overview
       </footer>
     </div>
+  );
+}
+
+function EndpointStrip({ endpoints }: { endpoints: readonly PlaneEndpoint[] }) {
+  const sum = endpointSummary(endpoints);
+  const one = (e: PlaneEndpoint) => (
+    <span key={e.id} className={`endpoint endpoint-${e.state}`} data-endpoint={e.id} title={[e.target, e.source, e.message, e.hint].filter(Boolean).join('\n')}>
+      {e.plane} {e.name}: {e.state}
+    </span>
+  );
+  if (!sum.counts) return <>{sum.shown.map(one)}</>;
+  return (
+    <>
+      <span className="endpoint endpoint-counts" title={endpoints.map((e) => `${e.plane} ${e.name}: ${stateText(e)}`).join('\n')}>{sum.counts}</span>
+      {sum.shown.map(one)}
+      {sum.more > 0 && <span className="endpoint dim">+{sum.more} more</span>}
+    </>
   );
 }
 

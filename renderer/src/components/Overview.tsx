@@ -2,6 +2,7 @@ import { type PlaneEndpoint } from '../../../shared/contract/domain';
 import { SEVERITY_RANK, summaryLine, type DisplayStatus, type StatusCounts } from '../../../shared/health/summary';
 import { useNow } from '../hooks/useNow';
 import { useStackVersion } from '../hooks/useStore';
+import { stateText } from '../model/endpointSummary';
 import { relativeTime } from '../model/relativeTime';
 import type { StackStore } from '../model/stackStore';
 import { ProblemTable } from './ProblemTable';
@@ -87,7 +88,7 @@ function EndpointLine({ e, counts }: { e: PlaneEndpoint; counts?: StatusCounts }
   return (
     <tr data-endpoint={e.id}>
       <td>{e.plane} <strong>{e.name}</strong> <span className="dim">{e.target}</span></td>
-      <td className={`endpoint-${e.state}`}>{e.state}{e.message ? `: ${e.message}` : ''}</td>
+      <td className={`endpoint-${e.state}`}>{stateText(e)}</td>
       <td>{counts ? summaryLine(counts) : 'nothing found'}</td>
     </tr>
   );
