@@ -42,6 +42,15 @@ describe('a compose command cut before it ends', () => {
     expect(out).toEqual({ unverified: expect.stringMatching(/^stopped at step 1 of 2 \(dbs\): up failed: .*compose\.sh --profile dbs up -d did not finish: ended by SIGKILL\. Not started: web\. The ordered start of alphakraken may have been done in part/) });
   });
 
+  it('a program that cannot be started changed nothing: a failure that says so', async () => {
+    // The wrapper named in hosts.yaml does not exist on this machine.
+    const cfg = { project: 'alphakraken', host: 'this machine', dir, command: [path.join(dir, 'no-such-compose.sh')], env: {}, order: ['dbs'], file: '/cfg/hosts.yaml', line: 2 };
+    const o = composeConfigObject('docker/env', cfg);
+    const resource = { ...dockerRules.derive('docker/env/alphakraken', [o], { now: 0 })!.resource, update: 'idle' as const };
+    const t: ComposeTarget = { endpoint: 'docker/env', host: localHost(), remote: false, detector: new ComposeDetector(), containers: () => [], onChange: () => () => {} };
+    await expect(composeAction(t, resource, 'compose-up', [o])!.run(() => {})).rejects.toThrow(/no-such-compose\.sh config could not be started: .*ENOENT$/);
+  });
+
   it('a command that exits with a code is a failure with that code, as before', async () => {
     await expect(action('compose-up', { EXIT_CODE: '3' }).run(() => {})).rejects.toThrow(/up -d exited with code 3: Creating alphakraken_db_1 \.\.\. done$/);
   });

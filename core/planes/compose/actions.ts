@@ -75,6 +75,7 @@ async function runPlanned(t: ComposeTarget, p: PlannedCommand, log?: (line: stri
   const r = await t.host.run(p.argv, { cwd: p.cwd, env: p.env, timeoutMs: COMMAND_TIMEOUT_MS, onLine: log && ((_s, l) => log(l)) });
   if (r.exitCode !== 0) {
     const said = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || r.stdout.trim().split('\n').slice(-1)[0] || '';
+    if (r.notStarted) throw new Error(`${p.display} could not be started${said ? `: ${said}` : ''}`);
     if (r.exitCode === null) throw new CommandCut(`${p.display} did not finish${said ? `: ${said}` : ''}`);
     throw new Error(`${p.display} exited with code ${r.exitCode}${said ? `: ${said}` : ''}`);
   }

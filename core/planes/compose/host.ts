@@ -10,7 +10,8 @@ export interface CommandHost {
   run(argv: readonly string[], opts?: { cwd?: string; env?: Record<string, string>; onLine?: (stream: 'stdout' | 'stderr', line: string) => void; timeoutMs?: number }): Promise<CommandResult>;
 }
 
-export interface CommandResult { exitCode: number | null; stdout: string; stderr: string }
+/** `notStarted`: the program could not be started at all (not found, not executable): it changed nothing. */
+export interface CommandResult { exitCode: number | null; stdout: string; stderr: string; notStarted?: boolean }
 
 /** Splits chunks into lines, handing each whole line on; the rest at `end`. */
 function lineSplitter(fn?: (line: string) => void) {
@@ -43,7 +44,7 @@ export function localHost(baseEnv: Record<string, string | undefined> = process.
         child.stderr.on('data', (b: Buffer) => { stderr += b; err.write(b); });
         let timedOut = false;
         const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
-        child.on('error', (e) => { if (timer) clearTimeout(timer); resolve({ exitCode: null, stdout, stderr: stderr + `${argv[0]}: ${e.message}` }); });
+        child.on('error', (e) => { if (timer) clearTimeout(timer); resolve({ exitCode: null, stdout, stderr: stderr + `${argv[0]}: ${e.message}`, notStarted: child.pid === undefined }); });
         child.on('close', (code, signal) => {
           if (timer) clearTimeout(timer);
           out.end(); err.end();
