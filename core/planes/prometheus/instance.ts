@@ -12,6 +12,11 @@ import { alertTargets, knownEndpoints } from './targets';
 const BACKOFF = { baseMs: 2_000, maxMs: 60_000 };
 /** Alertmanager's address (asked of Prometheus) is looked up again this often, and after it failed. */
 const ALERTMANAGER_RECHECK_MS = 5 * 60_000;
+/**
+ * "None" is asked again sooner: a Prometheus that has just started lists its Alertmanagers only after its
+ * first discovery, and an Alertmanager added to a cluster should not take five minutes to be offered.
+ */
+const ALERTMANAGER_ABSENT_RECHECK_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface InstanceDeps {
@@ -117,7 +122,7 @@ export class PromInstance {
     if (s.alertmanager === false) return null;
     if (typeof s.alertmanager === 'string') return { base: s.alertmanager };
     const now = this.deps.now();
-    if (this.am && now - this.am.at < ALERTMANAGER_RECHECK_MS && !this.amProblem) return this.am.base ? { base: this.am.base } : null;
+    if (this.am && now - this.am.at < (this.am.base ? ALERTMANAGER_RECHECK_MS : ALERTMANAGER_ABSENT_RECHECK_MS) && !this.amProblem) return this.am.base ? { base: this.am.base } : null;
     await this.am?.access?.close();
     this.am = { base: null, at: now };
     const v = s.via;
