@@ -56,6 +56,9 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
     expect(facts).toMatch(/value\s+0\.\d+/);
     expect(facts).toMatch(/since\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(facts).toMatch(/source\s+env \(prometheus and alertmanager\)/);
+    // An alert has no log: one quiet line says so, not an empty reader with its filter and buttons.
+    await expect.poll(() => page.locator('.logview-none').innerText().catch(() => ''), { timeout: 10_000 }).toMatch(/has no log$/);
+    expect(await page.getByLabel('Filter log').count()).toBe(0);
     await page.screenshot({ path: path.join(shots, 'prometheus-alert-detail.png') });
     expect(problems).toEqual([]);
   }, 90_000);

@@ -39,6 +39,8 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
   const [selection, setSelection] = useState<Selection | undefined>();
   const [note, setNote] = useState('');
   const [ended, setEnded] = useState<string | undefined>();
+  // A resource with no log at all (a host, an alert, a pool): one line, not an empty reader with its tools.
+  const [noLog, setNoLog] = useState<string | undefined>();
   const choices = parseContainers(containers);
   const [picked, setPicked] = useState<string | undefined>();
   const [previous, setPrevious] = useState(false);
@@ -59,6 +61,7 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
     const m = modelRef.current;
     update(emptyModel(m.query, m.severity));
     setEnded(undefined);
+    setNoLog(undefined);
     setFollow(true);
     setSelection(undefined);
     const only = container ? { container } : {};
@@ -77,7 +80,10 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
     const sub = client.subscribe('logs:follow', { resource, tail: 1000, ...only }, {
       // The model lives in a ref so that a batch is applied exactly once, outside any state updater.
       onBatch: (batch) => update(ingest(modelRef.current, batch).model),
-      onEnd: (e) => setEnded(e ? e.message : 'log stream closed'),
+      onEnd: (e) => {
+        if (e?.code === 'not-found' && modelRef.current.kept.end === 0) setNoLog(e.message);
+        else setEnded(e ? e.message : 'log stream closed');
+      },
     });
     return () => sub.close();
   }, [client, resource, container, previous]);
@@ -219,6 +225,8 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
   const pick = useCallback((abs: number, extend: boolean) => setSelection((s) => clickRow(s, abs, extend)), []);
 
   const selectedCount = selection ? (() => { const [lo, hi] = selectedBounds(selection); return hi - lo + 1; })() : 0;
+
+  if (noLog) return <div className="logview logview-none" role="note">{noLog}</div>;
 
   return (
     <div className={wrap ? 'logview wrap' : 'logview'}>
