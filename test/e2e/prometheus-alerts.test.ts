@@ -81,7 +81,8 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
     await detail.getByRole('button', { name: 'Expire silence' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Expire silence' }).click();
     await expect.poll(() => page.locator('.action-result').innerText().catch(() => ''), { timeout: 60_000 }).toBe('Expire silence: ok · Expire silence done: SearchRequestHighLatency is no longer silenced');
-    expect(await detail.locator('dl.facts').innerText()).not.toMatch(/silenced/);
+    // The result answers the request; the detail follows on the view's stream a moment later.
+    await expect.poll(() => detail.locator('dl.facts').innerText(), { timeout: 10_000 }).not.toMatch(/silenced/);
     expect(problems).toEqual([]);
   }, 120_000);
 });
