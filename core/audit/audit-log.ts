@@ -1,22 +1,52 @@
 import { promises as fs } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { AuditRecord } from '../../shared/contract/domain';
 import * as path from 'node:path';
 
-export interface AuditEntry {
-  ts: string;
-  actor: string;
-  /** What was done, e.g. `docker.restart`. */
-  action: string;
-  /** What it was done to, in words: `Restart container backend-1 (3f2a…) on docker/default`. */
-  target: string;
-  /** The resource id, when the action was on one. */
-  resource?: string;
-  /** The exact calls or commands, each against its endpoint, as the preview showed them. */
-  steps?: Array<{ endpoint: string; call: string }>;
-  /** `unverified`: it ran, but the condition that says it worked did not hold in time. */
-  outcome: 'ok' | 'failed' | 'unverified';
-  detail?: string;
-  durationMs?: number;
+/** How much of the log's end is read for the recent records: thousands of lines, never the whole file. */
+export const RECENT_READ_BYTES = 1024 * 1024;
+
+/**
+ * The newest records of an audit log, newest first, optionally only those on one resource. Reads the
+ * file's last RECENT_READ_BYTES (a line cut by that window is left out); a line that is not a record
+ * (a torn write, someone's edit) is counted in `unreadable`, never fatal. No file yet: nothing done yet.
+ */
+export async function readRecent(file: string, opts: { limit: number; resource?: string }): Promise<{ entries: AuditRecord[]; unreadable: number }> {
+  let fh: fs.FileHandle;
+  try { fh = await fs.open(file, 'r'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadable: 0 };
+    throw e;
+  }
+  let text: string;
+  let cut: boolean;
+  try {
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - RECENT_READ_BYTES);
+    const buf = Buffer.alloc(size - start);
+    await fh.read(buf, 0, buf.length, start);
+    text = buf.toString('utf8');
+    cut = start > 0;
+  } finally {
+    await fh.close();
+  }
+  const lines = text.split('\n');
+  if (cut) lines.shift();
+  const entries: AuditRecord[] = [];
+  let unreadable = 0;
+  for (let i = lines.length - 1; i >= 0 && entries.length < opts.limit; i--) {
+    const l = lines[i]!.trim();
+    if (!l) continue;
+    let e: AuditRecord;
+    try { e = JSON.parse(l) as AuditRecord; } catch { unreadable++; continue; }
+    if (!e || typeof e.ts !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string') { unreadable++; continue; }
+    if (opts.resource && e.resource !== opts.resource) continue;
+    entries.push(e);
+  }
+  return { entries, unreadable };
 }
+
+/** What the engine appends: one record per action run (its fields: AuditRecord in shared/contract). */
+export type AuditEntry = AuditRecord;
 
 /**
  * The audit log: JSON lines, appended and fsynced, never rewritten. A change is not reported done
@@ -40,5 +70,7 @@ export class AuditLog {
 }
 
 export function actorName(): string {
-  return process.env.USER || process.env.USERNAME || 'unknown';
+  if (process.env.USER || process.env.USERNAME) return (process.env.USER || process.env.USERNAME)!;
+  // A shell or a service without USER set (root over some sshd configs, a systemd unit): ask the OS.
+  try { return userInfo().username || 'unknown'; } catch { return 'unknown'; }
 }

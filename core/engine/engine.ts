@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { LogLine, PlaneEndpoint, Resource, ViewScope } from '../../shared/contract/domain';
 import { PilothouseError } from '../../shared/contract/envelope';
 import { ActionRunner } from '../actions/runner';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog, readRecent } from '../audit/audit-log';
 import { LogBuffer } from '../logs/buffer';
 import { followLog } from '../logs/follow';
 import { LogHub } from '../logs/hub';
@@ -271,6 +271,12 @@ export class Engine {
         'stack:overview': async ({ scope }) => ({ resources: this.list(scope), endpoints: this.endpoints() }),
         'logs:tail': async ({ resource, tail, container, previous, since }) => ({ lines: await this.tailLogs(resource, tail, { container, previous, since }) }),
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
+        'audit:recent': async ({ resource, limit }) => {
+          // A resource gone from its plane keeps its history: an id not found now is matched as given.
+          let id = resource;
+          if (resource) { try { id = this.find(resource).id; } catch { /* matched as given */ } }
+          return { ...(await readRecent(this.audit.file, { limit, resource: id })), file: this.audit.file };
+        },
         'action:preview': async ({ resource, action, value }) => this.actions.previewChecked(this.find(resource), action, value),
         'action:run': async ({ resource, action, confirmed, typed, value }) => this.actions.run(this.find(resource), action, { confirmed, typed, value }),
         // Secrets: handed to the plane, never logged or audited here.

@@ -68,6 +68,16 @@ const COMMANDS: Record<string, Command> = {
     ],
     run: async (a, io, env) => { const m = await import('./cli-action'); return m.actionCommand(a, { ...io, ask: 'ask' in io ? (io as import('./cli-action').ActionIo).ask : m.terminalAsk() }, env); },
   },
+  audit: {
+    synopsis: 'audit [<resource>] [--limit N] [--json]',
+    summary: 'what was done, by whom, with what outcome: the newest records of the audit log (newest last)',
+    options: [
+      '<resource>   only the actions on this resource (its id, or the end of it: alphakraken/webapp)',
+      '--limit N    how many records (1-500, default 20)',
+      '--json       the records as JSON, newest first, with the log file and how many lines could not be read',
+    ],
+    run: async (a, io, env) => (await import('./cli-audit')).auditCommand(a, io, env),
+  },
   actions: {
     synopsis: 'actions <resource> [--json]',
     summary: 'list the actions a resource offers now, and why any is unavailable',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActionPreview, ActionResult, LogLine, PlaneEndpoint, Resource, ViewItem, ViewLevel, ViewScope } from './domain';
+import { ActionPreview, ActionResult, AuditRecord, LogLine, PlaneEndpoint, Resource, ViewItem, ViewLevel, ViewScope } from './domain';
 
 // The single map of everything the page (or CLI, or a test) can ask the engine. Request channels answer
 // once; stream channels deliver batches until the subscriber leaves.
@@ -114,6 +114,14 @@ export const requests = {
   'action:preview': {
     input: actionRef,
     output: ActionPreview,
+  },
+  /**
+   * The newest records of the audit log, newest first (what was done, by whom, with what outcome): all,
+   * or those on one resource. `unreadable`: lines in the window read that are not records.
+   */
+  'audit:recent': {
+    input: z.object({ resource: ref.optional(), limit: z.number().int().min(1).max(500).default(20) }),
+    output: z.object({ entries: z.array(AuditRecord), file: z.string(), unreadable: z.number().int() }),
   },
   /** Runs an action the operator confirmed: run → verify → audit, one at a time per resource. */
   'action:run': {

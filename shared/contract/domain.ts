@@ -56,6 +56,25 @@ export const ActionSpec = z.object({
 });
 export type ActionSpec = z.infer<typeof ActionSpec>;
 
+/** One line of the audit log as the page and the CLI read it back (core/audit/audit-log.ts writes it). */
+export const AuditRecord = z.object({
+  ts: z.string(),
+  actor: z.string(),
+  /** What was done, e.g. `docker.restart`. */
+  action: z.string(),
+  /** What it was done to, in words: `Restart container backend-1 (3f2a…) on docker/default`. */
+  target: z.string(),
+  /** The resource id, when the action was on one. */
+  resource: z.string().optional(),
+  /** The exact calls or commands, each against its endpoint, as the preview showed them. */
+  steps: z.array(z.object({ endpoint: z.string(), call: z.string() })).optional(),
+  /** `unverified`: it ran, but whether it worked could not be told (the goal did not hold in time, or a request was cut). */
+  outcome: z.enum(['ok', 'failed', 'unverified']),
+  detail: z.string().optional(),
+  durationMs: z.number().optional(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
 /** What a resource belongs to in the operator's head: a compose project, a namespace, a host. */
 export const ResourceGroup = z.object({ kind: z.string(), name: z.string() });
 export type ResourceGroup = z.infer<typeof ResourceGroup>;

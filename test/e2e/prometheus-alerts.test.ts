@@ -83,6 +83,10 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
     await expect.poll(() => page.locator('.action-result').innerText().catch(() => ''), { timeout: 60_000 }).toBe('Expire silence: ok · Expire silence done: SearchRequestHighLatency is no longer silenced');
     // The result answers the request; the detail follows on the view's stream a moment later.
     await expect.poll(() => detail.locator('dl.facts').innerText(), { timeout: 10_000 }).not.toMatch(/silenced/);
+    // Both runs are in the audit log, and the detail shows them, newest first, with who ran them.
+    const recent = detail.getByRole('region', { name: 'Recent actions' });
+    await expect.poll(() => recent.locator('li').allInnerTexts().catch(() => []), { timeout: 10_000 })
+      .toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC ok prometheus\.expire-silence by \S+$/), expect.stringMatching(/ ok prometheus\.silence by \S+$/)]);
     expect(problems).toEqual([]);
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { OpenTerminal } from '../terminals/OpenTerminal';
 import { StatusDot } from './StatusDot';
 import { StorageView } from './StorageView';
 import { PoolOccupancy } from './PoolBar';
+import { RecentActions } from './RecentActions';
 
 /** recharts is loaded with the first detail pane that shows charts, not with the page. */
 const ChartsPanel = lazy(() => import('../charts/ChartsPanel'));
@@ -129,6 +130,8 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
           )}
         </div>
       )}
+      {/* Read again once a run here has finished (its result text changes then). */}
+      <RecentActions client={client} resource={r.id} after={result && result.outcome !== 'running' ? result.text : undefined} />
       {/* CPU, memory and declared PromQL charts; nothing is shown for a resource that has none. */}
       {!gone && !isStorage && <Suspense fallback={null}><ChartsPanel key={r.id} client={client} resource={r.id} /></Suspense>}
       {/* A storage view has no log of its own; its claims and PVs lead to the pods that do. */}

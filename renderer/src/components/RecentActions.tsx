@@ -1,0 +1,36 @@
+import { useEffect, useState } from 'react';
+import type { Client } from '../../../shared/contract/client';
+import type { AuditRecord } from '../../../shared/contract/domain';
+
+const SHOWN = 5;
+const clock = (ts: string) => ts.replace('T', ' ').slice(0, 16) + ' UTC';
+
+/**
+ * The last actions on this resource from the audit log (who, what, outcome), so that the operator who
+ * picks up a resource at 3 a.m. sees that it was restarted twice an hour ago. Read when the pane opens and
+ * again after each action run here (`after` changes); nothing is polled.
+ */
+export function RecentActions({ client, resource, after }: { client: Client; resource: string; after?: string }) {
+  const [entries, setEntries] = useState<AuditRecord[]>([]);
+  useEffect(() => {
+    let live = true;
+    client.request('audit:recent', { resource, limit: SHOWN })
+      .then((r) => { if (live) setEntries(r.entries); })
+      .catch(() => { if (live) setEntries([]); });   // no history shown is better than an error over the detail
+    return () => { live = false; };
+  }, [client, resource, after]);
+  if (!entries.length) return null;
+  return (
+    <section className="recent-actions" aria-label="Recent actions">
+      <h2>Recent actions</h2>
+      <ul>
+        {entries.map((e, i) => (
+          <li key={`${e.ts}-${i}`} title={[e.target, ...(e.steps ?? []).map((s) => `[${s.endpoint}] ${s.call}`), e.detail].filter(Boolean).join('\n')}>
+            <span className="dim">{clock(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action} <span className="dim">by {e.actor}</span>
+            {e.detail && e.outcome !== 'ok' && <span className="dim"> · {e.detail}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
