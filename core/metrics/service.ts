@@ -130,7 +130,7 @@ export class MetricsService {
     const close = () => { this.open.delete(close); sub.close(); };
     this.open.add(close);
     // A stream that ended by itself (not live, or failed) is let go here too: the dispatcher does not call back.
-    void sub.start().then(() => { if (!live) close(); }, (e: Error) => { close(); sink.end(new PilothouseError('internal', `charts of ${r.id}: ${e.message}`)); });
+    void sub.start().then((ended) => { if (ended) close(); }, (e: Error) => { close(); sink.end(new PilothouseError('internal', `charts of ${r.id}: ${e.message}`)); });
     return close;
   }
 
@@ -213,13 +213,16 @@ class ChartStream {
 
   constructor(private readonly svc: MetricsService, private readonly r: Resource, private readonly range: MetricRange, private readonly live: boolean, private readonly sink: StreamSink<MetricItem>, private readonly now: () => number) {}
 
-  async start(): Promise<void> {
+  /** Resolves true when the stream has ended by itself: not live, or nothing to chart for this resource. */
+  async start(): Promise<boolean> {
     const { start, end } = rangeWindow(this.range, this.now(), stepFor(this.range));
     const plans = await this.svc.plan(this.r, this.range, start, end);
-    if (this.closed) { for (const p of plans) if (p.driver.kind === 'feed') p.driver.release(); return; }
+    if (this.closed) { for (const p of plans) if (p.driver.kind === 'feed') p.driver.release(); return true; }
     this.plans = plans;
     for (const p of plans) this.first(p, start, end);
-    if (!this.live) { this.close(); this.sink.end(); }
+    // No chart at all (an alert, a pool, a secret): say so by ending, or the page waits on "loading…" for ever.
+    if (!this.live || !plans.length) { this.close(); this.sink.end(); return true; }
+    return false;
   }
 
   private first(p: ChartPlan, start: number, end: number): void {

@@ -122,6 +122,18 @@ describe('metrics:series: what the first batch and later batches carry', () => {
     for (const ch of charts) expect(ch).toMatchObject({ problem: { kind: 'no-prometheus', message: expect.stringContaining('metrics.yaml') } });
   });
 
+  it('a resource with nothing to chart (an alert) ends its live stream at once, so the page does not wait on "loading…"', async () => {
+    const calls: Array<{ expr: string; start: number; end: number; step: number }> = [];
+    const svc = service({ yaml: YAML, prom: fakeProm(calls) });
+    const c = collect();
+    svc.subscribe(resource({ id: 'prometheus/env/alert/A-1', kind: 'alert', plane: 'prometheus', endpoint: 'prometheus/env', name: 'A' }), '1h', true, c.sink);
+    await settle();
+    expect(c.ended).toBe(true);
+    expect(c.items).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(svc.openCount).toBe(0);
+  });
+
   it('an error in metrics.yaml is a chart that names file, line and field', async () => {
     const svc = service({ yaml: 'resources:\n  "ssh/**":\n    - title: t\n      query: up\n      unit: parsecs\n' });
     const c = collect();
