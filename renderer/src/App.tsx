@@ -90,7 +90,7 @@ export function App() {
         {selected && client ? (
           <Detail key={selected} ref={logRef} client={client} store={store} row={store.rows.get(selected)?.row} full={full.resource} gone={full.gone} onSelect={select} onOpenTerminal={openTerminal} headerExtra={<MuteButton mutes={notes.mutes} id={selected} />} />
         ) : (
-          <Overview store={store} onSelect={select} />
+          <Overview store={store} onSelect={select} client={client} />
         )}
       </div>
       {client && terms.tabs.length > 0 && (

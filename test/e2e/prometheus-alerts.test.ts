@@ -87,6 +87,13 @@ describe.skipIf(!!skip)(`Prometheus alerts in Chromium${skip ? ` (skipped: ${ski
     const recent = detail.getByRole('region', { name: 'Recent actions' });
     await expect.poll(() => recent.locator('li').allInnerTexts().catch(() => []), { timeout: 10_000 })
       .toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC ok prometheus\.expire-silence by \S+$/), expect.stringMatching(/ ok prometheus\.silence by \S+$/)]);
+    // The overview lists what was done lately on every resource, each leading back to its resource.
+    await page.keyboard.press('Escape');
+    const lately = page.locator('main.overview').getByRole('region', { name: 'Recent actions' });
+    await expect.poll(() => lately.locator('li').allInnerTexts().catch(() => []), { timeout: 10_000 })
+      .toEqual([expect.stringMatching(/ok prometheus\.expire-silence · Expire silence .* of alert SearchRequestHighLatency .* by \S+$/), expect.stringMatching(/ok prometheus\.silence · Silence alert SearchRequestHighLatency .* for 4 h on Alertmanager .* by \S+$/)]);
+    await lately.locator('li').first().click();
+    await detail.locator('h1', { hasText: 'SearchRequestHighLatency' }).waitFor({ timeout: 10_000 });
     expect(problems).toEqual([]);
   }, 120_000);
 });

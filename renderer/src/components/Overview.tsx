@@ -1,3 +1,4 @@
+import type { Client } from '../../../shared/contract/client';
 import { type PlaneEndpoint } from '../../../shared/contract/domain';
 import { SEVERITY_RANK, summaryLine, type DisplayStatus, type StatusCounts } from '../../../shared/health/summary';
 import { useNow } from '../hooks/useNow';
@@ -6,6 +7,7 @@ import { stateText } from '../model/endpointSummary';
 import { relativeTime } from '../model/relativeTime';
 import type { StackStore } from '../model/stackStore';
 import { ProblemTable } from './ProblemTable';
+import { RecentActions } from './RecentActions';
 import { StatusDot, statusLabel } from './StatusDot';
 
 /** The problem table (virtualized) holds at most this many rows; the rest is counted. */
@@ -16,7 +18,7 @@ const ORDER = (Object.keys(SEVERITY_RANK) as DisplayStatus[]).sort((a, b) => SEV
  * What the main pane shows with nothing selected (Tilt's table as the model): how many of what, where;
  * everything that is not fine, worst first; and what changed lately.
  */
-export function Overview({ store, onSelect }: { store: StackStore; onSelect(id: string): void }) {
+export function Overview({ store, onSelect, client }: { store: StackStore; onSelect(id: string): void; client?: Client }) {
   useStackVersion(store);
   const now = useNow(5000);
   const { loading, endpoints } = store;
@@ -80,6 +82,8 @@ export function Overview({ store, onSelect }: { store: StackStore; onSelect(id: 
           </ul>
         )}
       </section>
+
+      {client && <RecentActions client={client} onSelect={onSelect} />}
     </main>
   );
 }

@@ -3,6 +3,7 @@ import type { Client } from '../../../shared/contract/client';
 import type { AuditRecord } from '../../../shared/contract/domain';
 
 const SHOWN = 5;
+const SHOWN_ALL = 10;
 const clock = (ts: string) => ts.replace('T', ' ').slice(0, 16) + ' UTC';
 
 /**
@@ -10,11 +11,12 @@ const clock = (ts: string) => ts.replace('T', ' ').slice(0, 16) + ' UTC';
  * picks up a resource at 3 a.m. sees that it was restarted twice an hour ago. Read when the pane opens and
  * again after each action run here (`after` changes); nothing is polled.
  */
-export function RecentActions({ client, resource, after }: { client: Client; resource: string; after?: string }) {
+export function RecentActions({ client, resource, after, onSelect }: { client: Client; resource?: string; after?: string; onSelect?(id: string): void }) {
   const [entries, setEntries] = useState<AuditRecord[]>([]);
   useEffect(() => {
     let live = true;
-    client.request('audit:recent', { resource, limit: SHOWN })
+    // One resource's last few in its detail; the overview, every resource's last ten (what happened here lately).
+    client.request('audit:recent', resource ? { resource, limit: SHOWN } : { limit: SHOWN_ALL })
       .then((r) => { if (live) setEntries(r.entries); })
       .catch(() => { if (live) setEntries([]); });   // no history shown is better than an error over the detail
     return () => { live = false; };
@@ -25,8 +27,10 @@ export function RecentActions({ client, resource, after }: { client: Client; res
       <h2>Recent actions</h2>
       <ul>
         {entries.map((e, i) => (
-          <li key={`${e.ts}-${i}`} title={[e.target, ...(e.steps ?? []).map((s) => `[${s.endpoint}] ${s.call}`), e.detail].filter(Boolean).join('\n')}>
-            <span className="dim">{clock(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action} <span className="dim">by {e.actor}</span>
+          <li key={`${e.ts}-${i}`} title={[e.target, ...(e.steps ?? []).map((s) => `[${s.endpoint}] ${s.call}`), e.detail].filter(Boolean).join('\n')}
+            className={!resource && e.resource && onSelect ? 'link-row' : undefined} onClick={!resource && e.resource && onSelect ? () => onSelect(e.resource!) : undefined}>
+            <span className="dim">{clock(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action}
+            {!resource && <span> · {e.target}</span>} <span className="dim">by {e.actor}</span>
             {e.detail && e.outcome !== 'ok' && <span className="dim"> · {e.detail}</span>}
           </li>
         ))}
