@@ -52,7 +52,12 @@ it('a paused log holds still while old lines are dropped, and a follow resumes a
   await expect.poll(() => count.innerText(), { timeout: 60_000 }).toMatch(/older dropped/);
   expect(await page.locator('.log-scroll .line').count()).toBeLessThan(200); // virtualized: a few rows in the DOM
 
-  // Scroll up into the middle: following stops.
+  // Scroll up with the wheel, as an operator does: following stops at once, however fast lines arrive
+  // (before, a batch landing between the scroll and its event put the view back at the end). Then into
+  // the middle.
+  const box = (await page.locator('.log-scroll').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -600);
   await page.locator('.log-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
   await expect.poll(() => page.locator('button.follow').innerText()).toMatch(/^Paused/);
   // The virtualizer renders the rows for the new position a frame later.

@@ -144,6 +144,16 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
     }
     if (!atBottom) captureAnchor();
   };
+  // Scrolling up is the operator's wish to read: pause at once. Waiting for the scroll event lets a batch
+  // that lands in between put the view back at the end first, and the log seems to fight the wheel.
+  const pauseNow = () => {
+    if (!followRef.current) return;
+    seenAtPause.current = kept.end;
+    followRef.current = false;
+    setFollow(false);
+  };
+  const onWheel = (e: React.WheelEvent) => { if (e.deltaY < 0) pauseNow(); };
+  const onScrollKey = (e: React.KeyboardEvent) => { if (e.key === 'PageUp' || e.key === 'Home' || e.key === 'ArrowUp') pauseNow(); };
   const newWhilePaused = follow ? 0 : Math.max(0, kept.end - seenAtPause.current);
 
   const setFilter = (query: string, severity: Severity) => update(refilter(modelRef.current, query, severity));
@@ -273,7 +283,7 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
         )}
         <span className="log-count">{count.toLocaleString()} lines{kept.first ? ` · ${kept.first.toLocaleString()} older dropped` : ''}</span>
       </div>
-      <div className="log-scroll" ref={scroller} onScroll={onScroll} role="log" aria-label={`Log of ${resource}`} tabIndex={0}>
+      <div className="log-scroll" ref={scroller} onScroll={onScroll} onWheel={onWheel} onKeyDown={onScrollKey} role="log" aria-label={`Log of ${resource}`} tabIndex={0}>
         <div className="log-rows" style={{ height: totalSize }}>
           {v.getVirtualItems().map((item) => {
             const r = rowAt(kept, item.key as number);
