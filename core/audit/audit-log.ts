@@ -69,8 +69,8 @@ export class AuditLog {
   }
 }
 
-export function actorName(): string {
-  if (process.env.USER || process.env.USERNAME) return (process.env.USER || process.env.USERNAME)!;
+export function actorName(env: Record<string, string | undefined> = process.env): string {
+  if (env.USER || env.USERNAME) return (env.USER || env.USERNAME)!;
   // A shell or a service without USER set (root over some sshd configs, a systemd unit): ask the OS.
   try { return userInfo().username || 'unknown'; } catch { return 'unknown'; }
 }

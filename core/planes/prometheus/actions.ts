@@ -1,7 +1,7 @@
-import { userInfo } from 'node:os';
 import type { Resource } from '../../../shared/contract/domain';
 import { PilothouseError } from '../../../shared/contract/envelope';
 import type { ActionDef, ActionInput, RunOutcome } from '../../actions/action';
+import { actorName } from '../../audit/audit-log';
 import type { ModelObject } from '../../model/object';
 import { ALERT_KIND, alertActions, EXPIRE_SILENCE_ACTION, SILENCE_ACTION, type AlertData } from './alerts';
 import { AlertmanagerClient, type NewSilence } from './client';
@@ -9,13 +9,6 @@ import type { PromInstance } from './instance';
 
 const alertOf = (objects: readonly ModelObject[]): AlertData | undefined =>
   (objects.find((o) => o.kind === ALERT_KIND) as ModelObject<AlertData> | undefined)?.data;
-
-/** Who made the silence, as Alertmanager's UI shows it: the operator's login on this machine. */
-function operator(env: Record<string, string | undefined>): string {
-  let user = env.USER || env.USERNAME;
-  try { user ||= userInfo().username; } catch { /* no passwd entry: the word below stands */ }
-  return `${user || 'operator'} (Pilothouse)`;
-}
 
 /** The silence that matches exactly this alert: every label equal, as Alertmanager's "Silence" button makes it. */
 export function silenceFor(d: Pick<AlertData, 'labels'>, hours: number, now: number, createdBy: string): NewSilence {
@@ -57,7 +50,7 @@ export function alertAction(inst: PromInstance, r: Resource, actionId: string, o
 
   if (actionId === SILENCE_ACTION) {
     const hours = input?.value ?? spec.input?.default ?? 2;
-    const planned = silenceFor(d, hours, now(), operator(env));
+    const planned = silenceFor(d, hours, now(), `${actorName(env)} (Pilothouse)`);
     return {
       spec,
       summary: `Silence ${where} for ${hours} h on Alertmanager ${base}`,

@@ -209,7 +209,7 @@ export const LogView = forwardRef<LogViewHandle, Props>(function LogView({ clien
     const abs = viewAbs(view, kept, i);
     setNote('');
     setSelection({ anchor: abs, head: abs });
-    if (followRef.current) { seenAtPause.current = kept.end; setFollow(false); }
+    pauseNow();
     v.scrollToIndex(i, { align: 'center' });
     requestAnimationFrame(captureAnchorLater);
   };
