@@ -38,10 +38,27 @@ _kube_go() {
 }
 
 # _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
+# A module download that fails on a flaky network (a CI run once lost DNS for a minute) is tried again
+# twice; the module cache keeps what did arrive, so a retry only fetches the rest.
 _kube_gobuild() {
   local dir=$1 out=$2 ldflags=$3; shift 3
-  (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
-    "$(_kube_go)" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@")
+  local go try
+  go=$(_kube_go) || return 1
+  for try in 1 2 3; do
+    (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
+      "$go" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@") && return 0
+    ((try < 3)) || break
+    echo "[rig kube] go build in build/$dir failed (try $try of 3); trying again in $((try * 20))s"
+    sleep $((try * 20))
+  done
+  return 1
+}
+
+# _kube_build_failed WHAT LOG : say why a build failed on the rig's own output, not only in its log.
+_kube_build_failed() {
+  rig_log "$1 failed; the end of $2:"
+  tail -n 30 "$2" | sed 's/^/    /' >&2
+  rig_die "$1 failed (full log: $2)"
 }
 
 # What kubernetes' hack/lib/version.sh stamps; without it the binaries report v0.0.0-master.
@@ -65,7 +82,7 @@ _kube_build() {
   local tmp logf="$RIG_CACHE/kube-build.log" t0=$(date +%s)
   tmp=$(mktemp -d "$KUBE_BIN/.build.XXXXXX")
   rig_log "building ${missing[*]} from the Go module proxy (cold: ~20 min on 2 cores; log $logf)"
-  {
+  (
     if [[ ! -x $(_kube_bin kube-apiserver) || ! -x $(_kube_bin kube-controller-manager) || ! -x $(_kube_bin kube-scheduler) ]]; then
       _kube_gobuild k8s "$tmp/" "$(_kube_version_ldflags)" k8s.io/kubernetes/cmd/kube-apiserver \
         k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler || exit 1
@@ -76,7 +93,7 @@ _kube_build() {
     if [[ ! -x $(_kube_bin kwok) || ! -x $(_kube_bin kwokctl) ]]; then
       _kube_gobuild kwok "$tmp/" "" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || exit 1
     fi
-  } >>"$logf" 2>&1 || { rm -rf "$tmp"; rig_die "control plane build failed; see $logf"; }
+  ) >>"$logf" 2>&1 || { rm -rf "$tmp"; _kube_build_failed "control plane build" "$logf"; }
   for b in "${missing[@]}"; do mv -f "$tmp/$b" "$(_kube_bin "$b")"; done
   rm -rf "$tmp"
   rig_log "built ${missing[*]} in $(( $(date +%s) - t0 ))s"
@@ -332,7 +349,7 @@ _kube_metrics_build() {
   rig_log "building metrics-server $METRICS_SERVER_VERSION from the Go module proxy (log $logf)"
   _kube_gobuild metrics-server "$out.tmp" "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION -X k8s.io/client-go/pkg/version.gitTreeState=clean" \
     sigs.k8s.io/metrics-server/cmd/metrics-server >>"$logf" 2>&1 \
-    || { rm -f "$out.tmp"; rig_die "metrics-server build failed; see $logf"; }
+    || { rm -f "$out.tmp"; _kube_build_failed "metrics-server build" "$logf"; }
   mv -f "$out.tmp" "$out"
   rig_log "built metrics-server in $(( $(date +%s) - t0 ))s"
 }
