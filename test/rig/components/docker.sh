@@ -184,16 +184,34 @@ dk_clear_stale_netns() {
 # the new one, so it is removed (which also ends its peer), and who held the namespace is logged to
 # $DK_DIR/stale-ports.log for the docker check to print. A port whose peer is still in the host namespace is
 # a veth being set up right now and is left alone; a candidate must still be stale a second later.
-dk_live_peer_indexes() {
-  local f
+#
+# Live peers are read from inside each running container's namespace, entered through its process
+# (/proc/<pid>/ns/net), and from the sandbox files under the exec-root. The first version read only the
+# files; on a CI runner it then took every live port for stale (34 removed right after the first compose
+# up, no restart yet), so now a prune happens only when every running container was read: any container
+# that could not be entered stops it, and the reason is logged instead.
+DK_LIVE_PEERS_ERR=
+dk_live_peer_indexes() { # host ifindexes of live containers' interfaces; fails if one could not be read
+  local f id pid out err=
+  while read -r id pid; do
+    [[ -n $id ]] || continue
+    if [[ -z $pid || $pid == 0 ]]; then err+="container $id runs but has no pid; "; continue; fi
+    if ! out=$(nsenter --target "$pid" --net ip -o link show 2>&1); then err+="container $id (pid $pid): $out; "; continue; fi
+    sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p' <<< "$out"
+  done < <(dk ps -q --no-trunc 2>/dev/null | xargs -r env DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" inspect --format '{{.Id}} {{.State.Pid}}' 2>/dev/null)
   for f in "$DK_EXEC"/netns/*; do
     [[ -e $f ]] || continue
     nsenter --net="$f" ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p'
   done
+  # one line for the log, however many containers failed: the count and the first reason
+  [[ -n $err ]] && err="$(grep -o '; ' <<< "$err" | wc -l) containers could not be read, first: ${err%%; *}"
+  DK_LIVE_PEERS_ERR=$err
+  [[ -z $err ]]
 }
 dk_stale_ports() { # "<host ifindex> <name> <bridge>" per port whose peer sits in no live sandbox
-  local live br
-  live=" $(dk_live_peer_indexes | tr '\n' ' ') "
+  local live br peers
+  peers=$(dk_live_peer_indexes) || return 1
+  live=" $(tr '\n' ' ' <<< "$peers") "
   for br in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^ph-/ {print $2}'); do
     [[ $br == phbr* ]] && continue   # the ssh hosts' bridge, not docker's
     ip -o link show master "$br" 2>/dev/null | awk -v br="$br" '/link-netns/ { split($2, a, "@"); print $1+0, a[1], br }' \
@@ -220,14 +238,21 @@ dk_namespace_holders() { # what keeps namespaces alive that belong to no live sa
   return 0
 }
 dk_prune_stale_ports() {
-  local first idx name br n=0
-  first=$(dk_stale_ports)
+  local first second idx name br n=0
+  if ! first=$(dk_stale_ports); then
+    # dk_stale_ports ran in a subshell: ask once more here for the reason, to log it
+    dk_live_peer_indexes >/dev/null
+    echo "$(date -u +%FT%TZ) no prune: could not read every running container's interfaces: ${DK_LIVE_PEERS_ERR:-unknown}" >> "$DK_DIR/stale-ports.log"
+    rig_log "not looking for stale bridge ports: ${DK_LIVE_PEERS_ERR:-the interfaces of a container could not be read}"
+    return 0
+  fi
   [[ -n $first ]] || return 0
   sleep 1
+  second=$(dk_stale_ports) || return 0
   while read -r idx name br; do
-    [[ $first == *"$idx $name $br"* ]] || continue
+    [[ -n $idx && $first == *"$idx $name $br"* ]] || continue
     ip link del "$name" 2>/dev/null && n=$((n + 1))
-  done < <(dk_stale_ports)
+  done <<< "$second"
   ((n)) || return 0
   { echo "$(date -u +%FT%TZ) removed $n stale ports (on $(echo "$first" | awk '{print $3}' | sort | uniq -c | awk '{print $2 ": " $1}' | paste -sd, -)); held by:"
     dk_namespace_holders; } >> "$DK_DIR/stale-ports.log"

@@ -167,6 +167,20 @@ _ssh_nas() {
 }
 
 # Boot a host: fresh mount namespace (no pool mounts unless --mount-pools), then sshd.
+# A private mount namespace copies every mount the root namespace has when it is made, the rig dockerd's
+# container namespaces (<exec-root>/netns/*) and the other hosts' /run/netns/* included. Those copies
+# never see the root's unmounts, so each kept a container's network namespace, and its veth on the
+# project bridge, alive after the container was gone: after the suite's dockerd restarts CI found a
+# second port with the old address and MAC for every container, and connections to running services
+# were refused by the empty old namespace. A host holds no namespace mount of anyone else's.
+_ssh_drop_ns_mounts() {
+  local pid=$1 t
+  while read -r t; do
+    [[ -n $t ]] && nsenter -t "$pid" -m -- umount -l "$t" 2>/dev/null
+  done < <(findmnt -N "$pid" -rn -t nsfs -o TARGET 2>/dev/null | sort -r)
+  return 0
+}
+
 # Docker starts "running" only with --docker (the seed's hosts do not start docker at boot).
 ssh_boot_host() {
   local h=$1; shift
@@ -181,6 +195,7 @@ ssh_boot_host() {
       unshare --mount --uts --propagation private -- nsenter --net="/run/netns/$ns" -- sleep infinity
     wait_for 10 "$h mount namespace" _ssh_ns_ready "$h" || rig_die "host $h did not start"
     pid=$(ssh_holder_pid "$h")
+    _ssh_drop_ns_mounts "$pid"
     nsenter -t "$pid" -u -- hostname "$h"
     nsenter -t "$pid" -m -n -- mount -t tmpfs -o size=16m,mode=755 "fs-$h" /fs
     nsenter -t "$pid" -m -n -- mount --bind "$d/home" "/home/$user"
