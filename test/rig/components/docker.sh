@@ -193,12 +193,18 @@ dk_clear_stale_netns() {
 DK_LIVE_PEERS_ERR=
 dk_live_peer_indexes() { # host ifindexes of live containers' interfaces; fails if one could not be read
   local f id pid out err=
-  while read -r id pid; do
+  local mode peers
+  while read -r id pid mode; do
     [[ -n $id ]] || continue
     if [[ -z $pid || $pid == 0 ]]; then err+="container $id runs but has no pid; "; continue; fi
     if ! out=$(nsenter --target "$pid" --net ip -o link show 2>&1); then err+="container $id (pid $pid): $out; "; continue; fi
-    sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p' <<< "$out"
-  done < <(dk ps -q --no-trunc 2>/dev/null | xargs -r env DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" inspect --format '{{.Id}} {{.State.Pid}}' 2>/dev/null)
+    peers=$(sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p' <<< "$out")
+    # a bridged container without a veth means this reading is wrong, not that every port is stale
+    if [[ -z $peers && $mode != host && $mode != none && $mode != container:* ]]; then
+      err+="container $id (pid $pid, network $mode) shows no veth: $(head -c 300 <<< "$out" | tr '\n' ' '); "; continue
+    fi
+    [[ -n $peers ]] && echo "$peers"
+  done < <(dk ps -q --no-trunc 2>/dev/null | xargs -r env DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" inspect --format '{{.Id}} {{.State.Pid}} {{.HostConfig.NetworkMode}}' 2>/dev/null)
   for f in "$DK_EXEC"/netns/*; do
     [[ -e $f ]] || continue
     nsenter --net="$f" ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p'
