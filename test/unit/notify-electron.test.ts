@@ -48,7 +48,6 @@ const settings = path.join(dir, 'settings.json');
 installNotifications(() => fake.win as never, settings);
 const fromWindow = { sender: fake.win.webContents };
 const fromElsewhere = { sender: {} };
-const flush = () => new Promise((r) => setTimeout(r, 20));
 
 describe('desktop notifications in the Electron shell (electron stubbed)', () => {
   beforeEach(() => { fake.shown.length = 0; fake.win.webContents.sent.length = 0; fake.win.minimized = true; fake.win.focused = false; });
@@ -81,8 +80,8 @@ describe('desktop notifications in the Electron shell (electron stubbed)', () =>
     writeFileSync(settings, JSON.stringify({ theme: 'dark' }));
     fake.on.get('notify:save-mutes')!(fromWindow, { resources: ['docker/default/shop/web'], allUntil: 5_000 });
     fake.on.get('notify:save-mutes')!(fromWindow, { resources: ['docker/default/shop/db'] });
-    await flush();
-    expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({ theme: 'dark', notifications: { resources: ['docker/default/shop/db'] } });
+    // Saves are chained file writes: wait for the last one (a fixed pause lost the race on a loaded machine).
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({ theme: 'dark', notifications: { resources: ['docker/default/shop/db'] } }), { timeout: 5_000, interval: 20 });
     expect(await fake.handle.get('notify:load-mutes')!(fromWindow)).toEqual({ mutes: { resources: ['docker/default/shop/db'] } });
     // Another sender learns nothing.
     expect(await fake.handle.get('notify:load-mutes')!(fromElsewhere)).toEqual({ mutes: { resources: [] } });
