@@ -3,7 +3,7 @@ import type { PlaneEndpoint, ResourceRow, RuntimeStatus, UpdateStatus, ViewItem 
 import { countStatuses } from '../../shared/health/summary';
 import { StackStore, type ListItem } from '../../renderer/src/model/stackStore';
 import { RecentChanges } from '../../renderer/src/model/recentChanges';
-import { relativeTime, untilTime } from '../../renderer/src/model/relativeTime';
+import { factDisplay, relativeTime, untilTime } from '../../renderer/src/model/relativeTime';
 
 const ep = (name: string, state: PlaneEndpoint['state'] = 'connected'): PlaneEndpoint =>
   ({ id: `docker/${name}`, plane: 'docker', name, target: `unix:///${name}.sock`, source: 'test', state });
@@ -175,6 +175,15 @@ describe('stack store: overview', () => {
     expect(relativeTime(0, 3 * 3600_000 + 10)).toBe('3 h ago');
     expect(untilTime(12_000, 500)).toBe('in 12 s');
     expect(untilTime(0, 500)).toBe('now');
+  });
+
+  it('shows a timestamp fact (a host\'s "looked at") as its age, with the time kept for a hover, and other facts as they are', () => {
+    const now = Date.parse('2026-12-07T02:30:00Z');
+    expect(factDisplay('2026-12-07T02:29:20.123Z', now)).toEqual({ text: '40 s ago', at: '2026-12-07T02:29:20.123Z' });
+    expect(factDisplay('2026-12-07T00:30:00Z', now)).toEqual({ text: '2 h ago', at: '2026-12-07T00:30:00Z' });
+    // a clock ahead of the page's is not turned into "just now": the exact time is shown
+    expect(factDisplay('2026-12-07T03:30:00Z', now).text).toBe('2026-12-07T03:30:00Z');
+    for (const v of ['up 3 days', '2026-12-07', '2026-12-07T02:29:20+01:00', '2026-13-45T99:99:99Z', '']) expect(factDisplay(v, now).text).toBe(v);
   });
 });
 

@@ -11,6 +11,8 @@ import { StatusDot } from './StatusDot';
 import { StorageView } from './StorageView';
 import { PoolOccupancy } from './PoolBar';
 import { RecentActions } from './RecentActions';
+import { useNow } from '../hooks/useNow';
+import { factDisplay, isUtcTimestamp } from '../model/relativeTime';
 
 /** recharts is loaded with the first detail pane that shows charts, not with the page. */
 const ChartsPanel = lazy(() => import('../charts/ChartsPanel'));
@@ -114,7 +116,7 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
       {full && <PoolOccupancy resource={full} />}
       {full && !isStorage && (
         <dl className="facts">
-          {Object.entries(full.facts).filter(([k]) => (!timeline || k !== 'events') && !(r.plane === 'airflow' && k === 'holding slots')).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+          {Object.entries(full.facts).filter(([k]) => (!timeline || k !== 'events') && !(r.plane === 'airflow' && k === 'holding slots')).map(([k, v]) => <div key={k}><dt>{k}</dt><dd><FactValue value={v} /></dd></div>)}
         </dl>
       )}
       {timeline && <EventsTimeline fact={timeline} />}
@@ -140,3 +142,12 @@ export const Detail = forwardRef<LogViewHandle, Props>(function Detail({ client,
     </main>
   );
 });
+
+/** A timestamp fact reads as its age, and keeps moving while the pane is open; the exact time is on hover. */
+function FactValue({ value }: { value: string }) {
+  return isUtcTimestamp(value) ? <TimeFact value={value} /> : <>{value}</>;
+}
+function TimeFact({ value }: { value: string }) {
+  const d = factDisplay(value, useNow(5_000));
+  return <time dateTime={d.at} title={d.at}>{d.text}</time>;
+}

@@ -17,3 +17,18 @@ export function untilTime(at: number, now: number): string {
   if (s < 60) return `in ${s} s`;
   return `in ${Math.ceil(s / 60)} min`;
 }
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/**
+ * A fact's value as the page shows it: a plain UTC timestamp (what the engine stamps, e.g. a host's
+ * "looked at") becomes "40 s ago" with the timestamp kept for a hover; anything else is shown as it is.
+ */
+export function factDisplay(value: string, now: number): { text: string; at?: string } {
+  if (!isUtcTimestamp(value)) return { text: value };
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return { text: value };
+  return { text: at > now + 5_000 ? value : relativeTime(at, now), at: value };
+}
+
+export const isUtcTimestamp = (value: string): boolean => ISO_UTC.test(value);
