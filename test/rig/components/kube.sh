@@ -38,18 +38,21 @@ _kube_go() {
 }
 
 # _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
-# A module download that fails on a flaky network (a CI run once lost DNS for a minute) is tried again
-# twice; the module cache keeps what did arrive, so a retry only fetches the rest.
+# A module download that fails on a flaky network (a CI run once lost DNS for minutes) is tried again, four
+# times over about four minutes; the module cache keeps what did arrive, so a retry only fetches the rest.
 _kube_gobuild() {
   local dir=$1 out=$2 ldflags=$3; shift 3
   local go try
   go=$(_kube_go) || return 1
-  for try in 1 2 3; do
+  local waits=(15 30 60 120)
+  for try in 1 2 3 4 5; do
     (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
       "$go" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@") && return 0
-    ((try < 3)) || break
-    echo "[rig kube] go build in build/$dir failed (try $try of 3); trying again in $((try * 20))s"
-    sleep $((try * 20))
+    ((try < 5)) || break
+    echo "[rig kube] go build in build/$dir failed (try $try of 5); trying again in ${waits[try - 1]}s"
+    # and on the rig's own output (fd 3, the caller's stderr, when the caller opened it)
+    { rig_log "go build in build/$dir failed (try $try of 5; see $RIG_CACHE/kube-build.log); trying again in ${waits[try - 1]}s" 2>&3; } 2>/dev/null || true
+    sleep "${waits[try - 1]}"
   done
   return 1
 }
@@ -93,7 +96,7 @@ _kube_build() {
     if [[ ! -x $(_kube_bin kwok) || ! -x $(_kube_bin kwokctl) ]]; then
       _kube_gobuild kwok "$tmp/" "" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl || exit 1
     fi
-  ) >>"$logf" 2>&1 || { rm -rf "$tmp"; _kube_build_failed "control plane build" "$logf"; }
+  ) 3>&2 >>"$logf" 2>&1 || { rm -rf "$tmp"; _kube_build_failed "control plane build" "$logf"; }
   for b in "${missing[@]}"; do mv -f "$tmp/$b" "$(_kube_bin "$b")"; done
   rm -rf "$tmp"
   rig_log "built ${missing[*]} in $(( $(date +%s) - t0 ))s"
@@ -348,7 +351,7 @@ _kube_metrics_build() {
   local logf="$RIG_CACHE/kube-build.log" t0=$(date +%s)
   rig_log "building metrics-server $METRICS_SERVER_VERSION from the Go module proxy (log $logf)"
   _kube_gobuild metrics-server "$out.tmp" "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION -X k8s.io/client-go/pkg/version.gitTreeState=clean" \
-    sigs.k8s.io/metrics-server/cmd/metrics-server >>"$logf" 2>&1 \
+    sigs.k8s.io/metrics-server/cmd/metrics-server 3>&2 >>"$logf" 2>&1 \
     || { rm -f "$out.tmp"; _kube_build_failed "metrics-server build" "$logf"; }
   mv -f "$out.tmp" "$out"
   rig_log "built metrics-server in $(( $(date +%s) - t0 ))s"
