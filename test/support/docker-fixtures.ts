@@ -148,6 +148,10 @@ export interface FakeContainer { Id: string; Name: string; project?: string; ser
 export function fakeDockerEngine(sock: string, containers: FakeContainer[]) {
   const events = new Set<import('node:http').ServerResponse>();
   const calls: string[] = [];
+  /** Per container id: answer its inspects this many ms late (with the state of when it was asked). */
+  const slow = new Map<string, number>();
+  /** Per container id: this many inspects answer 500 before they succeed again. */
+  const failing = new Map<string, number>();
   let server: import('node:http').Server | undefined;
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const url = new URL(req.url!, 'http://x');
@@ -157,6 +161,15 @@ export function fakeDockerEngine(sock: string, containers: FakeContainer[]) {
     if (p === '/containers/json') { res.end(JSON.stringify(containers.map((c) => ({ Id: c.Id })))); return; }
     const m = /^\/containers\/([^/]+)\/(json|start|stop|restart)$/.exec(p);
     const c = m && containers.find((x) => x.Id === m[1]);
+    if (m?.[2] === 'json' && (failing.get(m[1]) ?? 0) > 0) {
+      failing.set(m[1], failing.get(m[1])! - 1);
+      res.statusCode = 500; res.end(JSON.stringify({ message: 'busy' })); return;
+    }
+    if (m?.[2] === 'json' && slow.has(m[1])) {
+      const send = res.end.bind(res);
+      const late = slow.get(m[1])!;
+      res.end = ((body?: unknown) => { setTimeout(() => send(body as never), late); return res; }) as never;
+    }
     if (!c) { res.statusCode = 404; res.end(JSON.stringify({ message: `No such container: ${m?.[1]}` })); return; }
     if (m[2] !== 'json') {
       const running = c.status === 'running';
@@ -176,6 +189,8 @@ export function fakeDockerEngine(sock: string, containers: FakeContainer[]) {
   return {
     containers,
     calls,
+    slow,
+    failing,
     async listen() {
       const http = await import('node:http');
       rmSync(sock, { force: true });

@@ -53,6 +53,32 @@ describe('one Docker engine connection', () => {
     await until('the container to go', () => ids().length === 0, 2000, 10);
   });
 
+  it('answers that arrive out of order: a late "exited" after "gone" does not bring a removed container back', async () => {
+    const { fake, conn, ids } = await setup([{ Id: 'a1', Name: 'shop-web-1', project: 'shop', service: 'web', status: 'running' }]);
+    await conn.start();
+    fake.containers[0].status = 'exited';
+    fake.slow.set('a1', 400);           // the die event's inspect answers "exited", but late
+    fake.event('a1', 'die');
+    await until('the die inspect to be asked', () => fake.calls.filter((c) => c === 'GET /containers/a1/json').length === 2, 2000, 5);
+    fake.slow.delete('a1');
+    fake.containers.splice(0, 1);
+    fake.event('a1', 'destroy');        // its inspect answers 404 at once
+    await until('the container to go', () => ids().length === 0, 2000, 10);
+    await new Promise((r) => setTimeout(r, 600));   // the late "exited" has arrived by now
+    expect(ids()).toEqual([]);
+  });
+
+  it('an inspect the engine fails while its events flow is tried again, so the change still shows', async () => {
+    const { fake, conn, ids } = await setup([{ Id: 'a1', Name: 'shop-web-1', project: 'shop', service: 'web', status: 'running' }]);
+    await conn.start();
+    fake.containers[0].status = 'exited';
+    fake.failing.set('a1', 2);
+    fake.event('a1', 'die');
+    await until('the exit to show after the retries', () => ids()[0] === 'docker/fake/shop/web error', 5000, 20);
+    expect(fake.calls.filter((c) => c === 'GET /containers/a1/json')).toHaveLength(4);   // list, 2 × 500, the answer
+    expect(conn.endpoint.state).toBe('connected');
+  });
+
   it('the engine going away: unavailable with a retry time, resources kept; back: listed afresh', async () => {
     const { fake, conn, states, ids } = await setup([
       { Id: 'a1', Name: 'shop-web-1', project: 'shop', service: 'web', status: 'running' },

@@ -13,6 +13,9 @@ import { CONTAINER, containerObject } from './rules';
 
 /** Events for one container arriving within this window cost one inspect. */
 const COALESCE_MS = 50;
+/** A container whose inspect failed is tried again this much later, this many times. */
+const INSPECT_RETRY_MS = 1_000;
+const MAX_INSPECT_RETRIES = 5;
 /**
  * Inspects in flight at once. On a local socket an inspect costs the daemon a fraction of a millisecond
  * and the first list is bound by round trips (measured, 2 cores, 300 containers: 8 in flight ~95-120 ms,
@@ -62,6 +65,11 @@ export class EngineConnection {
   private retryTimer?: ReturnType<typeof setTimeout>;
   private flushTimer?: ReturnType<typeof setTimeout>;
   private dirty = new Set<string>();
+  /** Per container: inspects in flight, the newest answer applied while some are, failed inspects in a row. */
+  private inspectSeq = 0;
+  private inflight = new Map<string, number>();
+  private newest = new Map<string, number>();
+  private retries = new Map<string, number>();
   private attempt = 0;
   private suspended = false;
   private stopped = false;
@@ -151,6 +159,7 @@ export class EngineConnection {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.retryTimer = this.flushTimer = undefined;
     this.dirty.clear();
+    this.retries.clear();
     const ev = this.events;
     this.events = undefined;
     ev?.removeAllListeners();
@@ -251,15 +260,46 @@ export class EngineConnection {
     this.flushTimer = undefined;
     const ids = [...this.dirty];
     this.dirty.clear();
-    let views: Array<readonly [string, ContainerView | undefined]>;
-    try {
-      views = await mapLimit(ids, this.concurrency, async (id) => [id, await this.inspect(id)] as const);
-    } catch {
-      // The engine went away mid-inspect; the lost event stream reconnects and the full list repairs this.
-      return;
+    const failed: string[] = [];
+    await mapLimit(ids, this.concurrency, async (id) => {
+      try { await this.inspectApply(id, gen); } catch { failed.push(id); }
+    });
+    if (gen !== this.generation || !failed.length) return;
+    // An inspect that failed while the event stream lives (a busy engine, a timeout) is tried again: once the
+    // event has been read, nothing else would bring that container's change (a destroy has no later event).
+    // An engine that went away ends the stream instead, and the reconnect's full list repairs everything.
+    for (const id of failed) {
+      const n = (this.retries.get(id) ?? 0) + 1;
+      if (n > MAX_INSPECT_RETRIES) { this.retries.delete(id); continue; }
+      this.retries.set(id, n);
+      this.dirty.add(id);
     }
-    if (gen !== this.generation) return;
-    for (const [id, v] of views) this.apply(id, v);
+    if (this.dirty.size) this.flushTimer ??= setTimeout(() => void this.flushDirty(gen), INSPECT_RETRY_MS);
+  }
+
+  /**
+   * Inspects one container and applies the answer unless a newer answer for it has been applied meanwhile.
+   * Two inspects of one container can be in flight at once (an event's flush and the next one, an action's
+   * refresh) and can answer out of order; an "exited" answering after "gone" kept a removed container on
+   * screen for good (seen on a loaded machine).
+   */
+  private async inspectApply(id: string, gen: number, timeoutMs?: number): Promise<ContainerView | undefined> {
+    const mine = ++this.inspectSeq;
+    this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+    try {
+      const v = await this.inspect(id, timeoutMs);
+      this.retries.delete(id);
+      if (gen === this.generation && mine > (this.newest.get(id) ?? 0)) {
+        this.newest.set(id, mine);
+        this.apply(id, v);
+      }
+      return v;
+    } finally {
+      // Only answers still in flight can be out of order: with none left, nothing about this id is kept.
+      const n = (this.inflight.get(id) ?? 1) - 1;
+      if (n > 0) this.inflight.set(id, n);
+      else { this.inflight.delete(id); this.newest.delete(id); }
+    }
   }
 
   private apply(id: string, v: ContainerView | undefined): void {
@@ -287,11 +327,8 @@ export class EngineConnection {
 
   /** Refreshes one container now (after an action), so the model need not wait for its events. */
   async refresh(id: string, timeoutMs?: number): Promise<ContainerView | undefined> {
-    const gen = this.generation;
-    const v = await this.inspect(id, timeoutMs);
-    // A reconnect meanwhile has listed afresh; this older answer must not overwrite it.
-    if (gen === this.generation) this.apply(id, v);
-    return v;
+    // A reconnect meanwhile has listed afresh (the generation changed); this older answer must not overwrite it.
+    return this.inspectApply(id, this.generation, timeoutMs);
   }
 
   /** The Docker API call an action makes, exactly as the preview and the audit show it. */

@@ -287,10 +287,19 @@ ssh_halt_host() {
   if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
     if why=$(ssh_holder_check "$h" "$p"); then
       mnt=$(readlink "/proc/$p/ns/mnt")
-      for q in /proc/[0-9]*; do
-        q=${q#/proc/}
-        [[ $q == "$$" ]] && continue
-        if [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]]; then kill -KILL "$q" 2>/dev/null || true; fi
+      # Pass after pass until none is left: a process forked while a pass runs (sshd's child for a client
+      # that was just connecting) is not in that pass's list, and one such survivor once served a
+      # reconnecting client from the old namespace, with the pools still mounted, after the "reboot".
+      local pass found
+      for pass in $(seq 1 50); do
+        found=0
+        for q in /proc/[0-9]*; do
+          q=${q#/proc/}
+          [[ $q == "$$" ]] && continue
+          if [[ $(readlink "/proc/$q/ns/mnt" 2>/dev/null) == "$mnt" ]]; then kill -KILL "$q" 2>/dev/null || true; found=1; fi
+        done
+        ((found)) || break
+        sleep 0.1
       done
     else
       rig_log "host $h: not killing anything for pid $p: $why; forgetting its stale pid file"
