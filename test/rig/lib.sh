@@ -33,6 +33,9 @@ start_daemon() {
   setsid bash -c 'fds=(/proc/$$/fd/*); for fd in "${fds[@]##*/}"; do ((fd > 2)) && eval "exec $fd>&-"; done; exec "$@"' \
     rig-daemon "$@" >>"$logf" 2>&1 < /dev/null &
   echo $! > "$RIG_DIR/pids/$name.pid"
+  # not this shell's job: a daemon stopped later (stop_daemon's KILL) would otherwise be reported as
+  # "line N: PID Killed setsid bash -c …" on the rig's output, which reads like a failure
+  disown $! 2>/dev/null || true
 }
 daemon_alive() { local p; p=$(cat "$RIG_DIR/pids/$1.pid" 2>/dev/null) && [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }
 stop_daemon() {
