@@ -75,7 +75,8 @@ export function App() {
   return (
     <div className="app">
       <header className="topbar">
-        <span className="brand">Pilothouse</span>
+        {/* Back to the overview with the mouse too (Esc does it from the keyboard, but not from a text field). */}
+        <button type="button" className="brand" title="Overview (Esc)" aria-label="Overview" onClick={() => setSelected(undefined)}>Pilothouse</button>
         <span className={`conn conn-${conn}`}>{conn === 'open' ? 'engine connected' : conn === 'connecting' ? 'connecting to engine…' : 'engine connection lost: reconnecting…'}</span>
         <StackSummary store={store} />
         <span className="spacer" />

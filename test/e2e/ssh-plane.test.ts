@@ -99,6 +99,13 @@ describe.skipIf(!!skip)(`SSH hosts in the page${skip ? ` (skipped: ${skip})` : '
     } finally {
       await scenario('host-reboot', true);
     }
+    // From the overview, the host's endpoint name opens the host; when it was looked at reads as an age.
+    await page.getByRole('button', { name: 'Overview' }).click();
+    await page.locator('tr[data-endpoint="ssh/kraken-workers"]').getByRole('button', { name: 'Open kraken-workers' }).click();
+    const lookedAt = page.locator('.facts div').filter({ hasText: 'looked at' }).locator('time');
+    await lookedAt.waitFor({ timeout: 10_000 });
+    expect(await lookedAt.innerText()).toMatch(/^(just now|\d+ s ago|\d+ min ago)$/);
+    expect(Date.parse((await lookedAt.getAttribute('datetime'))!)).toBeGreaterThan(Date.now() - 10 * 60_000);
     expect(problems).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ export function Overview({ store, onSelect, client }: { store: StackStore; onSel
         <table className="ov-table">
           <thead><tr><th>endpoint</th><th>state</th><th>resources</th></tr></thead>
           <tbody>
-            {endpoints.map((e) => <EndpointLine key={e.id} e={e} counts={store.byEndpoint.get(e.id)} />)}
+            {endpoints.map((e) => <EndpointLine key={e.id} e={e} counts={store.byEndpoint.get(e.id)} onSelect={onSelect} />)}
           </tbody>
         </table>
       </section>
@@ -88,10 +88,14 @@ export function Overview({ store, onSelect, client }: { store: StackStore; onSel
   );
 }
 
-function EndpointLine({ e, counts }: { e: PlaneEndpoint; counts?: StatusCounts }) {
+/** An endpoint that is one resource (an SSH host) opens it from its name: "use Connect on the host" is one click away. */
+function EndpointLine({ e, counts, onSelect }: { e: PlaneEndpoint; counts?: StatusCounts; onSelect(id: string): void }) {
+  const name = e.actOn
+    ? <button type="button" className="link ov-endpoint-open" title={`Open ${e.name}`} aria-label={`Open ${e.name}`} onClick={() => onSelect(e.actOn!)}><strong>{e.name}</strong></button>
+    : <strong>{e.name}</strong>;
   return (
     <tr data-endpoint={e.id}>
-      <td>{e.plane} <strong>{e.name}</strong> <span className="dim">{e.target}</span></td>
+      <td>{e.plane} {name} <span className="dim">{e.target}</span></td>
       <td className={`endpoint-${e.state}`}>{stateText(e)}</td>
       <td>{counts ? summaryLine(counts) : 'nothing found'}</td>
     </tr>
