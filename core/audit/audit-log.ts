@@ -1,15 +1,20 @@
 import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { AuditRecord } from '../../shared/contract/domain';
+import { AuditRecord } from '../../shared/contract/domain';
 import * as path from 'node:path';
 
 /** How much of the log's end is read for the recent records: thousands of lines, never the whole file. */
 export const RECENT_READ_BYTES = 1024 * 1024;
 
+/** A record is on a resource named by its id, or by the end of one (`alphakraken/webapp`, `webapp`). */
+export function onResource(r: AuditRecord, want: string): boolean {
+  return !!r.resource && (r.resource === want || r.resource.endsWith(`/${want}`));
+}
+
 /**
- * The newest records of an audit log, newest first, optionally only those on one resource. Reads the
- * file's last RECENT_READ_BYTES (a line cut by that window is left out); a line that is not a record
- * (a torn write, someone's edit) is counted in `unreadable`, never fatal. No file yet: nothing done yet.
+ * The newest records of an audit log, newest first, optionally only those on one resource (`onResource`).
+ * Reads the file's last RECENT_READ_BYTES (a line cut by that window is left out); a line that is not a
+ * record (a torn write, someone's edit) is counted in `unreadable`, never fatal. No file yet: nothing done yet.
  */
 export async function readRecent(file: string, opts: { limit: number; resource?: string }): Promise<{ entries: AuditRecord[]; unreadable: number }> {
   let fh: fs.FileHandle;
@@ -36,11 +41,12 @@ export async function readRecent(file: string, opts: { limit: number; resource?:
   for (let i = lines.length - 1; i >= 0 && entries.length < opts.limit; i--) {
     const l = lines[i]!.trim();
     if (!l) continue;
-    let e: AuditRecord;
-    try { e = JSON.parse(l) as AuditRecord; } catch { unreadable++; continue; }
-    if (!e || typeof e.ts !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string') { unreadable++; continue; }
-    if (opts.resource && e.resource !== opts.resource) continue;
-    entries.push(e);
+    let json: unknown;
+    try { json = JSON.parse(l); } catch { unreadable++; continue; }
+    const e = AuditRecord.safeParse(json);
+    if (!e.success) { unreadable++; continue; }
+    if (opts.resource && !onResource(e.data, opts.resource)) continue;
+    entries.push(e.data);
   }
   return { entries, unreadable };
 }
@@ -70,7 +76,8 @@ export class AuditLog {
 }
 
 export function actorName(env: Record<string, string | undefined> = process.env): string {
-  if (env.USER || env.USERNAME) return (env.USER || env.USERNAME)!;
+  const user = env.USER || env.USERNAME;
+  if (user) return user;
   // A shell or a service without USER set (root over some sshd configs, a systemd unit): ask the OS.
   try { return userInfo().username || 'unknown'; } catch { return 'unknown'; }
 }

@@ -272,7 +272,7 @@ export class Engine {
         'logs:tail': async ({ resource, tail, container, previous, since }) => ({ lines: await this.tailLogs(resource, tail, { container, previous, since }) }),
         'logs:search': async ({ resource, query, limit, tail }) => this.searchLogs(resource, query, limit, tail),
         'audit:recent': async ({ resource, limit }) => {
-          // A resource gone from its plane keeps its history: an id not found now is matched as given.
+          // A resource gone from its plane keeps its history: a name not found now is matched as given (onResource).
           let id = resource;
           if (resource) { try { id = this.find(resource).id; } catch { /* matched as given */ } }
           return { ...(await readRecent(this.audit.file, { limit, resource: id })), file: this.audit.file };

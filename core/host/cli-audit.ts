@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AuditRecord } from '../../shared/contract/domain';
 import { plainLogText as plainText } from '../../shared/text/plain-text';
 import { readRecent } from '../audit/audit-log';
 import { defaultDataDir } from '../engine/engine';
@@ -10,11 +9,6 @@ import type { Io } from './cli';
 // the CLI append to. It starts no engine and reaches no system: the log is a file on this machine.
 
 const when = (ts: string) => ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
-
-/** A resource as typed: its id, or the end of one (`alphakraken/webapp`, `webapp`). */
-function onResource(r: AuditRecord, want: string): boolean {
-  return !!r.resource && (r.resource === want || r.resource.endsWith(`/${want}`));
-}
 
 export async function auditCommand(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,9 +23,7 @@ export async function auditCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   if (positionals.length > 1) { io.err(`pilothouse: audit takes at most one resource, got ${positionals.length}\n`); return 2; }
   const want = positionals[0];
   const file = path.join(defaultDataDir(env), 'audit.jsonl');
-  // Read more than asked when filtering by a typed name: the match is done here, not by id in the reader.
-  const { entries, unreadable } = await readRecent(file, { limit: want ? 100_000 : limit });
-  const shown = (want ? entries.filter((e) => onResource(e, want)) : entries).slice(0, limit);
+  const { entries: shown, unreadable } = await readRecent(file, { limit, resource: want });
   if (values.json) {
     io.out(JSON.stringify({ file, entries: shown, unreadable }, null, 2) + '\n');
     return 0;
