@@ -1,14 +1,13 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { plainLogText as plainText } from '../../shared/text/plain-text';
+import { utcText } from '../../shared/text/utc';
 import { readRecent } from '../audit/audit-log';
 import { defaultDataDir } from '../engine/engine';
 import type { Io } from './cli';
 
 // `pilothouse audit`: what was done, by whom, with what outcome, read from the audit log the console and
 // the CLI append to. It starts no engine and reaches no system: the log is a file on this machine.
-
-const when = (ts: string) => ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
 
 export async function auditCommand(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -33,7 +32,7 @@ export async function auditCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   } else {
     // Newest last, as a terminal reads down; every field is written by us, but a target may quote cluster data.
     for (const e of [...shown].reverse()) {
-      io.out(`${when(e.ts)}  ${e.outcome.padEnd(10)} ${e.action.padEnd(26)} ${plainText(e.target)}  (${plainText(e.actor)})\n`);
+      io.out(`${utcText(e.ts, 'second')}  ${e.outcome.padEnd(10)} ${e.action.padEnd(26)} ${plainText(e.target)}  (${plainText(e.actor)})\n`);
       if (e.detail) io.out(`${' '.repeat(36)}${plainText(e.detail)}\n`);
     }
   }

@@ -1,6 +1,7 @@
 import type { ActionSpec, Reason, RuntimeStatus } from '../../../shared/contract/domain';
 import type { Derived, ModelObject, PlaneRules } from '../../model/object';
 import type { ApiGeneration, ApiPool } from './api';
+import { utcText } from '../../../shared/text/utc';
 
 /**
  * Pure rules for Airflow pools: a pool object (the API's counts) and, while someone looks at the pool,
@@ -87,8 +88,7 @@ export function poolHealth(p: ApiPool, remembered?: number): { runtime: RuntimeS
 
 function clock(iso: string | undefined): string {
   if (!iso) return 'not started';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+  return utcText(iso, 'second');
 }
 
 /** One line per task holding a slot: "acquisition_handler.rig_instrument1 / run-1 / copy_raw_file · running since 17:30:02". */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ActionSpec, Reason, RuntimeStatus, Severity } from '../../../shared/contract/domain';
 import type { Annotation, Derived, ModelObject, PlaneRules } from '../../model/object';
 import type { AmAlert, AmSilence, PromAlert } from './client';
+import { utcText } from '../../../shared/text/utc';
 
 /**
  * Alerts as the model holds them, by pure rules. One `alert` object per alert (alertname + labels) of one
@@ -120,8 +121,6 @@ export function readableValue(v: string): string {
   return Math.abs(n) >= 1e6 || (n !== 0 && Math.abs(n) < 1e-3) ? n.toPrecision(4) : String(Number(n.toPrecision(4)));
 }
 
-const clock = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
 /** "Container memory-pressure is close to its memory limit", else the alert's name and its telling labels. */
 export function summaryOf(d: Pick<AlertData, 'alertname' | 'labels' | 'annotations'>): string {
   const s = d.annotations.summary ?? d.annotations.message ?? d.annotations.description;
@@ -135,9 +134,9 @@ export function summaryOf(d: Pick<AlertData, 'alertname' | 'labels' | 'annotatio
  * words do not age and nothing re-derives on a clock; the resource's `since` gives the relative age.
  */
 export function alertReason(d: AlertData, ref: string): Reason {
-  const since = d.activeAt !== undefined ? ` since ${clock(d.activeAt)}` : '';
+  const since = d.activeAt !== undefined ? ` since ${utcText(d.activeAt)}` : '';
   if (d.silenced) {
-    const until = d.silenced.until ? ` until ${clock(d.silenced.until)}` : '';
+    const until = d.silenced.until ? ` until ${utcText(d.silenced.until)}` : '';
     const by = d.silenced.by ? ` by ${d.silenced.by}` : '';
     const why = d.silenced.comment ? `: ${d.silenced.comment}` : '';
     return { text: `Alert ${d.alertname} (silenced${until}${by}${why}): ${summaryOf(d)}; ${d.state}${since}`, severity: 'info', ref };
@@ -176,9 +175,9 @@ export function deriveAlert(id: string, o: ModelObject<AlertData>): Derived {
   };
   if (d.annotations.description) facts.description = d.annotations.description;
   if (d.value !== undefined) facts.value = readableValue(d.value);
-  if (d.activeAt !== undefined) facts.since = clock(d.activeAt);
+  if (d.activeAt !== undefined) facts.since = utcText(d.activeAt);
   if (d.silenced) {
-    facts.silenced = `${d.silenced.until ? `until ${clock(d.silenced.until)}` : 'yes'}${d.silenced.by ? ` by ${d.silenced.by}` : ''}${d.silenced.comment ? `: ${d.silenced.comment}` : ''}`;
+    facts.silenced = `${d.silenced.until ? `until ${utcText(d.silenced.until)}` : 'yes'}${d.silenced.by ? ` by ${d.silenced.by}` : ''}${d.silenced.comment ? `: ${d.silenced.comment}` : ''}`;
     facts.silence = d.silenced.id;
   }
   if (d.inhibited) facts.inhibited = 'yes';

@@ -1,6 +1,7 @@
 import type { ActionSpec, Reason, RuntimeStatus } from '../../../shared/contract/domain';
 import { objectKey, type Derived, type ModelObject, type PlaneRules } from '../../model/object';
 import type { HostFacts } from './facts';
+import { utcText } from '../../../shared/text/utc';
 
 /** The connection's own words start with the alias, which the host's row and banner already show. */
 export function withoutAlias(alias: string, text: string): string {
@@ -159,7 +160,7 @@ function factsOf(d: HostObjectData, now: number): Record<string, string> {
   }
   const x = d.facts;
   if (x) {
-    if (x.bootAt !== undefined) f.uptime = `up since ${new Date(x.bootAt).toISOString().replace('T', ' ').slice(0, 16)} UTC (booted ${minutesAgo(now - x.bootAt)})`;
+    if (x.bootAt !== undefined) f.uptime = `up since ${utcText(x.bootAt)} (booted ${minutesAgo(now - x.bootAt)})`;
     if (x.load) f.load = x.load.join(' ');
     for (const m of x.mounts) {
       f[`mount ${m.path}`] = !m.mounted ? 'missing'

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import type { Client } from '../../../shared/contract/client';
 import type { AuditRecord } from '../../../shared/contract/domain';
+import { utcText } from '../../../shared/text/utc';
 
 const SHOWN = 5;
 const SHOWN_ALL = 10;
-const clock = (ts: string) => ts.replace('T', ' ').slice(0, 16) + ' UTC';
 
 /**
  * The last actions on this resource from the audit log (who, what, outcome), so that the operator who
@@ -29,7 +29,7 @@ export function RecentActions({ client, resource, after, onSelect }: { client: C
         {entries.map((e, i) => (
           <li key={`${e.ts}-${i}`} title={[e.target, ...(e.steps ?? []).map((s) => `[${s.endpoint}] ${s.call}`), e.detail].filter(Boolean).join('\n')}
             className={!resource && e.resource && onSelect ? 'link-row' : undefined} onClick={!resource && e.resource && onSelect ? () => onSelect(e.resource!) : undefined}>
-            <span className="dim">{clock(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action}
+            <span className="dim">{utcText(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action}
             {!resource && <span> · {e.target}</span>} <span className="dim">by {e.actor}</span>
             {e.detail && e.outcome !== 'ok' && <span className="dim"> · {e.detail}</span>}
           </li>
