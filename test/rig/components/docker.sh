@@ -190,38 +190,42 @@ dk_clear_stale_netns() {
 # files; on a CI runner it then took every live port for stale (34 removed right after the first compose
 # up, no restart yet), so now a prune happens only when every running container was read: any container
 # that could not be entered stops it, and the reason is logged instead.
+DK_LIVE_PEERS=
 DK_LIVE_PEERS_ERR=
-dk_live_peer_indexes() { # host ifindexes of live containers' interfaces; fails if one could not be read
-  local f id pid out err=
-  local mode peers
+_dk_peer_ifindexes() { sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p'; }   # `ip -o link` on stdin
+# dk_read_live_peers : sets DK_LIVE_PEERS (" idx idx … ", host ifindexes of live containers' interfaces) and,
+# when a running container could not be read, DK_LIVE_PEERS_ERR (and fails). Called in the current shell,
+# not in $(…), so the caller keeps both.
+dk_read_live_peers() {
+  local f id pid mode out peers err=
+  DK_LIVE_PEERS=" "
   while read -r id pid mode; do
     [[ -n $id ]] || continue
     if [[ -z $pid || $pid == 0 ]]; then err+="container $id runs but has no pid; "; continue; fi
     if ! out=$(nsenter --target "$pid" --net ip -o link show 2>&1); then err+="container $id (pid $pid): $out; "; continue; fi
-    peers=$(sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p' <<< "$out")
+    peers=$(_dk_peer_ifindexes <<< "$out")
     # a bridged container without a veth means this reading is wrong, not that every port is stale
     if [[ -z $peers && $mode != host && $mode != none && $mode != container:* ]]; then
       err+="container $id (pid $pid, network $mode) shows no veth: $(head -c 300 <<< "$out" | tr '\n' ' '); "; continue
     fi
-    [[ -n $peers ]] && echo "$peers"
+    DK_LIVE_PEERS+="${peers//$'\n'/ } "
   done < <(dk ps -q --no-trunc 2>/dev/null | xargs -r env DOCKER_HOST="unix://$DK_SOCK" "$DK_CLIENT" inspect --format '{{.Id}} {{.State.Pid}} {{.HostConfig.NetworkMode}}' 2>/dev/null)
   for f in "$DK_EXEC"/netns/*; do
     [[ -e $f ]] || continue
-    nsenter --net="$f" ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: [^@:]*@if\([0-9]*\):.*/\1/p'
+    peers=$(nsenter --net="$f" ip -o link show 2>/dev/null | _dk_peer_ifindexes)
+    DK_LIVE_PEERS+="${peers//$'\n'/ } "
   done
   # one line for the log, however many containers failed: the count and the first reason
   [[ -n $err ]] && err="$(grep -o '; ' <<< "$err" | wc -l) containers could not be read, first: ${err%%; *}"
   DK_LIVE_PEERS_ERR=$err
   [[ -z $err ]]
 }
-dk_stale_ports() { # "<host ifindex> <name> <bridge>" per port whose peer sits in no live sandbox
-  local live br peers
-  peers=$(dk_live_peer_indexes) || return 1
-  live=" $(tr '\n' ' ' <<< "$peers") "
+dk_stale_ports() { # "<host ifindex> <name> <bridge>" per port whose peer is in none of DK_LIVE_PEERS (read them first)
+  local br
   for br in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^ph-/ {print $2}'); do
     [[ $br == phbr* ]] && continue   # the ssh hosts' bridge, not docker's
     ip -o link show master "$br" 2>/dev/null | awk -v br="$br" '/link-netns/ { split($2, a, "@"); print $1+0, a[1], br }' \
-      | while read -r idx name b; do [[ $live == *" $idx "* ]] || echo "$idx $name $b"; done
+      | while read -r idx name b; do [[ $DK_LIVE_PEERS == *" $idx "* ]] || echo "$idx $name $b"; done
   done
 }
 dk_namespace_holders() { # what keeps namespaces alive that belong to no live sandbox: processes and mount copies
@@ -245,16 +249,16 @@ dk_namespace_holders() { # what keeps namespaces alive that belong to no live sa
 }
 dk_prune_stale_ports() {
   local first second idx name br n=0
-  if ! first=$(dk_stale_ports); then
-    # dk_stale_ports ran in a subshell: ask once more here for the reason, to log it
-    dk_live_peer_indexes >/dev/null
+  if ! dk_read_live_peers; then
     echo "$(date -u +%FT%TZ) no prune: could not read every running container's interfaces: ${DK_LIVE_PEERS_ERR:-unknown}" >> "$DK_DIR/stale-ports.log"
     rig_log "not looking for stale bridge ports: ${DK_LIVE_PEERS_ERR:-the interfaces of a container could not be read}"
     return 0
   fi
+  first=$(dk_stale_ports)
   [[ -n $first ]] || return 0
   sleep 1
-  second=$(dk_stale_ports) || return 0
+  dk_read_live_peers || return 0
+  second=$(dk_stale_ports)
   while read -r idx name br; do
     [[ -n $idx && $first == *"$idx $name $br"* ]] || continue
     ip link del "$name" 2>/dev/null && n=$((n + 1))

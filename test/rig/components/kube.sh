@@ -37,7 +37,8 @@ _kube_go() {
   echo "$g"
 }
 
-# _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file).
+# _kube_gobuild MODULE_DIR OUT LDFLAGS PKG... : build main packages of a wrapper module (OUT: a dir ending in / or a file),
+# output to the build log, with fd 3 open on the rig's own output for the retry notes.
 # A module download that fails on a flaky network (a CI run once lost DNS for minutes) is tried again, four
 # times over about four minutes; the module cache keeps what did arrive, so a retry only fetches the rest.
 _kube_gobuild() {
@@ -49,9 +50,8 @@ _kube_gobuild() {
     (cd "$KUBE_SRC/build/$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
       "$go" build -trimpath -ldflags="-s -w $ldflags" -o "$out" "$@") && return 0
     ((try < 5)) || break
-    echo "[rig kube] go build in build/$dir failed (try $try of 5); trying again in ${waits[try - 1]}s"
-    # and on the rig's own output (fd 3, the caller's stderr, when the caller opened it)
-    { rig_log "go build in build/$dir failed (try $try of 5; see $RIG_CACHE/kube-build.log); trying again in ${waits[try - 1]}s" 2>&3; } 2>/dev/null || true
+    # in the build log, and on the rig's own output (fd 3: both callers open it as their stderr)
+    echo "[rig kube] go build in build/$dir failed (try $try of 5); trying again in ${waits[try - 1]}s" | tee /dev/fd/3
     sleep "${waits[try - 1]}"
   done
   return 1

@@ -97,7 +97,7 @@ for net in $(dk network ls -q --filter driver=bridge 2>/dev/null); do
   [[ $br == ph-* && $br != "$DK_BRIDGE" ]] || continue
   ports=$(ip -br link show master "$br" 2>/dev/null | wc -l)
   ((ports == ncont)) && ok "bridge $br ($nname): one port per container ($ncont)" \
-    || fail "bridge $br ($nname) has $ports ports for $ncont containers; in no live sandbox: $(dk_stale_ports | awk -v b="$br" '$3 == b {print $2}' | tr '\n' ' ')"
+    || fail "bridge $br ($nname) has $ports ports for $ncont containers; in no live sandbox: $(dk_read_live_peers; dk_stale_ports | awk -v b="$br" '$3 == b {print $2}' | tr '\n' ' ')"
 done
 if wait_for 30 "webapp -> airflow-webserver:8080" c2c_try; then
   ok "container to container over the project network (webapp -> airflow-webserver:8080)"
