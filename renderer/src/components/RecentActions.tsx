@@ -26,14 +26,18 @@ export function RecentActions({ client, resource, after, onSelect }: { client: C
     <section className="recent-actions" aria-label="Recent actions">
       <h2>Recent actions</h2>
       <ul>
-        {entries.map((e, i) => (
+        {entries.map((e, i) => {
+          // In the overview a record leads to its resource; in a resource's detail it is that resource.
+          const open = !resource && e.resource && onSelect ? () => onSelect(e.resource!) : undefined;
+          return (
           <li key={`${e.ts}-${i}`} title={[e.target, ...(e.steps ?? []).map((s) => `[${s.endpoint}] ${s.call}`), e.detail].filter(Boolean).join('\n')}
-            className={!resource && e.resource && onSelect ? 'link-row' : undefined} onClick={!resource && e.resource && onSelect ? () => onSelect(e.resource!) : undefined}>
+            className={open ? 'link-row' : undefined} onClick={open}>
             <span className="dim">{utcText(e.ts)}</span> <span className={`outcome-${e.outcome}`}>{e.outcome}</span> {e.action}
             {!resource && <span> · {e.target}</span>} <span className="dim">by {e.actor}</span>
             {e.detail && e.outcome !== 'ok' && <span className="dim"> · {e.detail}</span>}
           </li>
-        ))}
+          );
+        })}
       </ul>
     </section>
   );
