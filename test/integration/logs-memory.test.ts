@@ -37,8 +37,11 @@ describe('memory of followed logs (real Docker)', () => {
     // What the engine holds (V8 heap and buffers outside it, after full collections) is back where it was.
     expect(end.follows).toBe(0);
     expect((end.heap + end.external - start.heap - start.external) / MB).toBeLessThan(20);
-    // And the process does not keep growing follow after follow (the old engine: +50 MB each, kept).
-    expect((end.rss - followed[0].rss) / MB).toBeLessThan(20);
+    // And the process does not keep growing follow after follow. The old engine kept +50 to +65 MB per
+    // follow. RSS during a burst is the allocator's business: on a loaded CI runner it rose 166 → 204 MB
+    // over follows 1–5 with the heap flat at 24.5 MB and fell to 123 MB once idle (below its start, 144).
+    // So the bound is per follow and far under the old engine's; what is retained is checked above and below.
+    expect((end.rss - followed[0].rss) / MB / (followed.length - 1)).toBeLessThan(25);
     // Once idle, the process gives back what it grew into: RSS within 20 MB of where it started.
     const idle = s.find((x) => x.at === 'idle')!;
     expect((idle.rss - start.rss) / MB).toBeLessThan(20);
