@@ -69,7 +69,11 @@ describe.skipIf(skip)(`Prometheus found in a kube context by label, port-forward
     const e = engine;
     const ctx = e.endpoints().find((x) => x.plane === 'kube')!.name;
     const id = `prometheus/prometheus-server.${NS}@${ctx}`;
-    const ep = await until(`endpoint ${id} connected`, () => { const x = e.endpoints().find((y) => y.id === id); return x?.state === 'connected' && x; }, 30_000, 200);
+    // Up to 60 s: under a full suite's load the context's first list can take a while, and a dial before
+    // the Service's Ready pod is in the model fails and is retried with backoff (2, 4, 8, 16 s).
+    let last: unknown;
+    const ep = await until(`endpoint ${id} connected`, () => { const x = e.endpoints().find((y) => y.id === id); last = x && { state: x.state, message: x.message }; return x?.state === 'connected' && x; }, 60_000, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; it was ${JSON.stringify(last ?? 'not listed')}, kube ${JSON.stringify(e.endpoints().filter((y) => y.plane === 'kube').map((y) => [y.id, y.state, y.message]))}`); });
     expect(ep.source).toBe(`found in kube/${ctx}: Service ${NS}/prometheus-server labelled app.kubernetes.io/name=prometheus`);
     expect(ep.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ep.message).toMatch(new RegExp(`via Service ${NS}/prometheus-server:9090 in kube/${ctx}, port-forwarded to 127\\.0\\.0\\.1:\\d+$`));
@@ -90,5 +94,5 @@ describe.skipIf(skip)(`Prometheus found in a kube context by label, port-forward
     await until('its port-forward closed', () => !e.list({ planes: ['kube'] }).some((r) => r.kind === 'port-forward' && r.name === 'service:prometheus-server:9090'), 10_000, 200);
     engine.stop();
     engine = undefined;
-  }, 90_000);
+  }, 150_000);
 });
