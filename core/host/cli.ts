@@ -214,7 +214,8 @@ async function status(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<n
     const problems = endpoints.filter((e) => e.state !== 'connected' && e.state !== 'idle');
     if (values.json) {
       io.out(JSON.stringify({
-        resources: resources.map((r) => ({ id: r.id, name: r.name, kind: r.kind, plane: r.plane, endpoint: r.endpoint, group: r.group, runtime: r.runtime, update: r.update, reasons: r.reasons, facts: r.facts })),
+        // parent and children tie a pod to its Deployment (or a job to its CronJob) as the page nests them.
+        resources: resources.map((r) => ({ id: r.id, name: r.name, kind: r.kind, plane: r.plane, endpoint: r.endpoint, group: r.group, runtime: r.runtime, update: r.update, reasons: r.reasons, facts: r.facts, parent: r.parent, children: r.children })),
         endpoints,
       }, null, 2) + '\n');
     } else {
@@ -271,12 +272,15 @@ function endpointInScope(e: PlaneEndpoint, s: ViewScope): boolean {
   return (!s.planes || s.planes.includes(e.plane)) && (!s.endpoints || s.endpoints.includes(e.id));
 }
 
-/** The ENDPOINT column appears only when there is more than one endpoint to tell apart. */
+/**
+ * KIND tells apart what shares a name (a Deployment and its Service, both `argilla-server`). The ENDPOINT
+ * column appears only when there is more than one endpoint to tell apart.
+ */
 export function statusTable(rs: Resource[], endpoints: PlaneEndpoint[]): string[][] {
   const many = endpoints.length > 1;
   const nameOf = new Map(endpoints.map((e) => [e.id, e.name]));
-  const head = ['GROUP', 'NAME', 'PLANE', ...(many ? ['ENDPOINT'] : []), 'RUNTIME', 'UPDATE', 'REASONS'];
-  const rows = rs.map((r) => [r.group.name, r.name, r.plane, ...(many ? [nameOf.get(r.endpoint) ?? r.endpoint] : []), r.runtime, r.update, r.reasons.map((x) => x.text).join('; ')]);
+  const head = ['GROUP', 'NAME', 'KIND', 'PLANE', ...(many ? ['ENDPOINT'] : []), 'RUNTIME', 'UPDATE', 'REASONS'];
+  const rows = rs.map((r) => [r.group.name, r.name, r.kind, r.plane, ...(many ? [nameOf.get(r.endpoint) ?? r.endpoint] : []), r.runtime, r.update, r.reasons.map((x) => x.text).join('; ')]);
   return [head, ...rows];
 }
 

@@ -217,7 +217,7 @@ for (const inst of INSTANCES) describe.skipIf(!!inst.skip)(`Airflow pools on the
       expect(fc.reasons[0]!.text).toMatch(/^full: 3 of 3 slots in use/);
       expect(st.code).toBe(1);   // a warning is not healthy
       const table = await cli(['status', '--plane', 'airflow'], env());
-      expect(table.stdout).toMatch(/rig\s+file_copy_pool\s+airflow\s+.*warning\s+idle\s+full: 3 of 3 slots in use/);
+      expect(table.stdout).toMatch(/rig\s+file_copy_pool\s+pool\s+airflow\s+.*warning\s+idle\s+full: 3 of 3 slots in use/);
 
       // A drain of tasks that run for an hour gives up after its bounded wait, naming what holds the slots.
       writeFileSync(path.join(configDir, 'airflow.yaml'), readFileSync(path.join(configDir, 'airflow.yaml'), 'utf8').replace('drainTimeoutSeconds: 90', 'drainTimeoutSeconds: 10'));

@@ -136,9 +136,9 @@ describe('pilothouse status', () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out.split('\n')).toEqual([
-      'GROUP  NAME   PLANE   RUNTIME         UPDATE  REASONS',
-      'shop   web    docker  ok              idle',
-      'shop   vault  docker  not_applicable  idle',
+      'GROUP  NAME   KIND             PLANE   RUNTIME         UPDATE  REASONS',
+      'shop   web    compose-service  docker  ok              idle',
+      'shop   vault  compose-service  docker  not_applicable  idle',
       '',
     ]);
     expect(fake.stopped).toBe(1);
@@ -159,10 +159,32 @@ describe('pilothouse status', () => {
     fake.resources = [resource('default', 'shop', 'web')];
     const r = await run('status');
     expect(r.code).toBe(1);
-    expect(r.out.split('\n')[0]).toBe('GROUP  NAME  PLANE   ENDPOINT  RUNTIME  UPDATE  REASONS');
-    expect(r.out).toContain('shop   web   docker  default   ok       idle');
+    expect(r.out.split('\n')[0]).toBe('GROUP  NAME  KIND             PLANE   ENDPOINT  RUNTIME  UPDATE  REASONS');
+    expect(r.out).toContain('shop   web   compose-service  docker  default   ok       idle');
     // A message that names its endpoint already is not prefixed twice.
     expect(r.err).toBe('docker/rig: socket not found\n  Start Docker.\nDocker engine docker/ctx: refused\n');
+  });
+
+  it('a Deployment and its Service of one name are told apart by KIND; a pod names its parent in --json', async () => {
+    fake.endpoints = [endpoint('default')];
+    const kube = (kind: string, name: string, over: Partial<Resource> = {}): Resource => ({
+      ...resource('default', 'extralit', name), id: `kube/ctx/extralit/${kind}/${name}`, kind, plane: 'kube', endpoint: 'docker/default', group: { kind: 'namespace', name: 'extralit' }, ...over,
+    });
+    fake.resources = [
+      kube('deployment', 'argilla-server', { children: ['kube/ctx/extralit/pod/argilla-server-7b6-x'] }),
+      kube('service', 'argilla-server'),
+      kube('pod', 'argilla-server-7b6-x', { parent: 'kube/ctx/extralit/deployment/argilla-server' }),
+    ];
+    expect((await run('status')).out.split('\n').slice(1, 3)).toEqual([
+      'extralit  argilla-server        deployment  kube   ok       idle',
+      'extralit  argilla-server        service     kube   ok       idle',
+    ]);
+    const out = JSON.parse((await run('status', '--json')).out) as { resources: Array<{ kind: string; parent?: string; children?: string[] }> };
+    expect(out.resources.map((r) => [r.kind, r.parent, r.children])).toEqual([
+      ['deployment', undefined, ['kube/ctx/extralit/pod/argilla-server-7b6-x']],
+      ['service', undefined, undefined],
+      ['pod', 'kube/ctx/extralit/deployment/argilla-server', undefined],
+    ]);
   });
 
   it('--json: resources with id, kind, endpoint, group and facts; endpoints whole', async () => {
