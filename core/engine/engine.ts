@@ -22,6 +22,7 @@ import { Terminals, type TerminalStream } from '../terminals/stream';
 import { MetricsService } from '../metrics/service';
 import type { TerminalItem } from '../../shared/contract/channels';
 import type { Handlers, StreamSink } from './dispatch';
+import { shortestTails } from './resource-ref';
 
 export const VERSION = '0.1.0';
 
@@ -123,7 +124,7 @@ export class Engine {
   }
 
   /** Finds a resource by id, `group/name`, a unique name or an id's tail; the error lists close matches. */
-  find(ref: string): Resource {
+  find(ref: string, offerTails = true): Resource {
     this.model.flush();
     const byId = this.model.get(ref);
     if (byId) return byId;
@@ -141,7 +142,13 @@ export class Engine {
     }
     for (const f of found) {
       if (f.length === 1) return f[0];
-      if (f.length > 1) throw new PilothouseError('conflict', `'${ref}' names ${f.length} resources: ${f.map((r) => r.id).sort().join(', ')}; say which by id`);
+      if (f.length > 1) {
+        const ids = f.map((r) => r.id).sort();
+        // A tail is offered only if this lookup itself takes it to that one resource (a group/name match comes first).
+        const tails = !offerTails ? [] : shortestTails(ids, (function* (m) { for (const r of m.all()) yield r.id; })(this.model))
+          .map((t, i) => { try { return this.find(t, false).id === ids[i] ? t : ids[i]; } catch { return ids[i]; } });
+        throw new PilothouseError('conflict', `'${ref}' names ${f.length} resources: ${ids.join(', ')}; say which by id${tails.length ? `, or by its end: ${tails.join(', ')}` : ''}`);
+      }
     }
     // A name two engines share is told apart by its id.
     const hint = near.map((r) => `${r.group.name}/${r.name}${named.get(`${r.group.name}/${r.name}`)! > 1 ? ` (${r.id})` : ''}`).sort();
