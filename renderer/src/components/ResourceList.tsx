@@ -6,6 +6,7 @@ import { STATUS_CHIPS, type StatusChip } from '../model/listFilter';
 import type { GroupState, RowEntry, StackStore } from '../model/stackStore';
 import { StatusDot } from './StatusDot';
 import { PoolBar, poolOccupancy } from './PoolBar';
+import { kindTag } from '../model/kindTag';
 
 /** Every line has the same height: the virtualizer never measures, and an index maps to a position. */
 const ROW = 24;
@@ -155,6 +156,7 @@ const GroupHeader = memo(function GroupHeader({ top, group: g, shown, filtered, 
 const Row = memo(function Row({ top, entry, selected, onSelect, onOpen }: { top: number; entry: RowEntry; selected: boolean; onSelect(id: string): void; onOpen(): void }) {
   const r = entry.row;
   const occ = poolOccupancy(r);
+  const tag = kindTag(r.plane, r.kind);
   return (
     <li
       role="option"
@@ -167,6 +169,7 @@ const Row = memo(function Row({ top, entry, selected, onSelect, onOpen }: { top:
       style={{ transform: `translateY(${top}px)` }}
     >
       <StatusDot status={entry.status} />
+      {tag && <span className="res-kind" title={r.kind}>{tag}</span>}
       <span className="res-name">{r.name}</span>
       {occ && <PoolBar used={occ.used} slots={occ.slots} />}
       {r.reason && <span className={`res-reason sev-${r.reason.severity}`}>{r.reason.text}</span>}
