@@ -96,7 +96,7 @@ async function findSoon(engine: Engine, ref: string, io: Io): Promise<Resource> 
     const timer = setTimeout(() => done(() => {
       try { resolve(engine.find(ref)); } catch (e) {
         const err = e ?? last;
-        reject(err instanceof PilothouseError && err.code === 'not-found' ? new PilothouseError('not-found', `${err.message} ('pilothouse status' lists the resources; give an id, group/name or name)`) : err);
+        reject(err instanceof PilothouseError && err.code === 'not-found' ? new PilothouseError('not-found', `${err.message} ('pilothouse status' lists the resources; give an id, group/name, name or kind/name)`) : err);
       }
     }), FIND_MS);
     const off = engine.model.subscribe(() => {

@@ -41,7 +41,7 @@ const COMMANDS: Record<string, Command> = {
   },
   logs: {
     synopsis: 'logs <resource> [-f] [-t] [--tail N] [--container C] [--previous] [--since T]',
-    summary: "print a resource's log (resource: id, group/name or name)",
+    summary: "print a resource's log (resource: id, group/name, name or kind/name)",
     options: [
       '-f, --follow       keep printing new lines until interrupted',
       '--tail N           lines from the end to start with (default 200; 50 with --follow)',

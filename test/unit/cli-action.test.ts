@@ -81,7 +81,7 @@ describe('a resource that does not exist', () => {
       await vi.advanceTimersByTimeAsync(18_000);
       const e = await done;
       expect(e).toBeInstanceOf(PilothouseError);
-      expect((e as Error).message).toBe("no resource named 'no/such-thing' ('pilothouse status' lists the resources; give an id, group/name or name)");
+      expect((e as Error).message).toBe("no resource named 'no/such-thing' ('pilothouse status' lists the resources; give an id, group/name, name or kind/name)");
       expect(stopped).toBe(true);
     } finally { vi.useRealTimers(); }
   });
