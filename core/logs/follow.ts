@@ -3,7 +3,7 @@ import { nextBackoff } from '../engine/backoff';
 import type { RawLine } from './lines';
 import type { Entry } from './partials';
 import { Reassembler } from './reassemble';
-import { ResumePoint, StreamOrder } from './resume';
+import { ResumePoint, StreamOrder, tsKey } from './resume';
 import type { LogSource } from './source';
 import { readTail } from './tail';
 
@@ -13,6 +13,8 @@ export interface FollowDeps {
   /** Calls back when the resource changed in the model (its container started again, its endpoint came back). */
   watch(fn: () => void): () => void;
   now(): number;
+  /** How long an open stream of a source that may stall stays quiet before the log is looked at (tests shorten it). */
+  quietCheck?: { baseMs: number; maxMs: number };
 }
 
 export interface FollowSink { line(l: RawLine): void; end(e?: PilothouseError): void }
@@ -25,6 +27,15 @@ const EXPLAIN_MS = 3_000;
  * that wrote the unfinished one is gone.
  */
 const CONTINUES_WITHIN_MS = 1_000;
+
+/**
+ * A stream of a source that may stall (LogSource.mayStall) that has been quiet this long is checked: is
+ * there a record in the log newer than the last one delivered? The wait doubles while the log stays
+ * quiet, so an idle container costs one small request a minute, and only while someone follows it.
+ */
+const QUIET_CHECK = { baseMs: 5_000, maxMs: 60_000 };
+/** A check that has not answered by then says nothing. */
+const QUIET_PROBE_TIMEOUT_MS = 10_000;
 
 type State = 'opening' | 'open' | 'ended' | 'waiting' | 'closed';
 
@@ -45,6 +56,41 @@ export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () 
   let attempt = 0;
   // Asked when nothing was delivered yet and the caller wanted no history: resume from when the follow began.
   const startedAt = new Date(deps.now()).toISOString();
+  // Records that reached the open stream (repeats included): the quiet check only compares two counts,
+  // so a busy stream pays one increment per record and no timer.
+  let received = 0;
+  let quiet: ReturnType<typeof setTimeout> | undefined;
+  const quietCfg = deps.quietCheck ?? QUIET_CHECK;
+  let quietMs = quietCfg.baseMs;
+
+  const armQuiet = (src: LogSource, my: number) => {
+    if (!src.mayStall || state !== 'open' || my !== generation) return;
+    clearTimeout(quiet);
+    const at = received;
+    quiet = setTimeout(() => { quiet = undefined; void checkQuiet(src, my, at); }, quietMs);
+    quiet.unref?.();
+  };
+
+  /** Quiet since `at`: reopen from the last record if the log grew meanwhile (the stream stalled). */
+  const checkQuiet = async (src: LogSource, my: number, at: number) => {
+    if (my !== generation || state !== 'open') return;
+    if (received !== at) { quietMs = quietCfg.baseMs; armQuiet(src, my); return; }
+    const grewBy = await newerRecord(src, point.ts ?? startedAt).catch(() => undefined);
+    if (my !== generation || state !== 'open') return;
+    if (received !== at || !grewBy) {
+      quietMs = received !== at ? quietCfg.baseMs : Math.min(quietMs * 2, quietCfg.maxMs);
+      armQuiet(src, my);
+      return;
+    }
+    const waited = Math.round(quietMs / 1000);
+    quietMs = quietCfg.baseMs;
+    generation++;
+    const s = stream;
+    stream = undefined;
+    s?.();
+    system(`— no record for ${waited} s while the log grew (${src.mayStall}); reopening —`);
+    void open(src, true);
+  };
 
   const system = (text: string) => sink.line({ stream: 'system', text, ts: new Date(deps.now()).toISOString() });
 
@@ -69,6 +115,7 @@ export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () 
     let fresh = resumed;
     const onRecord = (e: Entry) => {
       if (my !== generation) return;
+      received++;
       if (skip(e.ts) || order.repeat(e.stream, e.ts, e.text)) return;
       if (fresh) {
         fresh = false;
@@ -90,6 +137,7 @@ export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () 
       stream = close;
       state = 'open';
       if (resumed) system('— log stream resumed —');
+      armQuiet(src, my);
     } catch (e) {
       if (my !== generation) return;
       generation++;
@@ -146,10 +194,35 @@ export function followLog(deps: FollowDeps, tail: number, sink: FollowSink): () 
     generation++;
     unwatch();
     if (retry) { clearTimeout(retry); retry = undefined; }
+    clearTimeout(quiet);
     const s = stream;
     stream = undefined;
     s?.();
   };
+}
+
+/**
+ * The log's newest record if it is newer than `since` (one record, not followed), else undefined. Sources
+ * take `since` inclusively, so the record at `since` itself is not news.
+ */
+function newerRecord(src: LogSource, since: string): Promise<Entry | undefined> {
+  const sinceKey = tsKey(since);
+  return new Promise((resolve, reject) => {
+    let newest: Entry | undefined;
+    let close: (() => void) | undefined;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      close?.();
+      if (err) reject(err); else resolve(newest);
+    };
+    const timer = setTimeout(() => finish(new Error('no answer')), QUIET_PROBE_TIMEOUT_MS);
+    timer.unref?.();
+    src.open({ follow: false, since, tail: 1 }, (e) => { if (e.ts !== undefined && tsKey(e.ts) > sinceKey) newest = e; }, (err) => finish(err))
+      .then((c) => { if (done) c(); else close = c; }, (e: Error) => finish(e));
+  });
 }
 
 async function explain(src: LogSource, err?: Error): Promise<string> {

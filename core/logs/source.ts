@@ -26,4 +26,10 @@ export interface LogSource {
    * went away", "container exited with code 3", "container removed", a network error. May ask the source.
    */
   explain?(err?: Error): Promise<string>;
+  /**
+   * Set, with the reason in a few words, when the source's follow can go quiet while its log still grows
+   * (Docker before 23 stops a json-file follow at a rotation). The follow engine then checks a quiet
+   * stream against the log's newest record and reopens it from the last record delivered.
+   */
+  mayStall?: string;
 }

@@ -34,18 +34,21 @@ class FakeSource implements LogSource {
     queueMicrotask(() => { recs.forEach(onRecord); if (!from.follow) onEnd(); });
     return () => { this.live.delete(s); };
   }
-  add(e: Entry) { this.records.push(e); for (const s of this.live) s.onRecord(e); }
+  /** Docker before 23 at a rotation: the log grows, the open follow hears nothing and never ends. */
+  stalled = false;
+  mayStall?: string;
+  add(e: Entry) { this.records.push(e); if (!this.stalled) for (const s of this.live) s.onRecord(e); }
   breakAll(err?: Error) { const all = [...this.live]; this.live.clear(); all.forEach((s) => s.onEnd(err)); }
 }
 
 const ts = (n: number) => `2026-11-23T10:00:00.${String(n).padStart(9, '0')}Z`;
 const rec = (n: number, text: string, partial = false, stream: Entry['stream'] = 'stdout'): Entry => ({ stream, ts: ts(n), text: Buffer.from(text), partial });
 
-function follow(src: FakeSource, tail = 10) {
+function follow(src: FakeSource, tail = 10, quietCheck?: FollowDeps['quietCheck']) {
   const lines: RawLine[] = [];
   let ended: unknown;
   const watchers = new Set<() => void>();
-  const deps: FollowDeps = { resolve: () => src, watch: (fn) => { watchers.add(fn); return () => watchers.delete(fn); }, now: Date.now };
+  const deps: FollowDeps = { resolve: () => src, watch: (fn) => { watchers.add(fn); return () => watchers.delete(fn); }, now: Date.now, quietCheck };
   const close = followLog(deps, tail, { line: (l) => lines.push(l), end: (e) => { ended = e ?? 'ended'; } });
   return { lines, close, ended: () => ended, modelChanged: () => watchers.forEach((f) => f()), watchers, text: () => lines.filter((l) => l.stream !== 'system').map((l) => l.text) };
 }
@@ -173,5 +176,68 @@ describe('exactly one stream per follow', () => {
     const f = follow(src, 5);
     await until('ended', () => f.ended());
     expect(f.ended()).toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('a follow that goes quiet while the log grows (Docker 20.10 at a json-file rotation)', () => {
+  const QUICK = { baseMs: 60, maxMs: 240 };
+  const probes = (src: FakeSource) => src.opened.filter((o) => !o.follow && o.tail === 1).length;
+
+  it('is reopened from the last record: every line once, the old stream closed, the reason said', async () => {
+    const src = new FakeSource();
+    src.mayStall = "Docker's follow can stop at a log file rotation";
+    [1, 2, 3].forEach((n) => src.add(rec(n, `line ${n}`)));
+    const f = follow(src, 10, QUICK);
+    cleanup.push(f.close);
+    await until('open', () => src.live.size === 1 && f.text().length === 3);
+    src.stalled = true;
+    [4, 5, 6].forEach((n) => src.add(rec(n, `line ${n}`)));
+    src.stalled = false;   // the new stream hears what comes next
+    await until('the lines written during the stall', () => f.text().length === 6);
+    src.add(rec(7, 'line 7'));
+    await until('the next line', () => f.text().length === 7);
+    expect(f.text()).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => `line ${n}`));
+    expect(src.live.size).toBe(1);
+    expect(f.lines.filter((l) => l.stream === 'system').map((l) => l.text)).toEqual([
+      "— no record for 0 s while the log grew (Docker's follow can stop at a log file rotation); reopening —",
+      '— log stream resumed —',
+    ]);
+    // Reopened from the last record delivered, not from the start.
+    expect(src.opened.filter((o) => o.follow).at(-1)).toEqual({ follow: true, since: ts(3) });
+  });
+
+  it('a quiet log that does not grow is looked at less and less often, and never reopened', async () => {
+    const src = new FakeSource();
+    src.mayStall = 'may stall';
+    src.add(rec(1, 'only line'));
+    const f = follow(src, 10, QUICK);
+    cleanup.push(f.close);
+    await until('open', () => src.live.size === 1 && f.text().length === 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    // 60 + 120 + 240 + 240 ... ms: about five looks in a second, not sixteen.
+    expect(probes(src)).toBeGreaterThanOrEqual(3);
+    expect(probes(src)).toBeLessThanOrEqual(6);
+    expect(src.opened.filter((o) => o.follow)).toHaveLength(1);
+    expect(f.lines.filter((l) => l.stream === 'system')).toEqual([]);
+    f.close();
+    const after = probes(src);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(probes(src)).toBe(after);
+  });
+
+  it('a busy stream is never looked at, and a source that cannot stall never is', async () => {
+    const busy = new FakeSource();
+    busy.mayStall = 'may stall';
+    const f = follow(busy, 0, QUICK);
+    cleanup.push(f.close);
+    await until('open', () => busy.live.size === 1);
+    for (let n = 1; n <= 20; n++) { busy.add(rec(n, `l${n}`)); await new Promise((r) => setTimeout(r, 25)); }
+    expect(probes(busy)).toBe(0);
+    const plain = new FakeSource();
+    const g = follow(plain, 0, QUICK);
+    cleanup.push(g.close);
+    await until('open', () => plain.live.size === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(probes(plain)).toBe(0);
   });
 });

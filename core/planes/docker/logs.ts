@@ -52,6 +52,9 @@ export function containerLogSource(engine: LogTarget, objects: readonly ModelObj
     open(from, onRecord, onEnd) {
       return engine.logs(id, { follow: from.follow, tail: from.tail, since: from.since ? dockerSince(from.since) : undefined }, onRecord, onEnd);
     },
+    // Docker before 23 (moby#37646, fixed by moby#43294) can stop sending a followed json-file log at a
+    // rotation and never end the stream: seen here on 20.10, a follow stuck 120,000 lines short.
+    mayStall: "Docker's follow can stop at a log file rotation",
     explain: async (err) => engine.whyLogEnded?.(id, err) ?? notStreamable(engine.id, engine.connected, engine.get(id)) ?? (err ? `log stream broke: ${err.message}` : 'log stream ended'),
   };
 }
