@@ -33,7 +33,7 @@ const CONTINUES_WITHIN_MS = 1_000;
  * there a record in the log newer than the last one delivered? The wait doubles while the log stays
  * quiet, so an idle container costs one small request a minute, and only while someone follows it.
  */
-const QUIET_CHECK = { baseMs: 5_000, maxMs: 60_000 };
+const QUIET_CHECK = { baseMs: 3_000, maxMs: 60_000 };
 /** A check that has not answered by then says nothing. */
 const QUIET_PROBE_TIMEOUT_MS = 10_000;
 
