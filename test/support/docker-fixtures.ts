@@ -44,7 +44,11 @@ export async function ensureTestImage(docker: Docker): Promise<void> {
   }
 }
 
-export interface Spec { name: string; service?: string; cmd: string[]; health?: { test: string[] }; restart?: string; project?: string }
+export interface Spec {
+  name: string; service?: string; cmd: string[]; health?: { test: string[] }; restart?: string; project?: string;
+  /** json-file options (max-size, max-file) instead of the engine's defaults. */
+  logOpts?: Record<string, string>;
+}
 
 export async function runContainer(docker: Docker, s: Spec): Promise<Docker.Container> {
   const old = docker.getContainer(s.name);
@@ -62,7 +66,7 @@ export async function runContainer(docker: Docker, s: Spec): Promise<Docker.Cont
     Labels: labels,
     Healthcheck: s.health ? { Test: s.health.test, Interval: 1e9, Timeout: 1e9, Retries: 1, StartPeriod: 0 } : undefined,
     // No network: the tests need none, and it keeps them independent of the engine's bridge setup.
-    HostConfig: { RestartPolicy: { Name: s.restart ?? 'no' }, NetworkMode: 'none' },
+    HostConfig: { RestartPolicy: { Name: s.restart ?? 'no' }, NetworkMode: 'none', ...(s.logOpts ? { LogConfig: { Type: 'json-file', Config: s.logOpts } } : {}) },
   });
   await c.start();
   return c;
