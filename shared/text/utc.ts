@@ -8,3 +8,11 @@ export function utcText(at: number | string, precision: 'minute' | 'second' = 'm
   if (Number.isNaN(ms)) return String(at);
   return `${new Date(ms).toISOString().slice(0, precision === 'minute' ? 16 : 19).replace('T', ' ')} UTC`;
 }
+
+/**
+ * A time of day, `14:03:07 UTC`, for what happens within minutes of being read: a retry, a last error,
+ * a last read. The date is left out because it is today's.
+ */
+export function utcClock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}

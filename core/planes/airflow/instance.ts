@@ -7,6 +7,7 @@ import { AirflowApi, AirflowHttpError, AirflowUnreachable, type ApiPool, type Ap
 import { failureWords, HOLDERS_KIND, POOL_KIND, type Holder, type HoldersData, type PoolData } from './rules';
 import { readPassword, type AirflowSettings } from './settings';
 import type { RememberedSizes } from './sizes';
+import { utcClock } from '../../../shared/text/utc';
 
 /** Occupancy while someone looks at the instance's pools (a list that shows them, a pool's detail). */
 export const WATCHED_REFRESH_MS = 3_000;
@@ -112,7 +113,7 @@ export class AirflowInstance {
     this.timer = undefined;
     if (!this.connected || this.stopped || this.suspended) return;
     this.resting = true;
-    this.endpoint({ state: 'connected', message: `${this.connectedWords()}; pools last read at ${clockOf(this.lastRead)} UTC, read again when someone looks at them` });
+    this.endpoint({ state: 'connected', message: `${this.connectedWords()}; pools last read at ${utcClock(this.lastRead)}, read again when someone looks at them` });
   }
 
   private connectedWords(): string {
@@ -251,4 +252,3 @@ export function holderOf(t: ApiTaskInstance): Holder {
   };
 }
 
-function clockOf(ms: number): string { return new Date(ms).toISOString().slice(11, 19); }

@@ -1,7 +1,7 @@
 import type { ActionSpec, Reason, RuntimeStatus } from '../../../shared/contract/domain';
 import type { Derived, ModelObject, PlaneRules } from '../../model/object';
 import type { ApiGeneration, ApiPool } from './api';
-import { utcText } from '../../../shared/text/utc';
+import { utcClock, utcText } from '../../../shared/text/utc';
 
 /**
  * Pure rules for Airflow pools: a pool object (the API's counts) and, while someone looks at the pool,
@@ -173,7 +173,7 @@ export function holdersOf(objects: readonly ModelObject[]): HoldersData | undefi
 export function failureWords(name: string, url: string, err: { kind: 'unauthorized' | 'unreachable' | 'error'; text: string }, retryAt: number | undefined): { message: string; hint?: string } {
   // Nobody looking: nothing is retried in the background; the next look tries again.
   const again = retryAt === undefined ? 'tried again when someone looks at its pools'
-    : `${err.kind === 'unauthorized' ? 'trying again' : 'retrying'} at ${new Date(retryAt).toISOString().slice(11, 19)} UTC`;
+    : `${err.kind === 'unauthorized' ? 'trying again' : 'retrying'} at ${utcClock(retryAt)}`;
   switch (err.kind) {
     case 'unauthorized': return {
       message: `airflow/${name} unauthorized: ${err.text}; ${again}`,

@@ -2,6 +2,7 @@ import type { ActionSpec, Reason, RuntimeStatus } from '../../../shared/contract
 import type { ModelObject } from '../../model/object';
 import { declaredPorts } from './pod-target';
 import type { ResourceKind } from './rules/ids';
+import { utcClock } from '../../../shared/text/utc';
 
 /**
  * Port-forwards as resources, by pure rules. A forward is a `PortForward` model object the plane writes
@@ -57,7 +58,6 @@ export function portForwardSpecs(kind: ResourceKind, objects: readonly ModelObje
 }
 
 const bytes = (n: number) => n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
-const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
 /** A forward's resource: its state in words, where it goes, its counters. */
 export function derivePortForward(d: PortForwardData): { runtime: RuntimeStatus; reasons: Reason[]; facts: Record<string, string> } {
@@ -70,7 +70,7 @@ export function derivePortForward(d: PortForwardData): { runtime: RuntimeStatus;
     bytes: `${bytes(d.bytesOut)} sent, ${bytes(d.bytesIn)} received`,
   };
   if (d.pod) facts.pod = `${d.pod}:${d.podPort ?? d.port}`;
-  if (d.lastError) facts['last error'] = `${d.lastError.text} (${clock(d.lastError.at)})`;
+  if (d.lastError) facts['last error'] = `${d.lastError.text} (${utcClock(d.lastError.at)})`;
   switch (d.state) {
     case 'listening':
       return { runtime: 'ok', reasons: [{ severity: 'info', text: `listening on ${local} → ${to}${via}` }], facts };

@@ -5,6 +5,7 @@ import type { Derived, ModelObject, PlaneRules } from '../../model/object';
 import type { SshConnectionState } from './connection';
 import type { SshFeature, SshFeatureAttachment, SshFeatureContext } from './feature';
 import type { TunnelSettings } from './settings';
+import { utcClock } from '../../../shared/text/utc';
 
 /**
  * Local forwards through a host's shared SSH connection: 127.0.0.1:<localPort> on this machine to
@@ -102,14 +103,10 @@ const CLOSE: ActionSpec = { id: 'tunnel-close', label: 'Close tunnel', destructi
 // Closing cuts whoever is using it: then the operator confirms.
 const CLOSE_IN_USE: ActionSpec = { ...CLOSE, confirm: 'confirm' };
 
-function clock(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 19);
-}
-
 function sshWords(d: TunnelData): { runtime: RuntimeStatus; text: string } {
   const s = d.ssh;
   switch (s.state) {
-    case 'lost': return { runtime: 'error', text: `lost: the connection to ${d.alias} dropped (${s.why ?? 'no reason given'}); retrying at ${clock(s.retryAt ?? 0)} UTC, local port ${d.localPort} kept and refusing` };
+    case 'lost': return { runtime: 'error', text: `lost: the connection to ${d.alias} dropped (${s.why ?? 'no reason given'}); retrying at ${utcClock(s.retryAt ?? 0)}, local port ${d.localPort} kept and refusing` };
     case 'connecting':
     case 'idle': return { runtime: 'pending', text: `waiting for the connection to ${d.alias}` };
     case 'suspended': return { runtime: 'pending', text: `asleep: reopens when the machine wakes and ${d.alias} is reached again` };
