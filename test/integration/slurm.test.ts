@@ -9,6 +9,7 @@ import { connectInProcess } from '../../core/engine/in-process';
 import { runRemoteCommand } from '../../core/planes/ssh/command';
 import { diskConfigFs } from '../../core/planes/ssh/config-fs';
 import { SshConnection } from '../../core/planes/ssh/connection';
+import { ACTIVE_STATES } from '../../core/planes/ssh/slurm/rules';
 import { until } from '../support/wait';
 
 // Run under `flock /tmp/ph-scenario.lock`: it needs the rig's ssh hosts (cluster-head through its
@@ -96,7 +97,8 @@ describe.skipIf(!!skip)(`SLURM on ${HOST} over SSH${skip ? ` (skipped: ${skip})`
     const res = await client.request('action:run', { resource: jobId(id), action: 'slurm-cancel', confirmed: true });
     expect(res.outcome).toBe('ok');
     expect(JSON.parse(res.audit)).toMatchObject({ action: 'slurm.cancel', resource: jobId(id), outcome: 'ok', steps: [{ call: `'scancel' '${id}'` }] });
-    await until('the job out of the running queue', () => get(jobId(id))?.facts.state !== 'RUNNING', 20_000);
+    // Through COMPLETING (still active, still cancellable) to CANCELLED or out of the queue.
+    await until('the job no longer active', () => { const st = get(jobId(id))?.facts.state; return st === undefined || !ACTIVE_STATES.has(st); }, 30_000);
     const after = get(jobId(id));
     if (after) expect(after.actions).toEqual([]);
     const check = await runRemoteCommand(shell, ['squeue', '--noheader', '--states=PENDING,RUNNING', '--jobs', id]);

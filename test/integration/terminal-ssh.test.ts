@@ -134,14 +134,16 @@ describe.skipIf(!!remoteSkip)(`a terminal in a container of a Docker engine reac
     const sub = client.subscribe('terminal:session', { resource: id, cols: 80, rows: 24 }, {
       onBatch: (items) => { for (const i of items) { if (i.t === 'data') text += i.data; else if (i.t === 'end') end = i; } },
     });
-    // Typed after the shell's first output, as a person would: once, in a full suite, a line typed while
-    // the exec was still starting never showed (not reproduced in isolation; the text is now reported).
-    await until('the shell in the container to show something', () => text.length > 0 || end);
+    // Typed after the shell's first output, as a person would; and, as a person would at a terminal that
+    // stays blank, Enter after a while. Twice in full suites (never alone) nothing showed in 30 s: the
+    // session held the keys until an exec's pid line that never came (now it lets them go after 3 s).
+    const shown = await until('the shell in the container to show something', () => text.length > 0 || end, 10_000).then(() => true, () => false);
+    if (!shown) sub.send({ input: '\r' });
     sub.send({ input: 'echo remote-$((6*7))\r' });
     try {
       await until('the output', () => /^remote-42\r?$/m.test(text));
     } catch (e) {
-      throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(text.slice(-400))}, end ${JSON.stringify(end)}`);
+      throw new Error(`${(e as Error).message}; the terminal showed ${JSON.stringify(text.slice(-400))}${shown ? '' : ' (blank for 10 s: Enter was sent)'}, end ${JSON.stringify(end)}`);
     }
     sub.send({ input: 'exit 2\r' });
     expect(await until('the end', () => end)).toEqual({ t: 'end', exitCode: 2, reason: 'exited with code 2' });

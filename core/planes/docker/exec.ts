@@ -102,7 +102,15 @@ export function readPidLine(head: Buffer): { pid?: number; rest: Buffer } | unde
   return { rest: head };
 }
 
-function execSession(exec: Dockerode.Exec, stream: Duplex, t: ExecTarget, size: TerminalSize, kill: (pid: number) => void): TerminalSession {
+/**
+ * How long keys wait for the pid line. If it never comes (its bytes lost on the way, a program that
+ * prints nothing first), what was held goes through as it is: a terminal that swallows every key for
+ * ever is worse than one whose close cannot kill its process by pid.
+ */
+export const PID_WAIT_MS = 3_000;
+
+/** Exported for its unit test; `dockerExec` is the way in. */
+export function execSession(exec: Pick<Dockerode.Exec, 'resize' | 'inspect'>, stream: Duplex, t: ExecTarget, size: TerminalSize, kill: (pid: number) => void, pidWaitMs = PID_WAIT_MS): TerminalSession {
   const dataFns: Array<(b: Buffer) => void> = [];
   let pid: number | undefined;
   // Until the pid line is read, output is held (it is not the operator's) and so are keys (their echo
@@ -117,6 +125,7 @@ function execSession(exec: Dockerode.Exec, stream: Duplex, t: ExecTarget, size: 
   const finish = (e: TerminalEnd) => {
     if (end) return;
     end = e;
+    clearTimeout(pidWait);
     stream.removeAllListeners('data');
     endFn?.(e);
   };
@@ -132,16 +141,21 @@ function execSession(exec: Dockerode.Exec, stream: Duplex, t: ExecTarget, size: 
   void resize(size, RESIZE_TRIES);
 
   const emit = (b: Buffer) => { if (b.length) for (const fn of dataFns) fn(b); };
-  stream.on('data', (b: Buffer) => {
-    if (!head) { emit(b); return; }
-    head = Buffer.concat([head, b]);
-    const read = readPidLine(head);
-    if (!read) return;
+  const release = (read: { pid?: number; rest: Buffer }) => {
+    clearTimeout(pidWait);
     pid = read.pid;
     head = undefined;
     for (const k of heldKeys) stream.write(k);
     heldKeys = [];
     emit(read.rest);
+  };
+  const pidWait = setTimeout(() => { if (head && !end) release({ rest: head }); }, pidWaitMs);
+  pidWait.unref?.();
+  stream.on('data', (b: Buffer) => {
+    if (!head) { emit(b); return; }
+    head = Buffer.concat([head, b]);
+    const read = readPidLine(head);
+    if (read) release(read);
   });
   stream.on('error', () => { /* 'close' follows */ });
   stream.on('close', () => {
