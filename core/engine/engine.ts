@@ -145,7 +145,7 @@ export class Engine {
       if (f.length > 1) {
         const ids = f.map((r) => r.id).sort();
         // A tail is offered only if this lookup itself takes it to that one resource (a group/name match comes first).
-        const tails = !offerTails ? [] : shortestTails(ids, (function* (m) { for (const r of m.all()) yield r.id; })(this.model))
+        const tails = !offerTails ? [] : shortestTails(ids, Array.from(this.model.all(), (r) => r.id))
           .map((t, i) => { try { return this.find(t, false).id === ids[i] ? t : ids[i]; } catch { return ids[i]; } });
         throw new PilothouseError('conflict', `'${ref}' names ${f.length} resources: ${ids.join(', ')}; say which by id${tails.length ? `, or by its end: ${tails.join(', ')}` : ''}`);
       }
